@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Three C libraries, each reached through one system-library target and imported by
+// exactly one Swift module: COpenSSL by KMSCrypto, CPostgres by KMSStorage, CFastCGI by KMSFastCGI.
+let package = Package(
+    name: "kms",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kms-responder", targets: ["kms-responder"]),
+        .executable(name: "kmsctl", targets: ["kmsctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CFastCGI", providers: [.apt(["libfcgi-dev"])]),
+        // Linux process controls the responder needs (non-dumpable); header only.
+        .systemLibrary(name: "CLinux"),
+
+        // Domain core: keys, states, envelope, context, errors. No C, no I/O.
+        .target(name: "KMSCore"),
+        // All cryptography, on OpenSSL 3's libcrypto.
+        .target(name: "KMSCrypto", dependencies: ["KMSCore", "COpenSSL"]),
+        // PostgreSQL through libpq: connections, migrations, statements.
+        .target(name: "KMSStorage", dependencies: ["KMSCore", "CPostgres"]),
+        // The Tencent API: authentication, parameters, action table, handlers.
+        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
+        // libfcgi accept loop: turns FastCGI requests into plain values.
+        .target(name: "KMSFastCGI", dependencies: ["KMSCore", "CFastCGI"]),
+
+        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        .executableTarget(name: "kmsctl", dependencies: [
+            "KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
+        .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSCrypto", "KMSCore"]),
+        // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).
+        .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCrypto", "KMSCore"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,14 @@
+#ifndef KMS_CLINUX_SHIM_H
+#define KMS_CLINUX_SHIM_H
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+// prctl(2) is variadic, which Swift cannot call; this fixed-arity wrapper makes the
+// responder non-dumpable (no core files, no same-user ptrace) so key material stays in memory.
+static inline int kms_disable_core_dumps(void) {
+    struct rlimit none = {0, 0};
+    int a = setrlimit(RLIMIT_CORE, &none);
+    int b = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return (a == 0 && b == 0) ? 0 : -1;
+}
+#endif

@@ -1,0 +1,101 @@
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// Encrypt, Decrypt, GenerateDataKey, GenerateRandom.
+enum CryptoActions {
+    static let specs: [ActionSpec] = [
+        ActionSpec(name: "Encrypt", parameters: [
+            .required("KeyId", .string), .required("Plaintext", .string), .optional("EncryptionContext", .string),
+        ], handler: encrypt),
+        ActionSpec(name: "Decrypt", parameters: [
+            .required("CiphertextBlob", .string), .optional("EncryptionContext", .string),
+            .unsupported("EncryptionPublicKey", .string), .unsupported("EncryptionAlgorithm", .string),
+        ], handler: decrypt),
+        ActionSpec(name: "GenerateDataKey", parameters: [
+            .required("KeyId", .string), .optional("KeySpec", .string), .optional("NumberOfBytes", .integer),
+            .optional("EncryptionContext", .string), .unsupported("EncryptionPublicKey", .string),
+            .unsupported("EncryptionAlgorithm", .string), .unsupported("IsHostedByKms", .integer),
+            .unsupported("DataKeyName", .string), .unsupported("Description", .string),
+            .unsupported("HsmClusterId", .string), .unsupported("Tags", .objectArray),
+        ], handler: generateDataKey),
+        ActionSpec(name: "GenerateRandom", parameters: [.required("NumberOfBytes", .integer)], handler: generateRandom),
+    ]
+
+    static let maximumPlaintext = 4096
+
+    static func encrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        guard let bytes = Base64.decode(try p.requiredString("Plaintext")), (1...maximumPlaintext).contains(bytes.count) else {
+            throw KMSError(.invalidPlaintext, "Plaintext must be Base64 of 1 to \(maximumPlaintext) bytes.")
+        }
+        let plaintext = SecureBytes(bytes)
+        let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
+        let envelope = try sealUnderCurrentVersion(ctx, id, plaintext, context)
+        return [("CiphertextBlob", .string(envelope.base64)), ("KeyId", .string(id.description))]
+    }
+
+    static func decrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let envelope = try CiphertextEnvelope(base64: try p.requiredString("CiphertextBlob"))
+        let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
+        let plaintext = try open(ctx, envelope, context)
+        return [("KeyId", .string(envelope.keyID.description)), ("Plaintext", .string(Base64.encode(plaintext)))]
+    }
+
+    static func generateDataKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let length: Int
+        if let n = p.int("NumberOfBytes") {
+            guard (1...1024).contains(n) else { throw KMSError.invalidValue("NumberOfBytes", "must be between 1 and 1024") }
+            length = Int(n)
+        } else if let spec = p.string("KeySpec") {
+            switch spec {
+            case "AES_128": length = 16
+            case "AES_256": length = 32
+            default: throw KMSError.invalidValue("KeySpec", "must be AES_128 or AES_256")
+            }
+        } else {
+            throw KMSError(.missingParameter, "Either KeySpec or NumberOfBytes is required.")
+        }
+        let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
+        let dataKey = Random.secret(length)
+        let envelope = try sealUnderCurrentVersion(ctx, id, dataKey, context)
+        return [
+            ("KeyId", .string(id.description)), ("Plaintext", .string(Base64.encode(dataKey))),
+            ("CiphertextBlob", .string(envelope.base64)),
+        ]
+    }
+
+    static func generateRandom(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let n = try p.int("NumberOfBytes", default: 0, in: 1...1024)
+        return [("Plaintext", .string(Base64.encode(Random.secret(Int(n)))))]
+    }
+
+    /// Loads the key with its newest material, checks it may encrypt, and seals `plaintext`.
+    static func sealUnderCurrentVersion(_ ctx: ActionContext, _ id: KeyID, _ plaintext: SecureBytes,
+                                        _ context: EncryptionContext) throws -> CiphertextEnvelope {
+        let loaded = try ctx.transaction { try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: nil)) }
+        guard let loaded else { throw KMSError.notFound() }
+        try loaded.key.lifecycle(now: ctx.now).checkCanEncrypt()
+        guard let sealed = loaded.sealed else { throw KMSError(.cmkStateNotSupport) }
+        let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: id, version: loaded.version)
+        return try ctx.keyring.encrypt(plaintext, material: material, profile: ctx.profile, keyID: id,
+                                       version: loaded.version, region: ctx.region, context: context)
+    }
+
+    /// Loads the envelope's key and material version, checks it may decrypt, and opens it.
+    static func open(_ ctx: ActionContext, _ envelope: CiphertextEnvelope, _ context: EncryptionContext) throws -> SecureBytes {
+        // A blob of the other profile was never made in this region.
+        guard envelope.profile == ctx.profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
+        let loaded = try ctx.transaction {
+            try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: envelope.keyID, version: envelope.materialVersion))
+        }
+        guard let loaded else { throw KMSError.notFound() }
+        try loaded.key.lifecycle(now: ctx.now).checkCanDecrypt()
+        guard let sealed = loaded.sealed else {
+            throw KMSError(.invalidCiphertext, "The ciphertext names a key version that does not exist.")
+        }
+        let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: envelope.keyID, version: envelope.materialVersion)
+        return try ctx.keyring.decrypt(envelope, material: material, region: ctx.region, context: context)
+    }
+}

@@ -1,0 +1,95 @@
+import KMSCore
+import KMSCrypto
+
+/// Verifies both Tencent signature versions (SPEC §1) against a credential's secret key.
+enum RequestSignature {
+    /// The clock skew allowed between a request's timestamp and server time.
+    static let maximumSkew: Int64 = 300
+
+    static func checkTimestamp(_ timestamp: Int64, now: Int64) throws {
+        if abs(now - timestamp) > maximumSkew { throw KMSError(.authFailureSignatureExpire) }
+    }
+
+    static func verify(_ request: APIRequest, secretKey: SecureBytes) throws {
+        switch request.style {
+        case .tc3(let auth): try verifyTC3(request, auth, secretKey: secretKey)
+        case .v1(let signature, let method): try verifyV1(request, signature: signature, method: method, secretKey: secretKey)
+        }
+    }
+
+    // MARK: TC3-HMAC-SHA256
+
+    static func verifyTC3(_ request: APIRequest, _ auth: TC3Authorization, secretKey: SecureBytes) throws {
+        guard auth.service == "kms", auth.date == utcDate(request.timestamp) else {
+            throw KMSError(.authFailureSignatureFailure, "The credential scope does not match the service or the timestamp's date.")
+        }
+        var headerLines = ""
+        for name in auth.signedHeaders {
+            guard let value = request.http.header(name) else {
+                throw KMSError(.authFailureSignatureFailure, "A signed header is missing from the request.")
+            }
+            headerLines += name + ":" + value.trimmingCharacters() + "\n"
+        }
+        let payloadHash: String
+        if request.http.header("x-tc-content-sha256") == "UNSIGNED-PAYLOAD" {
+            payloadHash = Digest.sha256Hex(Array("UNSIGNED-PAYLOAD".utf8))
+        } else {
+            payloadHash = Digest.sha256Hex(request.http.method == "GET" ? [] : request.http.body)
+        }
+        let query = request.http.method == "GET" ? request.http.queryString : ""
+        let canonical = [request.http.method, "/", query, headerLines, auth.signedHeaders.joined(separator: ";"), payloadHash]
+            .joined(separator: "\n")
+        let expected = tc3Signature(secretKey: secretKey, date: auth.date, service: auth.service,
+                                    timestamp: request.timestamp, canonicalRequest: canonical)
+        guard ConstantTime.equals(Array(expected.utf8), Array(auth.signature.utf8)) else {
+            throw KMSError(.authFailureSignatureFailure)
+        }
+    }
+
+    /// The TC3 signature of a canonical request (public for the known-answer test).
+    static func tc3Signature(secretKey: SecureBytes, date: String, service: String, timestamp: Int64,
+                             canonicalRequest: String) -> String {
+        let stringToSign = "TC3-HMAC-SHA256\n\(timestamp)\n\(date)/\(service)/tc3_request\n"
+            + Digest.sha256Hex(Array(canonicalRequest.utf8))
+        var seed = Array("TC3".utf8)
+        secretKey.withUnsafeBytes { seed.append(contentsOf: $0) }
+        let dateKey = SecureBytes(HMAC.sha256(key: SecureBytes(seed), data: Array(date.utf8)))
+        let serviceKey = SecureBytes(HMAC.sha256(key: dateKey, data: Array(service.utf8)))
+        let signingKey = SecureBytes(HMAC.sha256(key: serviceKey, data: Array("tc3_request".utf8)))
+        return Hex.encode(HMAC.sha256(key: signingKey, data: Array(stringToSign.utf8)))
+    }
+
+    /// `YYYY-MM-DD` of a Unix time, in UTC (Howard Hinnant's civil-from-days).
+    static func utcDate(_ timestamp: Int64) -> String {
+        let days = Int64((Double(timestamp) / 86400).rounded(.down))
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ n: Int64, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
+    }
+
+    // MARK: v1 (HmacSHA1 / HmacSHA256)
+
+    static func verifyV1(_ request: APIRequest, signature: String, method: String, secretKey: SecureBytes) throws {
+        let host = request.http.header("host") ?? ""
+        let sorted = request.signedPairs.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+        let stringToSign = request.http.method + host + "/?" + sorted.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        // unsafeCopy shares the secret's buffer (copy-on-write), so no second copy is made.
+        let mac = method == "HmacSHA256"
+            ? HMAC.sha256(key: secretKey, data: Array(stringToSign.utf8))
+            : HMAC.sha1(key: secretKey.unsafeCopy, data: Array(stringToSign.utf8))
+        guard ConstantTime.equals(Array(Base64.encode(mac).utf8), Array(signature.utf8)) else {
+            throw KMSError(.authFailureSignatureFailure)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import KMSCore
+
+/// The declared type of an action parameter, as in Tencent's API reference.
+enum ParameterType {
+    case string
+    case integer
+    case boolean
+    case stringArray
+    /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
+    case objectArray
+}
+
+/// One parameter an action defines.
+struct ParameterSpec {
+    let name: String
+    let type: ParameterType
+    let required: Bool
+    /// Defined by Tencent but not offered by this service: refused when given a value.
+    let unsupported: Bool
+
+    static func required(_ name: String, _ type: ParameterType) -> ParameterSpec {
+        ParameterSpec(name: name, type: type, required: true, unsupported: false)
+    }
+    static func optional(_ name: String, _ type: ParameterType) -> ParameterSpec {
+        ParameterSpec(name: name, type: type, required: false, unsupported: false)
+    }
+    static func unsupported(_ name: String, _ type: ParameterType) -> ParameterSpec {
+        ParameterSpec(name: name, type: type, required: false, unsupported: true)
+    }
+}
+
+/// An action's parameters after declaration-driven decoding: known names only, declared types only.
+struct Parameters {
+    private var values: [String: JSONValue]
+
+    init(values: [String: JSONValue]) { self.values = values }
+
+    /// Checks `object` against `specs`. Form leaves (always strings) are coerced to the
+    /// declared type; JSON values must already have it.
+    init(decoding object: JSONValue, specs: [ParameterSpec], fromForm: Bool) throws {
+        guard case let .object(members) = object else { throw KMSError(.invalidParameter, "The parameters must be an object.") }
+        var values: [String: JSONValue] = [:]
+        for (name, raw) in members {
+            guard let spec = specs.first(where: { $0.name == name }) else {
+                throw KMSError(.unknownParameter, "The parameter `\(FormDecoding.sanitized(name))` is not recognized.")
+            }
+            if raw == .null { continue }
+            let value = try Parameters.coerce(raw, to: spec.type, name: name, fromForm: fromForm)
+            if spec.unsupported {
+                if Parameters.isEmpty(value) { continue }
+                throw KMSError(.unsupportedOperation, "The parameter `\(name)` is not supported by this service.")
+            }
+            values[name] = value
+        }
+        for spec in specs where spec.required && values[spec.name] == nil {
+            throw KMSError.missing(spec.name)
+        }
+        self.values = values
+    }
+
+    static func isEmpty(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let s): return s.isEmpty
+        case .array(let a): return a.isEmpty
+        case .int(let i): return i == 0
+        case .bool(let b): return !b
+        default: return false
+        }
+    }
+
+    static func coerce(_ raw: JSONValue, to type: ParameterType, name: String, fromForm: Bool) throws -> JSONValue {
+        let wrong = KMSError.invalid(name, "must be of type \(type)")
+        switch (type, raw) {
+        case (.string, .string): return raw
+        case (.integer, .int): return raw
+        case (.integer, .double(let d)) where !fromForm && d == d.rounded() && abs(d) < 9.0e15: return .int(Int64(d))
+        case (.integer, .string(let s)) where fromForm:
+            guard let i = Int64(s) else { throw wrong }
+            return .int(i)
+        case (.boolean, .bool): return raw
+        case (.boolean, .string(let s)) where fromForm:
+            switch s.lowercased() {
+            case "true", "1": return .bool(true)
+            case "false", "0": return .bool(false)
+            default: throw wrong
+            }
+        case (.stringArray, .array(let elements)):
+            guard elements.allSatisfy({ if case .string = $0 { return true } else { return false } }) else { throw wrong }
+            return raw
+        case (.objectArray, .array(let elements)):
+            guard elements.allSatisfy({ if case .object = $0 { return true } else { return false } }) else { throw wrong }
+            return raw
+        default:
+            throw wrong
+        }
+    }
+
+    func string(_ name: String) -> String? {
+        if case let .string(s)? = values[name] { return s }
+        return nil
+    }
+
+    func int(_ name: String) -> Int64? {
+        if case let .int(i)? = values[name] { return i }
+        return nil
+    }
+
+    func bool(_ name: String) -> Bool? {
+        if case let .bool(b)? = values[name] { return b }
+        return nil
+    }
+
+    func strings(_ name: String) -> [String]? {
+        guard case let .array(elements)? = values[name] else { return nil }
+        return elements.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+    }
+
+    /// A required string (presence was checked by decoding).
+    func requiredString(_ name: String) throws -> String {
+        guard let s = string(name) else { throw KMSError.missing(name) }
+        return s
+    }
+
+    /// An integer with a default and an inclusive range; out of range is InvalidParameterValue.
+    func int(_ name: String, default value: Int64, in range: ClosedRange<Int64>) throws -> Int64 {
+        let v = int(name) ?? value
+        guard range.contains(v) else { throw KMSError.invalidValue(name, "must be between \(range.lowerBound) and \(range.upperBound)") }
+        return v
+    }
+}

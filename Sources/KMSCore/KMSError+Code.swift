@@ -1,0 +1,130 @@
+/// The Tencent Cloud error codes this service answers with, and their default messages.
+/// This table is the only place a dotted code is spelled.
+extension KMSError {
+    public enum Code: String, CaseIterable, Sendable {
+        // Common errors.
+        case authFailureSignatureExpire = "AuthFailure.SignatureExpire"
+        case authFailureSecretIdNotFound = "AuthFailure.SecretIdNotFound"
+        case authFailureSignatureFailure = "AuthFailure.SignatureFailure"
+        case authFailureInvalidAuthorization = "AuthFailure.InvalidAuthorization"
+        case authFailureTokenFailure = "AuthFailure.TokenFailure"
+        case invalidAction = "InvalidAction"
+        case noSuchVersion = "NoSuchVersion"
+        case missingParameter = "MissingParameter"
+        case invalidParameter = "InvalidParameter"
+        case invalidParameterValue = "InvalidParameterValue"
+        case unknownParameter = "UnknownParameter"
+        case unsupportedRegion = "UnsupportedRegion"
+        case requestLimitExceeded = "RequestLimitExceeded"
+        case internalError = "InternalError"
+        case unsupportedOperation = "UnsupportedOperation"
+
+        // Parameter errors specific to KMS.
+        case invalidCiphertext = "InvalidParameterValue.InvalidCiphertext"
+        case invalidKeyUsage = "InvalidParameterValue.InvalidKeyUsage"
+        case invalidType = "InvalidParameterValue.InvalidType"
+        case invalidAlias = "InvalidParameterValue.InvalidAlias"
+        case aliasAlreadyExists = "InvalidParameterValue.AliasAlreadyExists"
+        case invalidKeyId = "InvalidParameterValue.InvalidKeyId"
+        case invalidPlaintext = "InvalidParameterValue.InvalidPlaintext"
+        case invalidDataKeyName = "InvalidParameterValue.InvalidDataKeyName"
+        case invalidImportKeyMaterial = "InvalidParameterValue.InvalidImportKeyMaterial"
+        case materialNotMatch = "InvalidParameterValue.MaterialNotMatch"
+        case invalidPendingWindowInDays = "InvalidParameter.InvalidPendingWindowInDays"
+        case decryptMaterialError = "InvalidParameter.DecryptMaterialError"
+
+        // Resource state errors.
+        case cmkNotFound = "ResourceUnavailable.CmkNotFound"
+        case cmkDisabled = "ResourceUnavailable.CmkDisabled"
+        case cmkStateNotSupport = "ResourceUnavailable.CmkStateNotSupport"
+        case cmkShouldBeDisabled = "ResourceUnavailable.CmkShouldBeDisabled"
+        case cmkNotPendingDelete = "ResourceUnavailable.CmkNotPendingDelete"
+        case keyPendingDelete = "ResourceUnavailable.KeyPendingDelete"
+        case tokenExpired = "ResourceUnavailable.TokenExpired"
+        case notExternalCmk = "UnsupportedOperation.NotExternalCmk"
+        case externalCmkCanNotRotate = "UnsupportedOperation.ExternalCmkCanNotRotate"
+        case limitExceeded = "LimitExceeded"
+    }
+}
+
+extension KMSError.Code {
+    /// The message shown when a handler gives no reason of its own.
+    public func defaultMessage(english: Bool) -> String {
+        switch self {
+        case .authFailureSignatureExpire:
+            return english ? "The request signature has expired: the timestamp is more than 300 seconds from server time." : "签名过期，Timestamp 与服务器时间相差超过 300 秒。"
+        case .authFailureSecretIdNotFound:
+            return english ? "The SecretId is not found or is disabled." : "密钥不存在或已被禁用。"
+        case .authFailureSignatureFailure:
+            return english ? "The request signature does not match." : "签名错误。"
+        case .authFailureInvalidAuthorization:
+            return english ? "The Authorization header is malformed." : "请求头部的 Authorization 不符合腾讯云标准。"
+        case .authFailureTokenFailure:
+            return english ? "The token is invalid." : "Token 错误。"
+        case .invalidAction:
+            return english ? "The action does not exist." : "接口不存在。"
+        case .noSuchVersion:
+            return english ? "The API version does not exist." : "接口版本不存在。"
+        case .missingParameter:
+            return english ? "A required parameter is missing." : "缺少参数。"
+        case .invalidParameter:
+            return english ? "A parameter is invalid." : "参数错误。"
+        case .invalidParameterValue:
+            return english ? "A parameter value is invalid." : "参数取值错误。"
+        case .unknownParameter:
+            return english ? "An unknown parameter was given." : "未知参数错误。"
+        case .unsupportedRegion:
+            return english ? "The region is not supported." : "接口不支持所传地域。"
+        case .requestLimitExceeded:
+            return english ? "Too many requests." : "请求的次数超过了频率限制。"
+        case .internalError:
+            return english ? "An internal error occurred." : "内部错误。"
+        case .unsupportedOperation:
+            return english ? "The operation is not supported." : "操作不支持。"
+        case .invalidCiphertext:
+            return english ? "The ciphertext is invalid." : "密文格式错误。"
+        case .invalidKeyUsage:
+            return english ? "The KeyUsage is invalid." : "KeyUsage 参数错误。"
+        case .invalidType:
+            return english ? "The Type is invalid." : "Type 参数错误。"
+        case .invalidAlias:
+            return english ? "The alias is invalid." : "别名格式错误。"
+        case .aliasAlreadyExists:
+            return english ? "The alias already exists." : "别名已经存在。"
+        case .invalidKeyId:
+            return english ? "The KeyId is invalid." : "KeyId 不合法。"
+        case .invalidPlaintext:
+            return english ? "The plaintext is invalid." : "明文不合法。"
+        case .invalidDataKeyName:
+            return english ? "The data key name is invalid." : "数据密钥名称不合法。"
+        case .invalidImportKeyMaterial:
+            return english ? "The imported key material is invalid." : "导入的密钥材料不合法。"
+        case .materialNotMatch:
+            return english ? "The key material does not match the material previously imported into this key." : "导入的密钥材料与之前导入的不一致。"
+        case .invalidPendingWindowInDays:
+            return english ? "PendingWindowInDays must be between 7 and 30." : "PendingWindowInDays 取值须在 7 到 30 之间。"
+        case .decryptMaterialError:
+            return english ? "The encrypted key material could not be decrypted." : "解密密钥材料失败。"
+        case .cmkNotFound:
+            return english ? "The CMK does not exist." : "CMK 不存在。"
+        case .cmkDisabled:
+            return english ? "The CMK is disabled." : "CMK 已被禁用。"
+        case .cmkStateNotSupport:
+            return english ? "The CMK's state does not support this operation." : "CMK 当前状态不支持该操作。"
+        case .cmkShouldBeDisabled:
+            return english ? "The CMK must be disabled first." : "CMK 只有在被禁用状态下才能执行该操作。"
+        case .cmkNotPendingDelete:
+            return english ? "The CMK is not pending deletion." : "CMK 不处于计划删除状态。"
+        case .keyPendingDelete:
+            return english ? "The CMK is pending deletion." : "CMK 处于计划删除状态。"
+        case .tokenExpired:
+            return english ? "The import token has expired." : "导入令牌已过期。"
+        case .notExternalCmk:
+            return english ? "The CMK is not an EXTERNAL key." : "CMK 不是外部导入类型。"
+        case .externalCmkCanNotRotate:
+            return english ? "EXTERNAL CMKs cannot be rotated." : "外部导入类型的 CMK 不支持轮换。"
+        case .limitExceeded:
+            return english ? "A quota is exceeded." : "超过配额限制。"
+        }
+    }
+}

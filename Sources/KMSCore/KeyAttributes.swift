@@ -1,0 +1,34 @@
+/// Where a CMK's material came from.
+public enum KeyOrigin: String, Sendable {
+    case tencentKMS = "TENCENT_KMS"
+    case external = "EXTERNAL"
+}
+
+/// The validated, caller-chosen attributes of a CMK.
+public enum KeyAttributes {
+    public static let maximumAliasLength = 60
+    public static let maximumDescriptionBytes = 1024
+
+    /// 1–60 of `[A-Za-z0-9_-]`, first a letter or digit; the prefix `kms-` is reserved.
+    public static func validateAlias(_ alias: String) throws {
+        let bytes = Array(alias.utf8)
+        guard (1...maximumAliasLength).contains(bytes.count) else {
+            throw KMSError(.invalidAlias, "The alias must be 1 to \(maximumAliasLength) characters.")
+        }
+        func isAlnum(_ c: UInt8) -> Bool {
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
+        }
+        guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+            throw KMSError(.invalidAlias, "The alias may contain only letters, digits, '_' and '-', and must start with a letter or digit.")
+        }
+        if alias.lowercased().hasPrefix("kms-") {
+            throw KMSError(.invalidAlias, "The alias prefix `kms-` is reserved.")
+        }
+    }
+
+    public static func validateDescription(_ description: String) throws {
+        guard description.utf8.count <= maximumDescriptionBytes else {
+            throw KMSError.invalidValue("Description", "must be at most \(maximumDescriptionBytes) bytes")
+        }
+    }
+}

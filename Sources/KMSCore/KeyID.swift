@@ -1,0 +1,56 @@
+/// A CMK's identifier: a random UUID, written lower-case with hyphens (36 characters).
+public struct KeyID: Hashable, Sendable, CustomStringConvertible {
+    /// The 16 raw bytes, as stored in a ciphertext envelope.
+    public let bytes: [UInt8]
+
+    public init?(bytes: [UInt8]) {
+        guard bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+
+    /// Parses the 8-4-4-4-12 form; upper-case hex is accepted and normalised.
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        guard utf8.count == 36 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        var high: UInt8? = nil
+        for (i, c) in utf8.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard let nibble = KeyID.nibble(c) else { return nil }
+            if let h = high { out.append(h << 4 | nibble); high = nil } else { high = nibble }
+        }
+        bytes = out
+    }
+
+    /// A fresh identifier from 16 random bytes (version 4, variant 1 bits set).
+    public init(random: [UInt8]) {
+        precondition(random.count == 16)
+        var b = random
+        b[6] = b[6] & 0x0F | 0x40
+        b[8] = b[8] & 0x3F | 0x80
+        bytes = b
+    }
+
+    public var description: String {
+        let hex = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

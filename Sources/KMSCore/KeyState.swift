@@ -1,0 +1,82 @@
+/// A CMK's lifecycle state (SPEC §3).
+public enum KeyState: String, Sendable, CaseIterable {
+    case enabled = "Enabled"
+    case disabled = "Disabled"
+    case pendingDelete = "PendingDelete"
+    case pendingImport = "PendingImport"
+    case archived = "Archived"
+
+    /// The `KeyState` filter numbers of ListKeyDetail (0 means all).
+    public init?(filterNumber: Int64) {
+        switch filterNumber {
+        case 1: self = .enabled
+        case 2: self = .disabled
+        case 3: self = .pendingDelete
+        case 4: self = .pendingImport
+        case 5: self = .archived
+        default: return nil
+        }
+    }
+
+    /// States ListKeys returns.
+    public var isListed: Bool { self == .enabled || self == .disabled || self == .pendingImport }
+}
+
+/// Every change of state an action can ask for.
+public enum KeyTransition: Sendable, CaseIterable {
+    case enable, disable, scheduleDeletion, cancelDeletion, archive, cancelArchive, importMaterial, removeMaterial
+}
+
+/// The rules of SPEC §3 in one place: which transitions and uses each state allows.
+public struct KeyLifecycle: Sendable {
+    public let state: KeyState
+    /// Whether the key currently has usable key material (false for EXTERNAL keys before import).
+    public let hasMaterial: Bool
+
+    public init(state: KeyState, hasMaterial: Bool) {
+        self.state = state
+        self.hasMaterial = hasMaterial
+    }
+
+    /// The state after `transition`, or the exact error Tencent answers with.
+    public func applying(_ transition: KeyTransition) throws -> KeyState {
+        switch (transition, state) {
+        case (.enable, .disabled): return .enabled
+        case (.disable, .enabled): return .disabled
+        case (.scheduleDeletion, .disabled), (.scheduleDeletion, .pendingImport): return .pendingDelete
+        case (.scheduleDeletion, .enabled): throw KMSError(.cmkShouldBeDisabled)
+        case (.cancelDeletion, .pendingDelete): return hasMaterial ? .disabled : .pendingImport
+        case (.cancelDeletion, _): throw KMSError(.cmkNotPendingDelete)
+        case (.archive, .enabled): return .archived
+        case (.cancelArchive, .archived): return .enabled
+        case (.importMaterial, .pendingImport), (.importMaterial, .enabled): return .enabled
+        case (.removeMaterial, .enabled), (.removeMaterial, .disabled), (.removeMaterial, .archived): return .pendingImport
+        default: throw KMSError(.cmkStateNotSupport)
+        }
+    }
+
+    /// Encrypt, GenerateDataKey and ReEncrypt's destination.
+    public func checkCanEncrypt() throws {
+        switch state {
+        case .enabled: return
+        case .disabled: throw KMSError(.cmkDisabled)
+        case .pendingDelete: throw KMSError(.keyPendingDelete)
+        case .pendingImport, .archived: throw KMSError(.cmkStateNotSupport)
+        }
+    }
+
+    /// Decrypt and ReEncrypt's source.
+    public func checkCanDecrypt() throws {
+        switch state {
+        case .enabled, .archived: return
+        case .disabled: throw KMSError(.cmkDisabled)
+        case .pendingDelete: throw KMSError(.keyPendingDelete)
+        case .pendingImport: throw KMSError(.cmkStateNotSupport)
+        }
+    }
+
+    /// Renaming and re-describing (UpdateAlias, UpdateKeyDescription).
+    public func checkCanEditMetadata() throws {
+        if state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
+    }
+}

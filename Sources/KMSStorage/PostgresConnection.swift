@@ -1,0 +1,181 @@
+import CPostgres
+#if canImport(Glibc)
+import Glibc
+#endif
+import KMSCore
+
+/// A failure reported by PostgreSQL or libpq. `sqlState` drives decisions (unique violation →
+/// alias taken); `message` is for the log only, never for a caller.
+public struct StorageError: Error, CustomStringConvertible, Sendable {
+    public let sqlState: String?
+    public let message: String
+    public let file: String
+    public let line: Int
+
+    public init(sqlState: String? = nil, _ message: String, file: String = #fileID, line: Int = #line) {
+        self.sqlState = sqlState
+        self.message = message
+        self.file = file
+        self.line = line
+    }
+
+    public var isUniqueViolation: Bool { sqlState == "23505" }
+    public var description: String { "storage: \(sqlState ?? "-") \(message) (\(file):\(line))" }
+}
+
+/// One libpq connection, owned by one thread. Parameters and results travel in text format;
+/// `bytea` as `\x…` hex. Each statement is prepared once per connection, on first use.
+public final class PostgresConnection {
+    private var handle: OpaquePointer?
+    private let conninfo: String
+    private var prepared = Set<String>()
+
+    public init(conninfo: String) throws {
+        self.conninfo = conninfo
+        try connect()
+    }
+
+    deinit { PQfinish(handle) }
+
+    private func connect() throws {
+        PQfinish(handle)
+        prepared.removeAll()
+        handle = PQconnectdb(conninfo)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = lastError
+            PQfinish(handle)
+            handle = nil
+            throw StorageError("connect failed: \(message)")
+        }
+    }
+
+    /// True when the server connection is gone and must be re-established.
+    public var isBroken: Bool { handle == nil || PQstatus(handle) != CONNECTION_OK }
+
+    /// Re-establishes a lost connection; cheap no-op on a healthy one.
+    public func reconnectIfNeeded() throws {
+        if isBroken { try connect() }
+    }
+
+    private var lastError: String {
+        guard let handle, let text = PQerrorMessage(handle) else { return "no connection" }
+        return String(cString: text).trimmingCharacters(in: "\n")
+    }
+
+    /// Runs SQL with no parameters through the simple protocol (several statements allowed).
+    public func execute(script sql: String) throws {
+        let result = try check(PQexec(handle, sql))
+        _ = result
+    }
+
+    /// Runs a statement with positional text parameters (`$1`, `$2`, …), preparing it once.
+    public func execute(name: String, sql: String, parameters: [String?]) throws -> QueryResult {
+        guard let handle else { throw StorageError("no connection") }
+        if !prepared.contains(name) {
+            _ = try check(PQprepare(handle, name, sql, 0, nil))
+            prepared.insert(name)
+        }
+        // libpq wants a C array of C strings; keep the Swift strings alive across the call.
+        let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let raw = cStrings.map { UnsafePointer($0) }
+        let result = raw.withUnsafeBufferPointer { buffer in
+            PQexecPrepared(handle, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
+        }
+        return try check(result)
+    }
+
+    /// Takes ownership of a PGresult and turns a failed status into a StorageError.
+    private func check(_ result: OpaquePointer?) throws -> QueryResult {
+        guard let result else { throw StorageError("no result: \(lastError)") }
+        let owned = QueryResult(result)
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return owned
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
+            if state == "26000" { prepared.removeAll() }  // prepared statement vanished: prepare again next time
+            throw StorageError(sqlState: state, message.trimmingCharacters(in: "\n"))
+        }
+    }
+
+    /// Escapes a value as an SQL literal (for `SET LOCAL`, which takes no parameters).
+    public func literal(_ value: String) throws -> String {
+        guard let handle, let escaped = PQescapeLiteral(handle, value, value.utf8.count) else {
+            throw StorageError("escape failed: \(lastError)")
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+}
+
+/// An owned PGresult; rows are read as text.
+public final class QueryResult {
+    private let result: OpaquePointer
+
+    init(_ result: OpaquePointer) { self.result = result }
+    deinit { PQclear(result) }
+
+    public var rowCount: Int { Int(PQntuples(result)) }
+    /// Rows changed by INSERT/UPDATE/DELETE.
+    public var affectedRows: Int { Int(String(cString: PQcmdTuples(result))) ?? 0 }
+
+    public func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
+
+    public func string(_ row: Int, _ column: Int) -> String? {
+        isNull(row, column) ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
+    }
+
+    public func int64(_ row: Int, _ column: Int) -> Int64 { string(row, column).flatMap { Int64($0) } ?? 0 }
+
+    public func bool(_ row: Int, _ column: Int) -> Bool { string(row, column) == "t" }
+
+    /// A bytea column in hex output format.
+    public func bytes(_ row: Int, _ column: Int) -> [UInt8]? {
+        guard let text = string(row, column) else { return nil }
+        return Bytea.decode(text)
+    }
+}
+
+/// `bytea` hex text (`\x0a1b…`) in both directions.
+public enum Bytea {
+    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        out.reserveCapacity(2 + bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity((utf8.count - 2) / 2)
+        var i = 2
+        while i < utf8.count {
+            guard let h = nibble(utf8[i]), let l = nibble(utf8[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 0x30...0x39: return c - 0x30
+        case 0x61...0x66: return c - 0x61 + 10
+        case 0x41...0x46: return c - 0x41 + 10
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.last == set { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,108 @@
+import CLinux
+import Dispatch
+import Foundation
+import KMSAPI
+import KMSCore
+import KMSCrypto
+import KMSFastCGI
+import KMSStorage
+
+/// The FastCGI responder: `kms-responder --socket PATH --database DSN --master-key PATH [options]`.
+struct Options {
+    var socket = ""
+    var socketGroup: String? = nil
+    var database = ""
+    var masterKey = ""
+    var regions = RegionTable.defaultSpec
+    var workers = 16
+    var logLevel = "info"
+
+    static let usage = """
+        usage: kms-responder --socket PATH --database DSN --master-key PATH
+                             [--socket-group GROUP] [--regions NAME=FIPS|SM,…] [--workers N] [--log-level LEVEL]
+        """
+
+    init(arguments: [String]) throws {
+        var it = arguments.dropFirst().makeIterator()
+        func value(_ flag: String) throws -> String {
+            guard let v = it.next() else { throw KMSError(.internalError, "\(flag) needs a value") }
+            return v
+        }
+        while let flag = it.next() {
+            switch flag {
+            case "--socket": socket = try value(flag)
+            case "--socket-group": socketGroup = try value(flag)
+            case "--database": database = try value(flag)
+            case "--master-key": masterKey = try value(flag)
+            case "--regions": regions = try value(flag)
+            case "--workers":
+                guard let n = Int(try value(flag)), (1...512).contains(n) else { throw KMSError(.internalError, "--workers takes 1…512") }
+                workers = n
+            case "--log-level": logLevel = try value(flag)
+            case "-h", "--help": print(Options.usage); exit(0)
+            default: throw KMSError(.internalError, "unknown option \(flag)")
+            }
+        }
+        guard !socket.isEmpty, !database.isEmpty, !masterKey.isEmpty else { throw KMSError(.internalError, "missing required options") }
+    }
+}
+
+func fail(_ message: String) -> Never {
+    fputs("kms-responder: \(message)\n\(Options.usage)\n", stderr)
+    exit(2)
+}
+
+// A responder holds key material in memory: never let it be dumped to a core file.
+guard kms_disable_core_dumps() == 0 else { fail("cannot make the process non-dumpable") }
+
+let options: Options
+do { options = try Options(arguments: CommandLine.arguments) } catch let e as KMSError { fail(e.reason) } catch { fail("\(error)") }
+guard let level = Log.Level(name: options.logLevel) else { fail("unknown log level \(options.logLevel)") }
+Log.minimum = level
+
+let service: Service
+let server: FastCGIServer
+do {
+    let regions = try RegionTable(spec: options.regions)
+    let sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
+    service = Service(regions: regions, sealer: sealer, clock: { Int64(Date().timeIntervalSince1970) })
+    // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
+    // signals first and take them through Dispatch so shutdown is ours.
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    signal(SIGPIPE, SIG_IGN)
+    server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
+    Log.info("listening on \(options.socket) with \(options.workers) workers; regions \(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ","))")
+} catch let e as KMSError {
+    fail(e.reason)
+} catch {
+    fail("\(error)")
+}
+
+var signalSources: [DispatchSourceSignal] = []
+for sig in [SIGTERM, SIGINT] {
+    let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+    source.setEventHandler {
+        Log.info("signal \(sig): finishing in-flight requests and stopping")
+        server.stop()
+    }
+    source.resume()
+    signalSources.append(source)
+}
+
+let databaseURL = options.database
+server.run(workers: options.workers) { index in
+    // Each worker owns its connection. A database that is down at start-up or later is
+    // retried on the next request; the request meanwhile gets InternalError.
+    var database: Database? = nil
+    return { request in
+        if database == nil {
+            do { database = try Database(conninfo: databaseURL) } catch {
+                Log.error("worker \(index): database connection failed: \(error)")
+                return service.unavailable(request)
+            }
+        }
+        return service.handle(request, database: database!)
+    }
+}
+Log.info("stopped")

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import KMSAPI
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// The admin CLI. `--database` and `--master-key` default to $KMS_DATABASE_URL and $KMS_MASTER_KEY.
+struct KMSCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kmsctl",
+        abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials.",
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self])
+}
+
+struct Connection: ParsableArguments {
+    @Option(help: "libpq connection string (default: $KMS_DATABASE_URL).")
+    var database: String = ProcessInfo.processInfo.environment["KMS_DATABASE_URL"] ?? ""
+
+    @Option(name: .customLong("master-key"), help: "Master key file (default: $KMS_MASTER_KEY).")
+    var masterKey: String = ProcessInfo.processInfo.environment["KMS_MASTER_KEY"] ?? ""
+
+    func open() throws -> Database {
+        guard !database.isEmpty else { throw ValidationError("no database: pass --database or set KMS_DATABASE_URL") }
+        return try Database(conninfo: database)
+    }
+
+    func registry() throws -> AccountRegistry {
+        guard !masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
+        return AccountRegistry(sealer: try Sealer(masterKey: try MasterKeyFile.load(path: masterKey)), database: try open())
+    }
+}
+
+var now: Int64 { Int64(Date().timeIntervalSince1970) }
+
+func printJSON(_ value: JSONValue) { print(value.serializedString) }
+
+struct MasterKey: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the 256-bit master key file (mode 0600) if it does not exist.")
+        @OptionGroup var connection: Connection
+        func run() throws {
+            guard !connection.masterKey.isEmpty else { throw ValidationError("no master key path") }
+            let created = try MasterKeyFile.create(path: connection.masterKey)
+            print(created ? "created master key \(connection.masterKey)" : "master key \(connection.masterKey) already exists")
+        }
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply the numbered SQL migrations that are not yet applied.")
+    @OptionGroup var connection: Connection
+    @Option(help: "Directory of NNN_name.sql files.") var dir: String = "SQL"
+    func run() throws {
+        let applied = try Migrator(directory: dir).apply(to: try connection.open())
+        print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
+    }
+}
+
+func credentialJSON(_ c: IssuedCredential) -> JSONValue {
+    .object([("AppId", .int(c.appId)), ("Uin", .int(c.uin)), ("SecretId", .string(c.secretId)),
+             ("SecretKey", .string(String(decoding: c.secretKey.unsafeCopy, as: UTF8.self)))])
+}
+
+struct Account: ParsableCommand {
+    static let configuration = CommandConfiguration(subcommands: [Create.self, List.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an account with one credential.")
+        @OptionGroup var connection: Connection
+        @Option var name: String
+        @Flag var json = false
+        func run() throws {
+            let issued = try connection.registry().createAccount(name: name, now: now)
+            if json { printJSON(credentialJSON(issued)) } else {
+                print("AppId \(issued.appId)  Uin \(issued.uin)\nSecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List accounts.")
+        @OptionGroup var connection: Connection
+        @Flag var json = false
+        func run() throws {
+            let rows = try AccountRegistry.listing(database: try connection.open())
+            if json {
+                printJSON(.array(rows.map { .object([("AppId", .int($0.appId)), ("Uin", .int($0.uin)), ("Name", .string($0.name)), ("CreatedAt", .int($0.createdAt))]) }))
+            } else {
+                for r in rows { print("\(r.appId)\t\(r.uin)\t\(r.name)") }
+            }
+        }
+    }
+}
+
+struct Credential: ParsableCommand {
+    static let configuration = CommandConfiguration(subcommands: [Create.self, Disable.self, Enable.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a credential to an account.")
+        @OptionGroup var connection: Connection
+        @Option(name: .customLong("app-id")) var appId: Int64
+        @Flag var json = false
+        func run() throws {
+            let issued = try connection.registry().createCredential(appId: appId, now: now)
+            if json { printJSON(credentialJSON(issued)) } else { print("SecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))") }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a credential: its requests fail with AuthFailure.SecretIdNotFound.")
+        @OptionGroup var connection: Connection
+        @Option(name: .customLong("secret-id")) var secretId: String
+        func run() throws {
+            guard try AccountRegistry.setCredential(secretId, enabled: false, database: try connection.open()) else {
+                throw ValidationError("no credential \(secretId)")
+            }
+            print("disabled \(secretId)")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-enable a disabled credential.")
+        @OptionGroup var connection: Connection
+        @Option(name: .customLong("secret-id")) var secretId: String
+        func run() throws {
+            guard try AccountRegistry.setCredential(secretId, enabled: true, database: try connection.open()) else {
+                throw ValidationError("no credential \(secretId)")
+            }
+            print("enabled \(secretId)")
+        }
+    }
+}
+
+KMSCtl.main()

@@ -1,0 +1,189 @@
+# Shared by scripts/kms: configuration, messages and small process/file utilities.
+# Sourced, not run. Expects REPO to be set.
+
+PG_BIN=/usr/lib/postgresql/15/bin
+DEFAULT_REGIONS="ap-guangzhou=FIPS,ap-beijing=FIPS,ap-shanghai-fsi=SM"
+# Settings that `up` remembers in $KMS_HOME/stack.env, so that `status`, `down` and a
+# later `up` of the same stack agree on ports etc. without the caller repeating them.
+CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_LOG_LEVEL KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
+# Unix socket paths (sun_path) hold at most 107 characters plus the terminating NUL.
+MAX_SOCKET_PATH=107
+
+say()  { printf 'kms: %s\n' "$*"; }
+warn() { printf 'kms: warning: %s\n' "$*" >&2; }
+die()  { printf 'kms: error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+# Make the toolchain reachable even from a minimal environment (CI, sudo).
+if ! command -v swift >/dev/null 2>&1 && [[ -x /opt/swift/usr/bin/swift ]]; then
+    PATH=/opt/swift/usr/bin:$PATH
+fi
+
+# load_config: resolves KMS_HOME and every setting (environment > stack.env > default)
+# and derives all paths. Creates nothing.
+load_config() {
+    KMS_HOME=$(realpath -m "${KMS_HOME:-$REPO/.kms}")
+    # The path ends up in DSNs, nginx.conf and postgresql.conf; keep it free of quoting trouble.
+    if [[ $KMS_HOME =~ [[:space:]\"\'\\\;\$\`] ]]; then
+        die "KMS_HOME must not contain spaces, quotes, backslashes, ';', '\$' or backquotes: $KMS_HOME"
+    fi
+
+    STACK_ENV=$KMS_HOME/stack.env
+    RUN_DIR=$KMS_HOME/run
+    FCGI_DIR=$RUN_DIR/fcgi
+    FCGI_SOCKET=$FCGI_DIR/responder.sock
+    LOG_DIR=$KMS_HOME/log
+    PG_DATA=$KMS_HOME/pg
+    TLS_DIR=$KMS_HOME/tls
+    NGINX_DIR=$KMS_HOME/nginx
+    NGINX_CONF=$NGINX_DIR/nginx.conf
+    BIN_DIR=$KMS_HOME/bin
+    MASTER_KEY=$KMS_HOME/master.key
+    DEMO_ACCOUNT=$KMS_HOME/demo-account.json
+    BUILD_DIR=$REPO/.build/release
+
+    local key value
+    if [[ -r $STACK_ENV ]]; then
+        while IFS='=' read -r key value; do
+            [[ " ${CONFIG_KEYS[*]} " == *" $key "* ]] || continue
+            [[ -n ${!key:-} ]] || printf -v "$key" '%s' "$value"
+        done <"$STACK_ENV"
+    fi
+    KMS_HTTP_PORT=${KMS_HTTP_PORT:-8080}
+    KMS_HTTPS_PORT=${KMS_HTTPS_PORT:-8443}
+    KMS_REGIONS=${KMS_REGIONS:-$DEFAULT_REGIONS}
+    KMS_WORKERS=${KMS_WORKERS:-16}
+    KMS_LOG_LEVEL=${KMS_LOG_LEVEL:-info}
+    KMS_TLS_CERT=${KMS_TLS_CERT:-}
+    KMS_TLS_KEY=${KMS_TLS_KEY:-}
+    KMS_TLS_CA=${KMS_TLS_CA:-}
+
+    local port
+    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
+        if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then die "not a TCP port: $port"; fi
+    done
+    [[ $KMS_HTTP_PORT != "$KMS_HTTPS_PORT" ]] || die "KMS_HTTP_PORT and KMS_HTTPS_PORT must differ"
+    [[ $KMS_WORKERS =~ ^[1-9][0-9]*$ ]] || die "KMS_WORKERS must be a positive integer: $KMS_WORKERS"
+    [[ $KMS_REGIONS =~ ^[A-Za-z0-9-]+=[A-Za-z0-9]+(,[A-Za-z0-9-]+=[A-Za-z0-9]+)*$ ]] ||
+        die "KMS_REGIONS must look like 'ap-guangzhou=FIPS,ap-shanghai-fsi=SM': $KMS_REGIONS"
+
+    # Who runs what. As root: PostgreSQL as `postgres` (it refuses root), the responder as
+    # the unprivileged `kms`, nginx workers as `www-data`, which reaches the responder's
+    # socket through its group. As a developer: everything as that developer.
+    if is_root; then
+        PG_USER=postgres SVC_USER=kms WEB_USER=www-data SOCKET_GROUP=www-data
+    else
+        PG_USER=$(id -un) SVC_USER=$(id -un) WEB_USER=$(id -un) SOCKET_GROUP=$(id -gn)
+    fi
+
+    APP_DSN="host=$RUN_DIR dbname=kms user=kms_app"
+    OWNER_DSN="host=$RUN_DIR dbname=kms user=kms_owner"
+    SUPER_DSN="host=$RUN_DIR dbname=postgres user=postgres"
+    DATABASE_URL="postgresql:///kms?host=$RUN_DIR&user=kms_app"
+
+    if [[ -n $KMS_TLS_CERT ]]; then
+        TLS_CERT=$KMS_TLS_CERT TLS_KEY=$KMS_TLS_KEY CA_FILE=$KMS_TLS_CA
+    else
+        TLS_CERT=$TLS_DIR/server.pem TLS_KEY=$TLS_DIR/server.key CA_FILE=$TLS_DIR/ca.pem
+    fi
+
+    KMSCTL=${KMS_CTL_BIN:-$BUILD_DIR/kmsctl}
+}
+
+save_config() {
+    local key tmp=$STACK_ENV.tmp.$$
+    for key in "${CONFIG_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done >"$tmp"
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$STACK_ENV"
+}
+
+# Region names (without their profiles), one per line.
+region_names() { tr ',' '\n' <<<"$KMS_REGIONS" | cut -d= -f1; }
+
+check_socket_paths() {
+    local path
+    for path in "$RUN_DIR/.s.PGSQL.5432" "$FCGI_SOCKET"; do
+        if ((${#path} > MAX_SOCKET_PATH)); then
+            die "KMS_HOME is too deep: the Unix socket $path would be ${#path} characters (limit $MAX_SOCKET_PATH). Use a shorter KMS_HOME."
+        fi
+    done
+}
+
+# as_user USER CMD...: runs CMD as USER (from / so that tools that look at their
+# working directory do not trip over root's home).
+as_user() {
+    local user=$1
+    shift
+    if [[ $user == "$(id -un)" ]]; then
+        "$@"
+    else
+        (cd / && runuser -u "$user" -- "$@")
+    fi
+}
+
+# pid_from_file FILE [PATTERN]: prints the pid in FILE's first line if that process is
+# alive and its command line matches PATTERN (guards against a stale, reused pid).
+pid_from_file() {
+    local file=$1 pattern=${2:-} pid cmdline
+    [[ -r $file ]] || return 1
+    read -r pid <"$file" || [[ -n ${pid:-} ]] || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    [[ -r /proc/$pid/cmdline ]] || return 1
+    if [[ -n $pattern ]]; then
+        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+        [[ $cmdline == *$pattern* ]] || return 1
+    fi
+    printf '%s\n' "$pid"
+}
+
+# wait_gone PID SECONDS: true once PID has exited, false on timeout.
+wait_gone() {
+    local pid=$1 deadline=$((SECONDS + $2))
+    while [[ -e /proc/$pid ]]; do
+        # A zombie has exited; its parent just has not reaped it yet.
+        [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && return 0
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# port_in_use PORT: something on this machine accepts connections on 127.0.0.1:PORT.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# install_file SRC DST MODE: copies SRC over DST atomically (a running program keeps
+# its old inode). Returns 0 if DST changed, 1 if it was already identical.
+install_file() {
+    local src=$1 dst=$2 mode=$3
+    [[ -f $dst ]] && cmp -s "$src" "$dst" && return 1
+    cp "$src" "$dst.tmp.$$"
+    chmod "$mode" "$dst.tmp.$$"
+    mv -f "$dst.tmp.$$" "$dst"
+}
+
+# write_if_changed FILE OWNER MODE < content: returns 0 if FILE changed.
+write_if_changed() {
+    local file=$1 owner=$2 mode=$3 tmp
+    tmp=$(mktemp "$file.XXXXXX")
+    cat >"$tmp"
+    if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+        rm -f "$tmp"
+        return 1
+    fi
+    chmod "$mode" "$tmp"
+    is_root && chown "$owner" "$tmp"
+    mv -f "$tmp" "$file"
+}
+
+json_string() {
+    local s=$1
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    printf '"%s"' "$s"
+}
+
+# json_field NAME < json: the value of a top-level string or number field (flat JSON only;
+# enough for kmsctl's account output without depending on jq or python).
+json_field() {
+    sed -n "s/.*\"$1\"[[:space:]]*:[[:space:]]*\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" | head -n 1
+}

@@ -1,0 +1,80 @@
+# nginx in front of the responder, configured from the templates in nginx/.
+# Sourced by scripts/kms.
+
+nginx_pid() { pid_from_file "$RUN_DIR/nginx.pid" nginx; }
+
+# nginx with this stack's config and prefix; -e sends start-up errors to our log
+# instead of the compiled-in /var/log/nginx/error.log.
+nginx_cmd() { nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$NGINX_CONF" "$@"; }
+
+# Renders nginx/nginx.conf.template into $NGINX_CONF. Returns 0 if it changed.
+nginx_render() {
+    local text user_line changed=1
+    text=$(<"$REPO/nginx/nginx.conf.template")
+    if is_root; then
+        user_line="user $WEB_USER;"
+    else
+        user_line="# not root: the workers run as $(id -un)"
+    fi
+    # Quoted replacements: bash 5.2 would otherwise expand '&' in them.
+    text=${text//@USER_LINE@/"$user_line"}
+    text=${text//@RUN_DIR@/"$RUN_DIR"}
+    text=${text//@LOG_DIR@/"$LOG_DIR"}
+    text=${text//@NGINX_DIR@/"$NGINX_DIR"}
+    text=${text//@HTTP_PORT@/"$KMS_HTTP_PORT"}
+    text=${text//@HTTPS_PORT@/"$KMS_HTTPS_PORT"}
+    text=${text//@TLS_CERT@/"$TLS_CERT"}
+    text=${text//@TLS_KEY@/"$TLS_KEY"}
+    text=${text//@FCGI_SOCKET@/"$FCGI_SOCKET"}
+    if [[ $text =~ @[A-Z_]+@ ]]; then die "nginx template has an unknown placeholder: ${BASH_REMATCH[0]}"; fi
+
+    write_if_changed "$NGINX_DIR/fastcgi_params" root:root 0644 <"$REPO/nginx/fastcgi_params" && changed=0
+    printf '%s\n' "$text" | write_if_changed "$NGINX_CONF" root:root 0644 && changed=0
+    return $changed
+}
+
+nginx_start() {
+    local changed=1 pid port
+    nginx_render && changed=0
+    nginx_cmd -t -q || die "nginx rejected $NGINX_CONF"
+
+    if pid=$(nginx_pid); then
+        if ((changed == 0)); then
+            say "nginx configuration changed: reloading nginx (pid $pid)"
+            nginx_cmd -s reload
+        else
+            say "nginx already running (pid $pid)"
+        fi
+        return 0
+    fi
+
+    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
+        port_in_use "$port" &&
+            die "127.0.0.1:$port is already in use (another stack? set KMS_HTTP_PORT / KMS_HTTPS_PORT)"
+    done
+    say "starting nginx on 127.0.0.1:$KMS_HTTP_PORT (http) and 127.0.0.1:$KMS_HTTPS_PORT (https)"
+    # 9>&-: the daemon must not inherit our lock on $KMS_HOME.
+    nginx_cmd 9>&- || die "nginx did not start (log: $LOG_DIR/nginx-error.log)"
+    local deadline=$((SECONDS + 10))
+    until nginx_pid >/dev/null; do
+        ((SECONDS < deadline)) || die "nginx did not write its pid file (log: $LOG_DIR/nginx-error.log)"
+        sleep 0.1
+    done
+}
+
+nginx_stop() {
+    local pid
+    if ! pid=$(nginx_pid); then
+        say "nginx not running"
+        return 0
+    fi
+    say "stopping nginx (pid $pid)"
+    # QUIT is what `nginx -s quit` sends: finish open requests, then exit. Sent directly
+    # so that stopping works even if the rendered config has gone or is broken.
+    kill -QUIT "$pid" 2>/dev/null
+    if ! wait_gone "$pid" 10; then
+        warn "nginx $pid still running after 10s; terminating it"
+        kill -TERM "$pid" 2>/dev/null
+        wait_gone "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+    fi
+}

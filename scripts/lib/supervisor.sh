@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Keeps the KMS responder running. scripts/kms starts it with setsid, as root (or as the
+# developer), stdout/stderr appended to the responder log.
+#
+#   supervisor.sh RUN_DIR USER SOCKET GRACE -- COMMAND [ARG...]
+#
+# - runs COMMAND as USER (setpriv: it execs, so the pid we hold is the responder's own);
+# - restarts it about 1 s after it exits, whatever the reason;
+# - on TERM/INT forwards TERM (the responder finishes its in-flight requests), waits up
+#   to GRACE seconds, then KILLs it, removes its pid files and socket, and exits 0.
+# Pid files: RUN_DIR/supervisor.pid (this shell), RUN_DIR/responder.pid.
+set -uo pipefail
+
+run_dir=$1 user=$2 socket=$3 grace=$4
+shift 4
+[[ ${1:-} == -- ]] && shift
+((${#@} > 0)) || { echo "usage: $0 RUN_DIR USER SOCKET GRACE -- COMMAND [ARG...]" >&2; exit 2; }
+
+supervisor_pidfile=$run_dir/supervisor.pid
+responder_pidfile=$run_dir/responder.pid
+child=
+signalled=
+stopping=0
+
+log() { printf '%s supervisor[%d]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"; }
+
+# shellcheck disable=SC2317 # invoked by the trap below
+on_stop() {
+    stopping=1
+    if [[ -n $child ]]; then
+        kill -TERM "$child" 2>/dev/null
+        signalled=$child
+    fi
+}
+trap on_stop TERM INT
+trap '' HUP
+
+start_child() {
+    # A socket left by a dead responder would make its successor's bind() fail.
+    rm -f "$socket"
+    if [[ $user == "$(id -un)" ]]; then
+        "$@" &
+    else
+        setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --reset-env -- "$@" &
+    fi
+    child=$!
+    echo "$child" >"$responder_pidfile"
+}
+
+# wait_child: waits until the child has exited, even across interrupting signals; once a
+# stop is requested, waits at most `grace` seconds before killing it. Sets `status`.
+wait_child() {
+    while ((!stopping)); do
+        wait "$child"
+        status=$?
+        # Still alive means `wait` was only interrupted by a signal.
+        kill -0 "$child" 2>/dev/null || return 0
+    done
+    # A stop may have arrived before `child` was set: make sure it got its TERM (once).
+    [[ $signalled == "$child" ]] || kill -TERM "$child" 2>/dev/null
+    local deadline=$((SECONDS + grace))
+    while kill -0 "$child" 2>/dev/null && ((SECONDS < deadline)); do
+        # A zombie has exited already; `wait` below reaps it.
+        [[ $(awk '{print $3}' "/proc/$child/stat" 2>/dev/null) == Z ]] && break
+        sleep 0.1
+    done
+    if kill -0 "$child" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$child/stat" 2>/dev/null) != Z ]]; then
+        log "responder $child did not stop within ${grace}s; killing it"
+        kill -KILL "$child" 2>/dev/null
+    fi
+    wait "$child" 2>/dev/null
+    status=$?
+}
+
+echo "$$" >"$supervisor_pidfile"
+log "supervising: $*"
+while ((!stopping)); do
+    start_child "$@"
+    log "responder started (pid $child)"
+    wait_child
+    if ((stopping)); then
+        log "responder $child stopped (status $status)"
+        break
+    fi
+    log "responder $child exited (status $status); restarting in 1s"
+    child=
+    sleep 1 &
+    wait $! 2>/dev/null
+done
+
+rm -f "$responder_pidfile" "$socket" "$supervisor_pidfile"
+log "supervisor exiting"
+exit 0
