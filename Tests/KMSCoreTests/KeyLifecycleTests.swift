@@ -1,0 +1,74 @@
+import XCTest
+@testable import KMSCore
+
+/// Every state × every transition of SPEC §3, written out as the table it is.
+final class KeyLifecycleTests: XCTestCase {
+    typealias Outcome = Result<KeyState, KMSError>
+
+    func expected(_ state: KeyState, _ t: KeyTransition, hasMaterial: Bool) -> Outcome {
+        let notSupported = Outcome.failure(KMSError(.cmkStateNotSupport))
+        switch (t, state) {
+        case (.enable, .disabled): return .success(.enabled)
+        case (.enable, _): return notSupported
+        case (.disable, .enabled): return .success(.disabled)
+        case (.disable, _): return notSupported
+        case (.scheduleDeletion, .disabled), (.scheduleDeletion, .pendingImport): return .success(.pendingDelete)
+        case (.scheduleDeletion, .enabled): return .failure(KMSError(.cmkShouldBeDisabled))
+        case (.scheduleDeletion, _): return notSupported
+        case (.cancelDeletion, .pendingDelete): return .success(hasMaterial ? .disabled : .pendingImport)
+        case (.cancelDeletion, _): return .failure(KMSError(.cmkNotPendingDelete))
+        case (.archive, .enabled): return .success(.archived)
+        case (.archive, _): return notSupported
+        case (.cancelArchive, .archived): return .success(.enabled)
+        case (.cancelArchive, _): return notSupported
+        case (.importMaterial, .pendingImport), (.importMaterial, .enabled): return .success(.enabled)
+        case (.importMaterial, _): return notSupported
+        case (.removeMaterial, .enabled), (.removeMaterial, .disabled), (.removeMaterial, .archived): return .success(.pendingImport)
+        case (.removeMaterial, _): return notSupported
+        }
+    }
+
+    func testEveryStateAndTransitionFollowsTheTable() {
+        for state in KeyState.allCases {
+            for transition in KeyTransition.allCases {
+                for hasMaterial in [true, false] {
+                    let lifecycle = KeyLifecycle(state: state, hasMaterial: hasMaterial)
+                    let actual: Outcome
+                    do { actual = .success(try lifecycle.applying(transition)) } catch { actual = .failure(error as! KMSError) }
+                    XCTAssertEqual(actual, expected(state, transition, hasMaterial: hasMaterial), "\(state) \(transition) \(hasMaterial)")
+                }
+            }
+        }
+    }
+
+    func testUseByState() {
+        let cases: [(KeyState, KMSError.Code?, KMSError.Code?)] = [
+            (.enabled, nil, nil),
+            (.disabled, .cmkDisabled, .cmkDisabled),
+            (.pendingDelete, .keyPendingDelete, .keyPendingDelete),
+            (.pendingImport, .cmkStateNotSupport, .cmkStateNotSupport),
+            (.archived, .cmkStateNotSupport, nil),
+        ]
+        for (state, encryptError, decryptError) in cases {
+            let lifecycle = KeyLifecycle(state: state, hasMaterial: true)
+            XCTAssertEqual(Result { try lifecycle.checkCanEncrypt() }.failureCode, encryptError, "encrypt \(state)")
+            XCTAssertEqual(Result { try lifecycle.checkCanDecrypt() }.failureCode, decryptError, "decrypt \(state)")
+        }
+    }
+
+    func testExpiredExternalMaterialReadsAsPendingImport() {
+        let key = CustomerMasterKey(id: KeyID(random: Array(repeating: 1, count: 16)), appId: 1, region: "r", alias: "a",
+                                    description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .external, state: .enabled,
+                                    creatorUin: 1, createTime: 0, validTo: 100, currentVersion: 1)
+        XCTAssertEqual(key.lifecycle(now: 99).state, .enabled)
+        XCTAssertEqual(key.lifecycle(now: 100).state, .pendingImport)
+        XCTAssertThrowsError(try key.lifecycle(now: 100).checkCanEncrypt())
+    }
+}
+
+extension Result where Failure == Error {
+    var failureCode: KMSError.Code? {
+        if case .failure(let e) = self { return (e as? KMSError)?.code ?? .internalError }
+        return nil
+    }
+}
