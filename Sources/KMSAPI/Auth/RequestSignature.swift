@@ -23,12 +23,12 @@ enum RequestSignature {
         guard auth.service == "kms", auth.date == utcDate(request.timestamp) else {
             throw KMSError(.authFailureSignatureFailure, "The credential scope does not match the service or the timestamp's date.")
         }
-        var headerLines = ""
+        var values: [String] = []
         for name in auth.signedHeaders {
             guard let value = request.http.header(name) else {
                 throw KMSError(.authFailureSignatureFailure, "A signed header is missing from the request.")
             }
-            headerLines += name + ":" + value.trimmingCharacters() + "\n"
+            values.append(value.trimmingCharacters())
         }
         let payloadHash: String
         if request.http.header("x-tc-content-sha256") == "UNSIGNED-PAYLOAD" {
@@ -37,13 +37,20 @@ enum RequestSignature {
             payloadHash = Digest.sha256Hex(request.http.method == "GET" ? [] : request.http.body)
         }
         let query = request.http.method == "GET" ? request.http.queryString : ""
-        let canonical = [request.http.method, "/", query, headerLines, auth.signedHeaders.joined(separator: ";"), payloadHash]
-            .joined(separator: "\n")
-        let expected = tc3Signature(secretKey: secretKey, date: auth.date, service: auth.service,
-                                    timestamp: request.timestamp, canonicalRequest: canonical)
-        guard ConstantTime.equals(Array(expected.utf8), Array(auth.signature.utf8)) else {
-            throw KMSError(.authFailureSignatureFailure)
+        func signature(_ headerValues: [String]) -> String {
+            let lines = zip(auth.signedHeaders, headerValues).map { "\($0):\($1)\n" }.joined()
+            let canonical = [request.http.method, "/", query, lines, auth.signedHeaders.joined(separator: ";"), payloadHash]
+                .joined(separator: "\n")
+            return tc3Signature(secretKey: secretKey, date: auth.date, service: auth.service,
+                                timestamp: request.timestamp, canonicalRequest: canonical)
         }
+        // Tencent's documentation lower-cases canonical header values; its SDKs sign them as sent
+        // (identical for the usual lower-case content-type and host). Either form is accepted.
+        let provided = Array(auth.signature.utf8)
+        let lowered = values.map { $0.lowercased() }
+        var valid = ConstantTime.equals(Array(signature(lowered).utf8), provided)
+        if !valid && lowered != values { valid = ConstantTime.equals(Array(signature(values).utf8), provided) }
+        guard valid else { throw KMSError(.authFailureSignatureFailure) }
     }
 
     /// The TC3 signature of a canonical request (public for the known-answer test).

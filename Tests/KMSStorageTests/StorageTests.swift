@@ -1,0 +1,154 @@
+import Foundation
+import XCTest
+import KMSCore
+import KMSCrypto
+@testable import KMSStorage
+
+/// Integration tests against a real PostgreSQL (started by `scripts/kms test`), connecting as
+/// the owner role to the `kms_test` database. Without KMS_TEST_DATABASE_URL they fail: a
+/// skipped integration test would hide a broken install.
+final class StorageTests: XCTestCase {
+    static let env = ProcessInfo.processInfo.environment
+
+    func ownerDatabase() throws -> Database {
+        guard let url = StorageTests.env["KMS_TEST_DATABASE_URL"] else {
+            XCTFail("KMS_TEST_DATABASE_URL is not set: run the storage tests through scripts/kms test")
+            throw StorageError("no database")
+        }
+        return try Database(conninfo: url)
+    }
+
+    /// The same database as the application role, which row-level security applies to.
+    func appDatabase() throws -> Database {
+        let url = StorageTests.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
+        return try Database(conninfo: url)
+    }
+
+    func migrated() throws -> Database {
+        let db = try ownerDatabase()
+        try Migrator(directory: StorageTests.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: db)
+        return db
+    }
+
+    func newAccount(_ db: Database) throws -> Int64 {
+        let appId = Int64.random(in: 1_000_000...9_000_000_000)
+        try db.run(InsertAccount(appId: appId, uin: appId + 10_000_000_000, name: "t", createdAt: 1))
+        return appId
+    }
+
+    func newKey(_ tenant: Tenant, alias: String) -> CustomerMasterKey {
+        CustomerMasterKey(id: KeyID(random: Random.bytes(16)), appId: tenant.appId, region: tenant.region, alias: alias,
+                          description: "d", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .enabled,
+                          creatorUin: 1, createTime: 100, currentVersion: 1)
+    }
+
+    func testMigrationsApplyOnceAndASecondRunIsANoOp() throws {
+        let db = try migrated()
+        XCTAssertEqual(try Migrator(directory: StorageTests.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: db), [])
+        let count = try db.connection.execute(name: "t_count_migrations", sql: "SELECT count(*) FROM schema_migrations", parameters: [])
+        XCTAssertGreaterThanOrEqual(count.int64(0, 0), 1)
+    }
+
+    func testKeyStatementsRoundTripInsideTheTenant() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        var key = newKey(tenant, alias: "round-trip")
+        try app.transaction(tenant: tenant) { db in
+            try db.run(InsertKey(key))
+            try db.run(InsertKeyMaterial(tenant: tenant, keyID: key.id, version: 1, sealed: [1, 2, 3, 0, 255], createdAt: 100))
+        }
+        let loaded = try app.transaction(tenant: tenant) { try $0.run(FindKeyWithMaterial(tenant: tenant, keyID: key.id, version: nil)) }
+        XCTAssertEqual(loaded?.key, key)
+        XCTAssertEqual(loaded?.sealed, [1, 2, 3, 0, 255])
+        XCTAssertEqual(loaded?.version, 1)
+        key.state = .disabled
+        key.alias = "renamed"
+        XCTAssertTrue(try app.transaction(tenant: tenant) { try $0.run(UpdateKey(key)) })
+        XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: key.id)) }, key)
+        let page = try app.transaction(tenant: tenant) {
+            try $0.run(ListKeysPage(tenant: tenant, query: KeyQuery(states: [.disabled], search: "rename", offset: 0, limit: 10)))
+        }
+        XCTAssertEqual(page.total, 1)
+        XCTAssertEqual(page.keys.map(\.id), [key.id])
+    }
+
+    func testDuplicateAliasIsAUniqueViolation() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        try app.transaction(tenant: tenant) { try $0.run(InsertKey(newKey(tenant, alias: "same"))) }
+        XCTAssertThrowsError(try app.transaction(tenant: tenant) { try $0.run(InsertKey(newKey(tenant, alias: "same"))) }) {
+            XCTAssertTrue(($0 as? StorageError)?.isUniqueViolation == true)
+        }
+        let other = Tenant(appId: tenant.appId, region: "ap-beijing")
+        XCTAssertNoThrow(try app.transaction(tenant: other) { try $0.run(InsertKey(newKey(other, alias: "same"))) })
+    }
+
+    func testRowLevelSecurityHidesOtherTenantsAndUnscopedQueries() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let a = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let b = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let key = newKey(a, alias: "mine")
+        try app.transaction(tenant: a) { try $0.run(InsertKey(key)) }
+        // Asking for A's key while scoped to B finds nothing, even with A's ids in the WHERE clause.
+        let leaked = try app.transaction(tenant: b) { try $0.run(FindKey(tenant: a, keyID: key.id)) }
+        XCTAssertNil(leaked)
+        // No tenant set at all: nothing is visible.
+        let unscoped = try app.connection.execute(name: "t_unscoped", sql: "SELECT count(*) FROM keys", parameters: [])
+        XCTAssertEqual(unscoped.int64(0, 0), 0)
+        // Writing a row for another tenant is refused by the policy's WITH CHECK.
+        XCTAssertThrowsError(try app.transaction(tenant: b) { try $0.run(InsertKey(newKey(a, alias: "forged"))) })
+        // The owner role is subject to it too (FORCE ROW LEVEL SECURITY).
+        let ownerView = try owner.connection.execute(name: "t_owner_view", sql: "SELECT count(*) FROM keys", parameters: [])
+        XCTAssertEqual(ownerView.int64(0, 0), 0)
+    }
+
+    func testSealedMaterialMovedToAnotherRowFailsToOpen() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let sealer = try Sealer(masterKey: Random.secret(32))
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let first = newKey(tenant, alias: "first"), second = newKey(tenant, alias: "second")
+        let material = Random.secret(32)
+        let binding = { (id: KeyID) in "key_material|\(tenant.appId)|\(tenant.region)|\(id)|1" }
+        try app.transaction(tenant: tenant) { db in
+            try db.run(InsertKey(first))
+            try db.run(InsertKey(second))
+            let sealed = sealer.seal(material, binding: binding(first.id))
+            try db.run(InsertKeyMaterial(tenant: tenant, keyID: first.id, version: 1, sealed: sealed, createdAt: 1))
+            // An operator with database access copies the sealed value onto the other key's row.
+            try db.run(InsertKeyMaterial(tenant: tenant, keyID: second.id, version: 1, sealed: sealed, createdAt: 1))
+        }
+        let rows = try app.transaction(tenant: tenant) { db in
+            (try db.run(FindKeyWithMaterial(tenant: tenant, keyID: first.id, version: 1))!.sealed!,
+             try db.run(FindKeyWithMaterial(tenant: tenant, keyID: second.id, version: 1))!.sealed!)
+        }
+        XCTAssertEqual(try sealer.open(rows.0, binding: binding(first.id)), material)
+        XCTAssertThrowsError(try sealer.open(rows.1, binding: binding(second.id)))
+    }
+
+    func testCredentialLookupAndDisable() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let appId = try newAccount(owner)
+        let secretId = "AKID" + String(repeating: "x", count: 22) + String(appId).prefix(10)
+        try owner.run(InsertCredential(secretId: secretId, appId: appId, sealed: [9, 9], createdAt: 1))
+        let found = try app.run(FindCredential(secretId: secretId))
+        XCTAssertEqual(found?.appId, appId)
+        XCTAssertEqual(found?.enabled, true)
+        XCTAssertTrue(try owner.run(SetCredentialEnabled(secretId: secretId, enabled: false)))
+        XCTAssertEqual(try app.run(FindCredential(secretId: secretId))?.enabled, false)
+        XCTAssertNil(try app.run(FindCredential(secretId: "AKID" + String(repeating: "0", count: 32))))
+    }
+
+    func testLostConnectionIsReestablished() throws {
+        let db = try migrated()
+        let pid = try db.connection.execute(name: "t_pid", sql: "SELECT pg_backend_pid()", parameters: []).int64(0, 0)
+        let killer = try ownerDatabase()
+        _ = try killer.connection.execute(name: "t_kill", sql: "SELECT pg_terminate_backend($1::int)", parameters: [String(pid)])
+        XCTAssertThrowsError(try db.run(ListAccounts()))
+        XCTAssertNoThrow(try db.run(ListAccounts()))
+    }
+}
