@@ -194,6 +194,19 @@ def assert_code(target, expected):
     return code, message
 
 
+def assert_codes(cases):
+    """Check many ``(label, target, expected)`` cases with ``assert_code`` and report every
+    mismatch at once (one test, full diagnostics)."""
+    failures = []
+    for label, target, expected in cases:
+        try:
+            assert_code(target, expected)
+        except (AssertionError, pytest.fail.Exception) as exc:
+            failures.append(f"[{label}] {exc}")
+    if failures:
+        pytest.fail(f"{len(failures)} case(s) failed:\n" + "\n".join(failures), pytrace=False)
+
+
 # --------------------------------------------------------------------------------------------------
 # SDK wrapper
 # --------------------------------------------------------------------------------------------------

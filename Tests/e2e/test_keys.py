@@ -6,7 +6,7 @@ import time
 import pytest
 
 from e2e_support import (
-    FIPS_REGION, FIPS_REGION_2, KEY_ACTIONS, PROFILE_OF, SM_REGION, UUID_RE, assert_code,
+    FIPS_REGION, FIPS_REGION_2, KEY_ACTIONS, PROFILE_OF, SM_REGION, UUID_RE, assert_code, assert_codes,
     key_action_params, now, random_key_id, unique_alias,
 )
 
@@ -64,22 +64,17 @@ def test_create_key_requires_alias(fips_a):
     assert_code(lambda: fips_a.call("CreateKey", Description="no alias"), "MissingParameter")
 
 
-@pytest.mark.parametrize("alias", [
-    "-leading-dash", "_leading_underscore", "x" * 61, "has space", "dot.ted", "中文别名",
-], ids=["leading-dash", "leading-underscore", "61-chars", "space", "dot", "non-ascii"])
-def test_create_key_rejects_malformed_alias(fips_a, alias):
-    assert_code(lambda: fips_a.CreateKey(Alias=alias), "InvalidParameterValue*")
+def test_create_key_rejects_malformed_alias(fips_a):
+    bad = ["-leading-dash", "_leading_underscore", "x" * 61, "has space", "dot.ted", "slash/ed", "中文别名"]
+    cases = [(repr(a), lambda a=a: fips_a.CreateKey(Alias=a), "InvalidParameterValue*") for a in bad]
+    cases.append(("empty", lambda: fips_a.CreateKey(Alias=""), ("InvalidParameterValue*", "MissingParameter")))
+    assert_codes(cases)
 
 
-def test_create_key_rejects_empty_alias(fips_a):
-    assert_code(lambda: fips_a.CreateKey(Alias=""), ("InvalidParameterValue*", "MissingParameter"))
-
-
-@pytest.mark.parametrize("alias", ["q", "7", "Z" * 60, "Mixed_Case-09"],
-                         ids=["one-letter", "one-digit", "60-chars", "mixed"])
-def test_create_key_accepts_alias_edge_cases(client, make_account, alias):
+def test_create_key_accepts_alias_edge_cases(client, make_account):
     kms = client(make_account("alias"), FIPS_REGION)
-    assert kms.CreateKey(Alias=alias).Alias == alias
+    for alias in ("q", "7", "Z" * 60, "Mixed_Case-09"):
+        assert kms.CreateKey(Alias=alias).Alias == alias
 
 
 def test_create_key_rejects_reserved_kms_prefix(fips_a):
@@ -124,18 +119,18 @@ def test_update_alias_rejects_malformed_alias(fips_a):
     assert_code(lambda: fips_a.UpdateAlias(KeyId=key_id, Alias="bad alias!"), "InvalidParameterValue*")
 
 
-@pytest.mark.parametrize("description,accepted", [
-    ("d" * 1024, True),
-    ("d" * 1025, False),
-    ("中" * 341, True),    # 1023 bytes of UTF-8
-    ("中" * 342, False),   # 342 characters but 1026 bytes
-], ids=["1024-bytes", "1025-bytes", "1023-bytes-multibyte", "1026-bytes-multibyte"])
-def test_create_key_description_is_limited_to_1024_bytes(fips_a, description, accepted):
-    if accepted:
+def test_create_key_accepts_description_up_to_1024_bytes(fips_a):
+    for description in ("d" * 1024, "中" * 341):  # 1024 bytes; 1023 bytes of UTF-8
         key_id = fips_a.new_key_id(Description=description)
         assert fips_a.DescribeKey(KeyId=key_id).KeyMetadata.Description == description
-    else:
-        assert_code(lambda: fips_a.new_key(Description=description), "InvalidParameterValue*")
+
+
+def test_create_key_rejects_description_over_1024_bytes(fips_a):
+    assert_codes([
+        ("1025 ASCII bytes", lambda: fips_a.new_key(Description="d" * 1025), "InvalidParameterValue*"),
+        # 342 characters, but 1026 bytes: the limit counts UTF-8 bytes
+        ("1026 UTF-8 bytes", lambda: fips_a.new_key(Description="中" * 342), "InvalidParameterValue*"),
+    ])
 
 
 def test_description_with_unicode_and_symbols_round_trips(fips_a):
@@ -155,14 +150,13 @@ def test_update_key_description_rejects_more_than_1024_bytes(fips_a):
                 "InvalidParameterValue*")
 
 
-@pytest.mark.parametrize("usage", ["ASYMMETRIC_DECRYPT_RSA_2048", "NOT_A_USAGE"])
-def test_create_key_rejects_unsupported_key_usage(fips_a, usage):
-    assert_code(lambda: fips_a.new_key(KeyUsage=usage), "InvalidParameterValue.InvalidKeyUsage")
+def test_create_key_rejects_unsupported_key_usage(fips_a):
+    assert_codes((u, lambda u=u: fips_a.new_key(KeyUsage=u), "InvalidParameterValue.InvalidKeyUsage")
+                 for u in ("ASYMMETRIC_DECRYPT_RSA_2048", "NOT_A_USAGE"))
 
 
-@pytest.mark.parametrize("key_type", [0, 3])
-def test_create_key_rejects_unknown_type(fips_a, key_type):
-    assert_code(lambda: fips_a.new_key(Type=key_type), "InvalidParameterValue*")
+def test_create_key_rejects_unknown_type(fips_a):
+    assert_codes((f"Type={t}", lambda t=t: fips_a.new_key(Type=t), "InvalidParameterValue*") for t in (0, 3, 4))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -189,10 +183,12 @@ def test_enable_already_enabled_key_fails(fips_a):
     assert fips_a.state(key_id) == "Enabled"
 
 
-@pytest.mark.parametrize("action", ["EnableKey", "DisableKey"])
-def test_enable_or_disable_pending_import_key_fails(fips_a, action):
+def test_enable_or_disable_pending_import_key_fails(fips_a):
     key_id = fips_a.new_key_id(Type=2)
-    assert_code(lambda: getattr(fips_a, action)(KeyId=key_id), STATE_NOT_SUPPORTED)
+    assert_codes([
+        ("EnableKey", lambda: fips_a.EnableKey(KeyId=key_id), STATE_NOT_SUPPORTED),
+        ("DisableKey", lambda: fips_a.DisableKey(KeyId=key_id), STATE_NOT_SUPPORTED),
+    ])
     assert fips_a.state(key_id) == "PendingImport"
 
 
@@ -200,16 +196,15 @@ def test_enable_or_disable_pending_import_key_fails(fips_a, action):
 # unknown / malformed / other-region key ids
 # ------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action", list(KEY_ACTIONS))
-def test_unknown_key_id_is_cmk_not_found(fips_a, action):
-    assert_code(lambda: fips_a.call(action, **key_action_params(action, random_key_id())), NOT_FOUND)
+def test_unknown_key_id_is_cmk_not_found(fips_a):
+    assert_codes((action, lambda action=action: fips_a.call(action, **key_action_params(action, random_key_id())),
+                  NOT_FOUND) for action in KEY_ACTIONS)
 
 
-@pytest.mark.parametrize("key_id", ["not-a-uuid", "' OR '1'='1", random_key_id() + "x"],
-                         ids=["words", "sql", "uuid-plus-char"])
-def test_malformed_key_id_is_rejected(fips_a, key_id):
-    assert_code(lambda: fips_a.DescribeKey(KeyId=key_id),
-                ("InvalidParameterValue.InvalidKeyId", NOT_FOUND))
+def test_malformed_key_id_is_rejected(fips_a):
+    malformed = ["not-a-uuid", "' OR '1'='1", random_key_id() + "x", "../" * 12]
+    assert_codes((repr(k), lambda k=k: fips_a.DescribeKey(KeyId=k), ("InvalidParameterValue.InvalidKeyId", NOT_FOUND))
+                 for k in malformed)
 
 
 @pytest.mark.parametrize("other_region", [FIPS_REGION_2, SM_REGION], ids=["fips-beijing", "sm"])
@@ -276,10 +271,9 @@ def test_list_keys_default_limit_is_ten(client, make_account):
     assert len(kms.ListKeys(Limit=200).Keys) == 11
 
 
-@pytest.mark.parametrize("paging", [{"Limit": 0}, {"Limit": 201}, {"Offset": -1}],
-                         ids=["limit-0", "limit-201", "offset-negative"])
-def test_list_keys_rejects_out_of_range_paging(fips_a, paging):
-    assert_code(lambda: fips_a.ListKeys(**paging), "InvalidParameterValue*")
+def test_list_keys_rejects_out_of_range_paging(fips_a):
+    assert_codes((repr(p), lambda p=p: fips_a.ListKeys(**p), "InvalidParameterValue*")
+                 for p in ({"Limit": 0}, {"Limit": 201}, {"Offset": -1}))
 
 
 def test_list_keys_only_shows_keys_of_the_region(catalogue, client):
@@ -303,40 +297,59 @@ def test_describe_keys_accepts_one_hundred_ids(catalogue):
     assert _ids(catalogue["kms"].DescribeKeys(KeyIds=ids).KeyMetadatas) == [catalogue["keys"]["enabled"]]
 
 
-@pytest.mark.parametrize("count", [0, 101])
-def test_describe_keys_rejects_wrong_number_of_ids(fips_a, count):
-    assert_code(lambda: fips_a.DescribeKeys(KeyIds=[random_key_id() for _ in range(count)]),
-                "InvalidParameterValue*")
+def test_describe_keys_rejects_wrong_number_of_ids(fips_a):
+    assert_codes([
+        ("0 ids", lambda: fips_a.DescribeKeys(KeyIds=[]), "InvalidParameterValue*"),
+        ("101 ids", lambda: fips_a.DescribeKeys(KeyIds=[random_key_id() for _ in range(101)]),
+         "InvalidParameterValue*"),
+        ("no KeyIds", lambda: fips_a.call("DescribeKeys"), "MissingParameter"),
+    ])
 
 
-def test_describe_keys_requires_key_ids(fips_a):
-    assert_code(lambda: fips_a.call("DescribeKeys"), "MissingParameter")
+def _check_filter(catalogue, cases):
+    """cases: [(ListKeyDetail fields, [catalogue key names expected])]; checks KeyIds and TotalCount
+    of every case and reports all mismatches together."""
+    names = {v: k for k, v in catalogue["keys"].items()}
+    problems = []
+    for fields, expected in cases:
+        resp = catalogue["kms"].ListKeyDetail(**fields)
+        got = sorted(names.get(i, i) for i in _ids(resp.KeyMetadatas))
+        if got != sorted(expected) or resp.TotalCount != len(expected):
+            problems.append(f"{fields}: got {got} (TotalCount {resp.TotalCount}), want {sorted(expected)}")
+    assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("key_state,expected", [
-    (0, ["enabled", "disabled", "external"]),
-    (1, ["enabled"]),
-    (2, ["disabled"]),
-    (3, []),
-    (4, ["external"]),
-    (5, []),
-], ids=["all", "enabled", "disabled", "pending-delete", "pending-import", "archived"])
-def test_list_key_detail_filters_by_key_state(catalogue, key_state, expected):
-    resp = catalogue["kms"].ListKeyDetail(KeyState=key_state)
-    assert resp.TotalCount == len(expected)
-    assert sorted(_ids(resp.KeyMetadatas)) == sorted(catalogue["keys"][n] for n in expected)
+ALL3 = ["enabled", "disabled", "external"]
 
 
-@pytest.mark.parametrize("origin,expected", [
-    ("TENCENT_KMS", ["enabled", "disabled"]),
-    ("EXTERNAL", ["external"]),
-    ("ALL", ["enabled", "disabled", "external"]),
-    ("", ["enabled", "disabled", "external"]),
-], ids=["tencent-kms", "external", "all", "empty"])
-def test_list_key_detail_filters_by_origin(catalogue, origin, expected):
-    resp = catalogue["kms"].ListKeyDetail(Origin=origin)
-    assert resp.TotalCount == len(expected)
-    assert sorted(_ids(resp.KeyMetadatas)) == sorted(catalogue["keys"][n] for n in expected)
+def test_list_key_detail_filters_by_key_state(catalogue):
+    _check_filter(catalogue, [
+        ({"KeyState": 0}, ALL3),
+        ({"KeyState": 1}, ["enabled"]),
+        ({"KeyState": 2}, ["disabled"]),
+        ({"KeyState": 3}, []),
+        ({"KeyState": 4}, ["external"]),
+        ({"KeyState": 5}, []),
+    ])
+
+
+def test_list_key_detail_filters_by_origin(catalogue):
+    _check_filter(catalogue, [
+        ({"Origin": "TENCENT_KMS"}, ["enabled", "disabled"]),
+        ({"Origin": "EXTERNAL"}, ["external"]),
+        ({"Origin": "ALL"}, ALL3),
+        ({"Origin": ""}, ALL3),
+        ({"Origin": "EXTERNAL", "KeyState": 1}, []),
+    ])
+
+
+def test_list_key_detail_filters_by_key_usage_and_role(catalogue):
+    _check_filter(catalogue, [
+        ({"KeyUsage": "ENCRYPT_DECRYPT"}, ALL3),
+        ({"KeyUsage": "ALL"}, ALL3),
+        ({"KeyUsage": "ASYMMETRIC_DECRYPT_RSA_2048"}, []),
+        ({"Role": 0}, ALL3),
+    ])
 
 
 def test_list_key_detail_searches_alias_substring(catalogue):
@@ -357,19 +370,12 @@ def test_list_key_detail_search_without_match_is_empty(catalogue):
     assert resp.TotalCount == 0 and not resp.KeyMetadatas
 
 
-@pytest.mark.parametrize("order_type,expected", [
-    (0, ["external", "disabled", "enabled"]),
-    (1, ["enabled", "disabled", "external"]),
-], ids=["desc", "asc"])
-def test_list_key_detail_orders_by_create_time(catalogue, order_type, expected):
-    resp = catalogue["kms"].ListKeyDetail(OrderType=order_type)
-    assert _ids(resp.KeyMetadatas) == [catalogue["keys"][n] for n in expected]
-
-
-@pytest.mark.parametrize("usage,count", [("ENCRYPT_DECRYPT", 3), ("ALL", 3), ("ASYMMETRIC_DECRYPT_RSA_2048", 0)],
-                         ids=["encrypt-decrypt", "all", "asymmetric"])
-def test_list_key_detail_filters_by_key_usage(catalogue, usage, count):
-    assert catalogue["kms"].ListKeyDetail(KeyUsage=usage).TotalCount == count
+def test_list_key_detail_orders_by_create_time(catalogue):
+    keys, kms = catalogue["keys"], catalogue["kms"]
+    newest_first = [keys["external"], keys["disabled"], keys["enabled"]]
+    assert _ids(kms.ListKeyDetail().KeyMetadatas) == newest_first  # default OrderType 0
+    assert _ids(kms.ListKeyDetail(OrderType=0).KeyMetadatas) == newest_first
+    assert _ids(kms.ListKeyDetail(OrderType=1).KeyMetadatas) == newest_first[::-1]
 
 
 def test_list_key_detail_pages_and_counts_before_paging(catalogue):
@@ -378,9 +384,10 @@ def test_list_key_detail_pages_and_counts_before_paging(catalogue):
     assert _ids(resp.KeyMetadatas) == [catalogue["keys"]["disabled"]]
 
 
-@pytest.mark.parametrize("limit", [0, 201])
-def test_list_key_detail_rejects_out_of_range_limit(catalogue, limit):
-    assert_code(lambda: catalogue["kms"].ListKeyDetail(Limit=limit), "InvalidParameterValue*")
+def test_list_key_detail_rejects_out_of_range_paging(catalogue):
+    kms = catalogue["kms"]
+    assert_codes((repr(p), lambda p=p: kms.ListKeyDetail(**p), "InvalidParameterValue*")
+                 for p in ({"Limit": 0}, {"Limit": 201}, {"Offset": -1}))
 
 
 def test_list_key_detail_metadata_matches_describe_key(catalogue):
