@@ -130,6 +130,8 @@ pid_from_file() {
     read -r pid <"$file" || [[ -n ${pid:-} ]] || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
+    # An exited process that nobody has reaped yet is not running.
+    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
     if [[ -n $pattern ]]; then
         cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
         [[ $cmdline == *$pattern* ]] || return 1

@@ -34,7 +34,7 @@ nginx_render() {
 }
 
 nginx_start() {
-    local changed=1 pid port
+    local changed=1 pid
     nginx_render && changed=0
     nginx_cmd -t -q || die "nginx rejected $NGINX_CONF"
 
@@ -48,10 +48,7 @@ nginx_start() {
         return 0
     fi
 
-    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
-        port_in_use "$port" &&
-            die "127.0.0.1:$port is already in use (another stack? set KMS_HTTP_PORT / KMS_HTTPS_PORT)"
-    done
+    nginx_check_ports
     say "starting nginx on 127.0.0.1:$KMS_HTTP_PORT (http) and 127.0.0.1:$KMS_HTTPS_PORT (https)"
     # 9>&-: the daemon must not inherit our lock on $KMS_HOME.
     nginx_cmd 9>&- || die "nginx did not start (log: $LOG_DIR/nginx-error.log)"
@@ -59,6 +56,17 @@ nginx_start() {
     until nginx_pid >/dev/null; do
         ((SECONDS < deadline)) || die "nginx did not write its pid file (log: $LOG_DIR/nginx-error.log)"
         sleep 0.1
+    done
+}
+
+# Fails early, before anything starts, if our ports are taken (by another stack?).
+nginx_check_ports() {
+    local port
+    nginx_pid >/dev/null && return 0
+    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
+        if port_in_use "$port"; then
+            die "127.0.0.1:$port is already in use (another stack? choose KMS_HTTP_PORT / KMS_HTTPS_PORT)"
+        fi
     done
 }
 

@@ -6,7 +6,7 @@ pg_tool() { as_user "$PG_USER" "$PG_BIN/$1" "${@:2}"; }
 postgres_pid() { pid_from_file "$PG_DATA/postmaster.pid" postgres; }
 
 # psql_super [psql args]: a psql session as the `postgres` superuser (peer-mapped).
-psql_super() { psql -X -q -v ON_ERROR_STOP=1 "$SUPER_DSN" "$@"; }
+psql_super() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$SUPER_DSN" "$@"; }
 
 postgres_init() {
     if [[ ! -s $PG_DATA/PG_VERSION ]]; then

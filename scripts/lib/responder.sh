@@ -1,6 +1,6 @@
 # The FastCGI responder, run by scripts/lib/supervisor.sh. Sourced by scripts/kms.
 
-RESPONDER_STOP_GRACE=20   # seconds a stopping responder gets to finish in-flight requests
+RESPONDER_STOP_GRACE=10   # seconds a stopping responder gets to finish in-flight requests
 
 supervisor_pid() { pid_from_file "$RUN_DIR/supervisor.pid" supervisor; }
 responder_pid()  { pid_from_file "$RUN_DIR/responder.pid"; }
@@ -63,6 +63,7 @@ responder_start() {
     rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid"
 
     say "starting the responder (as $SVC_USER, $KMS_WORKERS workers)"
+    [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
     printf '%s' "$wanted" >"$RUN_DIR/responder.cmd"
     # A clean environment; setsid detaches it from this terminal; 9>&- drops our lock.
     setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
