@@ -16,6 +16,7 @@ struct ActionContext {
     let requestId: String
     let database: Database
     let keyring: Keyring
+    let wrappingKeys: WrappingKeyPool
     let regions: RegionTable
     /// Unix seconds, read once per request.
     let now: Int64

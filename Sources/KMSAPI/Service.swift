@@ -12,10 +12,13 @@ public final class Service: @unchecked Sendable {
     let keyring: Keyring
     let actions: [String: ActionSpec]
     let clock: @Sendable () -> Int64
+    let wrappingKeys: WrappingKeyPool
 
-    public init(regions: RegionTable, sealer: Sealer, clock: @escaping @Sendable () -> Int64) {
+    public init(regions: RegionTable, sealer: Sealer, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
+                clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
         self.keyring = Keyring(sealer: sealer)
+        self.wrappingKeys = wrappingKeys
         self.actions = ActionTable.all
         self.clock = clock
     }
@@ -78,7 +81,7 @@ public final class Service: @unchecked Sendable {
         }
         return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
                              region: request.region, profile: profile, requestId: requestId, database: database,
-                             keyring: keyring, regions: regions, now: now)
+                             keyring: keyring, wrappingKeys: wrappingKeys, regions: regions, now: now)
     }
 
     static func render(_ response: JSONValue) -> HTTPResponse {

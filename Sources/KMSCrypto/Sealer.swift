@@ -15,7 +15,9 @@ public struct Sealer: Sendable {
     public static let overhead = 2 + AES256GCM.nonceSize + AES256GCM.tagSize
 
     private static let subKeyLabel = Array("kms/seal/v1".utf8)
+    private static let fingerprintLabel = Array("kms/fingerprint/v1".utf8)
     private let cipher: AES256GCM
+    private let fingerprintKey: SecureBytes
 
     /// Derives the sealing sub-key; throws unless `masterKey` is 32 bytes.
     public init(masterKey: SecureBytes) throws {
@@ -23,6 +25,18 @@ public struct Sealer: Sendable {
             throw CryptoError("master key must be 32 bytes, got \(masterKey.count)")
         }
         cipher = try AES256GCM(key: HMAC.secret("SHA256", key: masterKey, data: Self.subKeyLabel))
+        fingerprintKey = HMAC.secret("SHA256", key: masterKey, data: Self.fingerprintLabel)
+    }
+
+    /// A keyed fingerprint of `secret` for the row named by `binding`: HMAC-SHA256 under a
+    /// sub-key of the master key. It lets the service tell whether re-imported material is the same
+    /// without storing the material, and without the database revealing that two keys share it.
+    public func fingerprint(_ secret: SecureBytes, binding: String) -> [UInt8] {
+        var data = Array(binding.utf8)
+        data.append(0)
+        secret.withUnsafeBytes { data.append(contentsOf: $0) }
+        defer { SecureBytes.zero(&data) }
+        return HMAC.sha256(key: fingerprintKey, data: data)
     }
 
     /// Seals `secret` for the row named by `binding`, e.g. `"key_material|<app>|<region>|<keyid>|<version>"`.

@@ -28,12 +28,7 @@ public final class Database {
     /// sees only that account's rows in that region. Commits when `body` returns, rolls back when it throws.
     public func transaction<R>(tenant: Tenant?, _ body: (Database) throws -> R) throws -> R {
         try connection.reconnectIfNeeded()
-        var begin = "BEGIN"
-        if let tenant {
-            begin += "; SELECT set_config('kms.app_id', \(try connection.literal(String(tenant.appId))), true)"
-            begin += ", set_config('kms.region', \(try connection.literal(tenant.region)), true)"
-        }
-        try connection.execute(script: begin)
+        try connection.execute(script: tenant.map { "BEGIN; " + (try scopeSQL($0)) } ?? "BEGIN")
         do {
             let value = try body(self)
             try connection.execute(script: "COMMIT")
@@ -42,5 +37,15 @@ public final class Database {
             try? connection.execute(script: "ROLLBACK")
             throw error
         }
+    }
+
+    /// Re-scopes the current transaction to `tenant` (the scheduled worker serves many tenants).
+    public func scope(to tenant: Tenant) throws {
+        try connection.execute(script: try scopeSQL(tenant))
+    }
+
+    private func scopeSQL(_ tenant: Tenant) throws -> String {
+        "SELECT set_config('kms.app_id', \(try connection.literal(String(tenant.appId))), true)"
+            + ", set_config('kms.region', \(try connection.literal(tenant.region)), true)"
     }
 }

@@ -34,6 +34,7 @@ public struct Migrator {
     @discardableResult
     public func apply(to database: Database) throws -> [String] {
         let connection = database.connection
+        try connection.execute(script: "SET client_min_messages = warning")
         try connection.execute(script: """
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,

@@ -1,6 +1,7 @@
 import CLinux
 import Dispatch
 import Foundation
+import Synchronization
 import KMSAPI
 import KMSCore
 import KMSCrypto
@@ -62,10 +63,12 @@ Log.minimum = level
 
 let service: Service
 let server: FastCGIServer
+let wrappingKeys = WrappingKeyPool()
+let scheduledWorker = Mutex<ScheduledWorker?>(nil)
 do {
     let regions = try RegionTable(spec: options.regions)
     let sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
-    service = Service(regions: regions, sealer: sealer, clock: { Int64(Date().timeIntervalSince1970) })
+    service = Service(regions: regions, sealer: sealer, wrappingKeys: wrappingKeys, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
@@ -91,6 +94,23 @@ for sig in [SIGTERM, SIGINT] {
 }
 
 let databaseURL = options.database
+wrappingKeys.start()
+// The scheduled worker has its own connection; if the database is not up yet it retries.
+let workerThread = Thread {
+    while true {
+        do {
+            let worker = ScheduledWorker(database: try Database(conninfo: databaseURL), clock: { Int64(Date().timeIntervalSince1970) })
+            worker.start()
+            scheduledWorker.withLock { $0 = worker }
+            return
+        } catch {
+            Log.error("scheduled worker: database connection failed: \(error); retrying")
+            Thread.sleep(forTimeInterval: 2)
+        }
+    }
+}
+workerThread.start()
+
 server.run(workers: options.workers) { index in
     // Each worker owns its connection. A database that is down at start-up or later is
     // retried on the next request; the request meanwhile gets InternalError.
@@ -105,4 +125,6 @@ server.run(workers: options.workers) { index in
         return service.handle(request, database: database!)
     }
 }
+wrappingKeys.stop()
+scheduledWorker.withLock { $0?.stop() }
 Log.info("stopped")

@@ -1,0 +1,142 @@
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial (SPEC §5).
+enum ImportActions {
+    static let specs: [ActionSpec] = [
+        ActionSpec(name: "GetParametersForImport", parameters: [
+            .required("KeyId", .string), .required("WrappingAlgorithm", .string), .required("WrappingKeySpec", .string),
+        ], handler: getParametersForImport),
+        ActionSpec(name: "ImportKeyMaterial", parameters: [
+            .required("EncryptedKeyMaterial", .string), .required("ImportToken", .string), .required("KeyId", .string),
+            .optional("ValidTo", .integer),
+        ], handler: importKeyMaterial),
+        ActionSpec(name: "DeleteImportedKeyMaterial", parameters: [.required("KeyId", .string)], handler: deleteImportedKeyMaterial),
+    ]
+
+    /// How long an expired token is still recognised (answered TokenExpired) after its key was wiped.
+    static let tombstoneSeconds: Int64 = 7 * 24 * 3600
+
+    static func parametersBinding(_ tenant: Tenant, _ keyID: KeyID, _ tokenHash: [UInt8]) -> String {
+        "import_parameters|\(tenant.appId)|\(tenant.region)|\(keyID)|\(Hex.encode(tokenHash))"
+    }
+
+    static func fingerprintBinding(_ tenant: Tenant, _ keyID: KeyID) -> String {
+        "material_fingerprint|\(tenant.appId)|\(tenant.region)|\(keyID)"
+    }
+
+    static func getParametersForImport(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let spec = try ImportRules.wrapping(spec: try p.requiredString("WrappingKeySpec"), algorithm: try p.requiredString("WrappingAlgorithm"))
+        let algorithm = try p.requiredString("WrappingAlgorithm")
+        let token = Base64.encode(Random.bytes(48))
+        let tokenHash = Digest.sha256(Array(token.utf8))
+        let validTo = ctx.now + ImportRules.parametersLifetime
+        let publicKey: [UInt8] = try ctx.transaction { db in
+            let key = try ctx.findKey(id, in: db, forUpdate: true)
+            try ImportRules.checkExternal(key)
+            _ = try key.lifecycle(now: ctx.now).applying(.importMaterial)
+            let live = try db.run(CountLiveImportParameters(tenant: ctx.tenant, keyID: id, now: ctx.now))
+            guard live.forTenant < ImportRules.maximumParametersPerAccount else {
+                throw KMSError(.limitExceeded, "Too many unexpired import parameters in this region; import or wait for them to expire.")
+            }
+            let pair = try ctx.wrappingKeys.take(spec)
+            let sealed = ctx.keyring.sealer.seal(try pair.pkcs8DER(), binding: parametersBinding(ctx.tenant, id, tokenHash))
+            try db.run(InsertImportParameters(tenant: ctx.tenant, row: ImportParametersRow(
+                keyID: id, tokenHash: tokenHash, wrappingAlgorithm: algorithm, wrappingKeySpec: spec.rawValue,
+                privateKeySealed: sealed, validTo: validTo), createdAt: ctx.now))
+            _ = try db.run(EvictOldestImportParameters(tenant: ctx.tenant, keyID: id, keep: ImportRules.maximumParametersPerKey))
+            try db.run(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: ctx.tenant, keyID: id, dueAt: validTo), earliest: true))
+            return try pair.publicKeySPKIDER()
+        }
+        return [
+            ("KeyId", .string(id.description)), ("ImportToken", .string(token)),
+            ("PublicKey", .string(Base64.encode(publicKey))), ("ParametersValidTo", .int(validTo)),
+        ]
+    }
+
+    static func importKeyMaterial(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let validTo = p.int("ValidTo") ?? 0
+        try ImportRules.checkValidTo(validTo, now: ctx.now)
+        guard let wrapped = Base64.decode(try p.requiredString("EncryptedKeyMaterial")), !wrapped.isEmpty else {
+            throw KMSError(.decryptMaterialError, "EncryptedKeyMaterial is not valid Base64.")
+        }
+        let tokenHash = Digest.sha256(Array(try p.requiredString("ImportToken").utf8))
+        try ctx.transaction { db in
+            // The row lock serialises imports into one key: of two racing, the second sees the
+            // first one's fingerprint and is refused unless its material is the same.
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            try ImportRules.checkExternal(key)
+            let newState = try key.lifecycle(now: ctx.now).applying(.importMaterial)
+            guard let parameters = try db.run(FindImportParameters(tenant: ctx.tenant, tokenHash: tokenHash)) else {
+                throw KMSError(.invalidParameterValue, "The ImportToken is not valid.")
+            }
+            guard parameters.keyID == id else {
+                throw KMSError(.invalidParameterValue, "The ImportToken was issued for another key.")
+            }
+            try ImportRules.checkToken(validTo: parameters.validTo, now: ctx.now)
+            let material = try unwrap(ctx, wrapped, parameters, tokenHash: tokenHash)
+            try ImportRules.checkMaterialLength(material.count, profile: ctx.profile)
+            let fingerprint = ctx.keyring.sealer.fingerprint(material, binding: fingerprintBinding(ctx.tenant, id))
+            if let existing = try db.run(FindMaterialFingerprint(tenant: ctx.tenant, keyID: id)) {
+                guard ConstantTime.equals(existing, fingerprint) else { throw KMSError(.materialNotMatch) }
+            } else {
+                try db.run(SetMaterialFingerprint(tenant: ctx.tenant, keyID: id, fingerprint: fingerprint))
+            }
+            // EXTERNAL keys have one material version; re-importing restores it, so every
+            // earlier ciphertext decrypts again.
+            let sealed = ctx.keyring.sealMaterial(material, tenant: ctx.tenant, keyID: id, version: 1)
+            try db.run(UpsertKeyMaterial(tenant: ctx.tenant, keyID: id, version: 1, sealed: sealed, createdAt: ctx.now))
+            key.state = newState
+            key.currentVersion = 1
+            key.validTo = validTo
+            _ = try db.run(UpdateKey(key))
+            _ = try db.run(DeleteImportParameters(tenant: ctx.tenant, tokenHash: tokenHash))
+            if validTo > 0 {
+                try db.run(ScheduleJob(ScheduledJob(kind: .expireMaterial, tenant: ctx.tenant, keyID: id, dueAt: validTo)))
+            } else {
+                try db.run(CancelJob(.expireMaterial, tenant: ctx.tenant, keyID: id))
+            }
+        }
+        return []
+    }
+
+    /// Opens the sealed wrapping key and unwraps the caller's material with the token's algorithm.
+    static func unwrap(_ ctx: ActionContext, _ wrapped: [UInt8], _ parameters: ImportParametersRow,
+                       tokenHash: [UInt8]) throws -> SecureBytes {
+        guard let algorithm = WrappingAlgorithm(rawValue: parameters.wrappingAlgorithm) else {
+            throw KMSError(.internalError, "stored wrapping algorithm is unknown")
+        }
+        let pkcs8 = try ctx.keyring.sealer.open(parameters.privateKeySealed,
+                                                binding: parametersBinding(ctx.tenant, parameters.keyID, tokenHash))
+        let privateKey = try PrivateKey(pkcs8DER: pkcs8)
+        do {
+            return try privateKey.decrypt(wrapped, padding: algorithm)
+        } catch is CryptoError {
+            throw KMSError(.decryptMaterialError, "The key material does not unwrap with these import parameters.")
+        }
+    }
+
+    static func deleteImportedKeyMaterial(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            try ImportRules.checkExternal(key)
+            key.state = try key.lifecycle(now: ctx.now).applying(.removeMaterial)
+            try destroyMaterial(&key, tenant: ctx.tenant, in: db)
+        }
+        return []
+    }
+
+    /// Destroys an EXTERNAL key's material now; the fingerprint stays, so only the same material
+    /// can ever be imported again.
+    static func destroyMaterial(_ key: inout CustomerMasterKey, tenant: Tenant, in db: Database) throws {
+        _ = try db.run(DeleteKeyMaterial(tenant: tenant, keyID: key.id))
+        key.currentVersion = 0
+        key.validTo = 0
+        _ = try db.run(UpdateKey(key))
+        try db.run(CancelJob(.expireMaterial, tenant: tenant, keyID: key.id))
+    }
+}

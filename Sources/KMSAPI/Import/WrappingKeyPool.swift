@@ -1,0 +1,71 @@
+import Foundation
+import KMSCore
+import KMSCrypto
+
+/// Pre-generated wrapping key pairs for GetParametersForImport.
+///
+/// An RSA-2048 key pair costs tens of milliseconds to generate; a background thread keeps a few
+/// of each kind ready so the call stays fast under load. When the pool runs dry the caller
+/// generates its own, so the pool only ever makes things faster. Keys never leave the process
+/// unsealed and each is handed out once.
+public final class WrappingKeyPool: @unchecked Sendable {
+    private let capacity: Int
+    private let condition = NSCondition()
+    private var ready: [WrappingKeySpec: [PrivateKey]] = [:]
+    private var running = false
+
+    public init(capacity: Int = 8) { self.capacity = capacity }
+
+    /// A fresh key pair of `spec`, from the pool when one is ready.
+    func take(_ spec: WrappingKeySpec) throws -> PrivateKey {
+        condition.lock()
+        let key = ready[spec]?.popLast()
+        condition.signal()
+        condition.unlock()
+        if let key { return key }
+        return try WrappingKeyPool.generate(spec)
+    }
+
+    static func generate(_ spec: WrappingKeySpec) throws -> PrivateKey {
+        switch spec {
+        case .rsa2048: return try PrivateKey.generateRSA2048()
+        case .sm2: return try PrivateKey.generateSM2()
+        }
+    }
+
+    /// Starts the refilling thread (idempotent).
+    public func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !running else { return }
+        running = true
+        let thread = Thread { [self] in refill() }
+        thread.name = "wrapping-key-pool"
+        thread.start()
+    }
+
+    public func stop() {
+        condition.lock()
+        running = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func refill() {
+        while true {
+            condition.lock()
+            while running, WrappingKeySpec.allCases.allSatisfy({ (ready[$0]?.count ?? 0) >= capacity }) {
+                condition.wait()
+            }
+            let wanted = WrappingKeySpec.allCases.first { (ready[$0]?.count ?? 0) < capacity }
+            let keepGoing = running
+            condition.unlock()
+            guard keepGoing, let spec = wanted else { return }
+            // Generate outside the lock: taking a key never waits for a generation.
+            guard let key = try? WrappingKeyPool.generate(spec) else { Thread.sleep(forTimeInterval: 1); continue }
+            condition.lock()
+            ready[spec, default: []].append(key)
+            condition.unlock()
+        }
+    }
+}
