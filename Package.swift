@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSCrypto", "KMSCore"]),
         // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).
-        .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

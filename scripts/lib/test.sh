@@ -56,9 +56,9 @@ cmd_test() {
         return 1
     fi
 
-    say "unit tests: swift test --skip KMSStorageTests"
+    say "unit tests: swift test --skip KMSIntegrationTests"
     local rc=0
-    (cd "$REPO" && swift test --skip KMSStorageTests) || rc=$?
+    (cd "$REPO" && swift test --skip KMSIntegrationTests) || rc=$?
     suite_result unit $rc
     if ((unit_only)); then
         test_summary
@@ -96,12 +96,12 @@ test_integration() {
     load_config
 
     local rc=0
-    say "storage tests: swift test --filter KMSStorageTests (database kms_test)"
+    say "integration tests: swift test --filter KMSIntegrationTests (database kms_test)"
     if postgres_ensure_database kms_test; then
         (cd "$REPO" &&
             KMS_TEST_DATABASE_URL="host=$RUN_DIR dbname=kms_test user=kms_owner" \
             KMS_TEST_SQL_DIR="$REPO/SQL" \
-            swift test --filter KMSStorageTests) || rc=$?
+            swift test --filter KMSIntegrationTests) || rc=$?
     else
         rc=1
     fi
