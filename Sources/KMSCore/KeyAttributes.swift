@@ -32,3 +32,19 @@ public enum KeyAttributes {
         }
     }
 }
+
+/// Rotation and deletion windows (SPEC §3, §4).
+public enum KeySchedule {
+    public static let day: Int64 = 86_400
+    public static let pendingWindowDays: ClosedRange<Int64> = 7...30
+    public static let rotateDays: ClosedRange<Int64> = 7...365
+    public static let defaultRotateDays: Int64 = 365
+
+    public static func checkPendingWindow(_ days: Int64) throws {
+        guard pendingWindowDays.contains(days) else { throw KMSError(.invalidPendingWindowInDays) }
+    }
+
+    public static func checkRotateDays(_ days: Int64) throws {
+        guard rotateDays.contains(days) else { throw KMSError.invalidValue("RotateDays", "must be between 7 and 365") }
+    }
+}

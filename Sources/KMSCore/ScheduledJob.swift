@@ -5,6 +5,10 @@ public struct ScheduledJob: Sendable, Equatable {
         case expireMaterial = "expire_material"
         /// Import parameters reached their ParametersValidTo: purge them.
         case purgeImportParameters = "purge_import_parameters"
+        /// A PendingDelete key reached its DeletionDate: destroy it and all its material for good.
+        case deleteKey = "delete_key"
+        /// A key with rotation enabled reached its NextRotateTime: add a material version.
+        case rotateKey = "rotate_key"
     }
 
     public let kind: Kind

@@ -61,3 +61,14 @@ public struct FinishJob: Statement {
     }
     public func decode(_ result: QueryResult) throws {}
 }
+
+/// Drops every job of a key (it was deleted).
+public struct CancelAllJobs: Statement {
+    public static let name = "cancel_all_jobs"
+    public static let sql = "DELETE FROM scheduled_jobs WHERE app_id = $1 AND region = $2 AND key_id = $3"
+    public let tenant: Tenant
+    public let keyID: KeyID
+    public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public func decode(_ result: QueryResult) throws {}
+}

@@ -190,3 +190,14 @@ public struct UpdateKey: Statement {
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }
 
+
+/// Destroys a key for good: its row, and by cascade every material version and import parameter set.
+public struct DeleteKey: Statement {
+    public static let name = "delete_key"
+    public static let sql = "DELETE FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
+    public let tenant: Tenant
+    public let keyID: KeyID
+    public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
+}

@@ -63,11 +63,13 @@ Log.minimum = level
 
 let service: Service
 let server: FastCGIServer
+let sealer: Sealer
+let regions: RegionTable
 let wrappingKeys = WrappingKeyPool()
 let scheduledWorker = Mutex<ScheduledWorker?>(nil)
 do {
-    let regions = try RegionTable(spec: options.regions)
-    let sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
+    regions = try RegionTable(spec: options.regions)
+    sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
     service = Service(regions: regions, sealer: sealer, wrappingKeys: wrappingKeys, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
@@ -99,7 +101,7 @@ wrappingKeys.start()
 let workerThread = Thread {
     while true {
         do {
-            let worker = ScheduledWorker(database: try Database(conninfo: databaseURL), clock: { Int64(Date().timeIntervalSince1970) })
+            let worker = ScheduledWorker(database: try Database(conninfo: databaseURL), sealer: sealer, regions: regions, clock: { Int64(Date().timeIntervalSince1970) })
             worker.start()
             scheduledWorker.withLock { $0 = worker }
             return

@@ -56,7 +56,9 @@ final class ParameterTests: XCTestCase {
         XCTAssertEqual(Set(ActionTable.names), [
             "CreateKey", "DescribeKey", "DescribeKeys", "ListKeys", "ListKeyDetail", "UpdateAlias", "UpdateKeyDescription",
             "EnableKey", "DisableKey", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateRandom", "GetServiceStatus",
-            "ListAlgorithms", "GetRegions",
+            "ListAlgorithms", "GetRegions", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+            "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeys", "DisableKeys",
+            "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKey", "ReEncrypt",
         ])
     }
 }

@@ -50,8 +50,7 @@ final class ImportIntegrationTests: XCTestCase {
     func testMaterialExpiresAtValidToAndTheWorkerDestroysItThenNotBefore() throws {
         let clock = TestClock(t0)
         let h = try ServiceHarness(clock: clock)
-        let worker = ScheduledWorker(database: try Database(conninfo: ServiceHarness.env["KMS_TEST_DATABASE_URL"]!
-            .replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")), clock: clock.function)
+        let worker = h.worker(try h.appConnection())
         let account = try h.newAccount()
         let keyId = externalKey(h, account)
         let material = Random.secret(32)
@@ -90,7 +89,7 @@ final class ImportIntegrationTests: XCTestCase {
     func testExpiredParametersAreWipedThenForgotten() throws {
         let clock = TestClock(t0)
         let h = try ServiceHarness(clock: clock)
-        let worker = ScheduledWorker(database: h.database, clock: clock.function)
+        let worker = h.worker(h.database)
         let account = try h.newAccount()
         let keyId = externalKey(h, account)
         let params = try wrapped(h, account, keyId, Random.secret(32))
@@ -165,7 +164,7 @@ final class ImportIntegrationTests: XCTestCase {
         }
         clock.set(t0 + 50)
         let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
-        let workers = try (0..<3).map { _ in ScheduledWorker(database: try Database(conninfo: url), clock: clock.function) }
+        let workers = try (0..<3).map { _ in h.worker(try Database(conninfo: url)) }
         var done = [Int](repeating: 0, count: workers.count)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: workers.count) { i in

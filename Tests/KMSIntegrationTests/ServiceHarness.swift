@@ -40,6 +40,15 @@ struct ServiceHarness {
         service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, clock: clock.function)
     }
 
+    /// A scheduled worker on its own connection (or `database`), with this harness's key and clock.
+    func worker(_ database: Database) -> ScheduledWorker {
+        ScheduledWorker(database: database, sealer: sealer, regions: service.regions, clock: clock.function)
+    }
+
+    func appConnection() throws -> Database {
+        try Database(conninfo: ServiceHarness.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
+    }
+
     func newAccount() throws -> IssuedCredential {
         try AccountRegistry(sealer: sealer, database: owner).createAccount(name: "it", now: clock.now)
     }

@@ -3,7 +3,8 @@
 enum ActionTable {
     static let all: [String: ActionSpec] = {
         var table: [String: ActionSpec] = [:]
-        for spec in KeyActions.specs + CryptoActions.specs + ImportActions.specs + ServiceActions.specs {
+        for spec in KeyActions.specs + LifecycleActions.specs + RotationActions.specs + CryptoActions.specs + ImportActions.specs
+            + ServiceActions.specs {
             precondition(table[spec.name] == nil, "action \(spec.name) is listed twice")
             table[spec.name] = spec
         }

@@ -10,16 +10,20 @@ enum CryptoActions {
         ], handler: encrypt),
         ActionSpec(name: "Decrypt", parameters: [
             .required("CiphertextBlob", .string), .optional("EncryptionContext", .string),
-            .unsupported("EncryptionPublicKey", .string), .unsupported("EncryptionAlgorithm", .string),
+            .optional("EncryptionPublicKey", .string), .optional("EncryptionAlgorithm", .string),
         ], handler: decrypt),
         ActionSpec(name: "GenerateDataKey", parameters: [
             .required("KeyId", .string), .optional("KeySpec", .string), .optional("NumberOfBytes", .integer),
-            .optional("EncryptionContext", .string), .unsupported("EncryptionPublicKey", .string),
-            .unsupported("EncryptionAlgorithm", .string), .unsupported("IsHostedByKms", .integer),
+            .optional("EncryptionContext", .string), .optional("EncryptionPublicKey", .string),
+            .optional("EncryptionAlgorithm", .string), .unsupported("IsHostedByKms", .integer),
             .unsupported("DataKeyName", .string), .unsupported("Description", .string),
             .unsupported("HsmClusterId", .string), .unsupported("Tags", .objectArray),
         ], handler: generateDataKey),
         ActionSpec(name: "GenerateRandom", parameters: [.required("NumberOfBytes", .integer)], handler: generateRandom),
+        ActionSpec(name: "ReEncrypt", parameters: [
+            .required("CiphertextBlob", .string), .optional("DestinationKeyId", .string),
+            .optional("SourceEncryptionContext", .string), .optional("DestinationEncryptionContext", .string),
+        ], handler: reEncrypt),
     ]
 
     static let maximumPlaintext = 4096
@@ -38,8 +42,29 @@ enum CryptoActions {
     static func decrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let envelope = try CiphertextEnvelope(base64: try p.requiredString("CiphertextBlob"))
         let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
+        let recipient = try OutputRecipient(p)
         let plaintext = try open(ctx, envelope, context)
-        return [("KeyId", .string(envelope.keyID.description)), ("Plaintext", .string(Base64.encode(plaintext)))]
+        return [("KeyId", .string(envelope.keyID.description)), ("Plaintext", .string(try recipient.render(plaintext)))]
+    }
+
+    static func reEncrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let envelope = try CiphertextEnvelope(base64: try p.requiredString("CiphertextBlob"))
+        let sourceContext = try EncryptionContext(parameter: p.string("SourceEncryptionContext"), name: "SourceEncryptionContext")
+        let destinationContext = try EncryptionContext(parameter: p.string("DestinationEncryptionContext"),
+                                                       name: "DestinationEncryptionContext")
+        var destination = envelope.keyID
+        if let text = p.string("DestinationKeyId"), !text.isEmpty {
+            guard let id = KeyID(text) else { throw KMSError.notFound() }
+            destination = id
+        }
+        // The plaintext exists only inside this call, in a zeroing buffer.
+        let plaintext = try open(ctx, envelope, sourceContext)
+        let sealed = try sealUnderCurrentVersion(ctx, destination, plaintext, destinationContext)
+        let same = sealed.keyID == envelope.keyID && sealed.materialVersion == envelope.materialVersion
+        return [
+            ("CiphertextBlob", .string(sealed.base64)), ("KeyId", .string(destination.description)),
+            ("SourceKeyId", .string(envelope.keyID.description)), ("ReEncrypted", .bool(!same)),
+        ]
     }
 
     static func generateDataKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
@@ -58,10 +83,11 @@ enum CryptoActions {
             throw KMSError(.missingParameter, "Either KeySpec or NumberOfBytes is required.")
         }
         let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
+        let recipient = try OutputRecipient(p)
         let dataKey = Random.secret(length)
         let envelope = try sealUnderCurrentVersion(ctx, id, dataKey, context)
         return [
-            ("KeyId", .string(id.description)), ("Plaintext", .string(Base64.encode(dataKey))),
+            ("KeyId", .string(id.description)), ("Plaintext", .string(try recipient.render(dataKey))),
             ("CiphertextBlob", .string(envelope.base64)),
         ]
     }

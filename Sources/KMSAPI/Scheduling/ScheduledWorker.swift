@@ -1,5 +1,6 @@
 import Foundation
 import KMSCore
+import KMSCrypto
 import KMSStorage
 
 /// The one place for work the service does on time, by itself: destroying expired imported
@@ -10,13 +11,17 @@ import KMSStorage
 /// under the same row-level security as requests. The clock is injected so tests can stand at any time.
 public final class ScheduledWorker: @unchecked Sendable {
     let database: Database
+    let keyring: Keyring
+    let regions: RegionTable
     let clock: @Sendable () -> Int64
     private let condition = NSCondition()
     private var running = false
     private var finished = true
 
-    public init(database: Database, clock: @escaping @Sendable () -> Int64) {
+    public init(database: Database, sealer: Sealer, regions: RegionTable, clock: @escaping @Sendable () -> Int64) {
         self.database = database
+        self.keyring = Keyring(sealer: sealer)
+        self.regions = regions
         self.clock = clock
     }
 
@@ -46,6 +51,8 @@ public final class ScheduledWorker: @unchecked Sendable {
             switch job.kind {
             case .expireMaterial: try expireMaterial(job, now: now, in: db)
             case .purgeImportParameters: try purgeImportParameters(job, now: now, in: db)
+            case .deleteKey: try deleteKey(job, now: now, in: db)
+            case .rotateKey: try rotateKey(job, now: now, in: db)
             }
             try db.run(FinishJob(job))
             return true
@@ -60,6 +67,30 @@ public final class ScheduledWorker: @unchecked Sendable {
         if key.state != .pendingDelete { key.state = .pendingImport }
         try ImportActions.destroyMaterial(&key, tenant: job.tenant, in: db)
         Log.info("scheduled: destroyed expired material of key \(key.id) (account \(job.tenant.appId), \(job.tenant.region))")
+    }
+
+    /// A PendingDelete key whose window has ended is destroyed with all its material. Re-checked:
+    /// a CancelKeyDeletion may have come first.
+    func deleteKey(_ job: ScheduledJob, now: Int64, in db: Database) throws {
+        guard let key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
+              key.state == .pendingDelete, key.deletionDate != 0, key.deletionDate <= now else { return }
+        try db.run(CancelAllJobs(tenant: job.tenant, keyID: job.keyID))
+        _ = try db.run(DeleteKey(tenant: job.tenant, keyID: job.keyID))
+        Log.info("scheduled: deleted key \(key.id) for good (account \(job.tenant.appId), \(job.tenant.region))")
+    }
+
+    /// Automatic rotation on its day. A key that cannot encrypt now (Disabled, Archived) is not
+    /// rotated, and is looked at again one period later.
+    func rotateKey(_ job: ScheduledJob, now: Int64, in db: Database) throws {
+        guard var key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
+              key.rotationEnabled, key.origin == .tencentKMS, key.nextRotateTime <= now,
+              let profile = regions.profile(of: job.tenant.region) else { return }
+        if key.lifecycle(now: now).state == .enabled {
+            try KeyVersions.rotate(&key, profile: profile, keyring: keyring, now: now, in: db)
+            Log.info("scheduled: rotated key \(key.id) to version \(key.currentVersion)")
+        }
+        if key.state != .pendingDelete { try KeyVersions.scheduleNextRotation(&key, now: now, in: db) }
+        _ = try db.run(UpdateKey(key))
     }
 
     func purgeImportParameters(_ job: ScheduledJob, now: Int64, in db: Database) throws {

@@ -1,0 +1,71 @@
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// ScheduleKeyDeletion, CancelKeyDeletion, ArchiveKey, CancelKeyArchive, EnableKeys, DisableKeys.
+enum LifecycleActions {
+    static let specs: [ActionSpec] = [
+        ActionSpec(name: "ScheduleKeyDeletion", parameters: [
+            .required("KeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .string),
+        ], handler: scheduleKeyDeletion),
+        ActionSpec(name: "CancelKeyDeletion", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: cancelKeyDeletion),
+        ActionSpec(name: "ArchiveKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: { try KeyActions.transition($0, $1, .archive) }),
+        ActionSpec(name: "CancelKeyArchive", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: { try KeyActions.transition($0, $1, .cancelArchive) }),
+        ActionSpec(name: "EnableKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+                   handler: { try batch($0, $1, .enable) }),
+        ActionSpec(name: "DisableKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+                   handler: { try batch($0, $1, .disable) }),
+    ]
+
+    static func scheduleKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let days = p.int("PendingWindowInDays") ?? 0
+        try KeySchedule.checkPendingWindow(days)
+        let deletionDate = ctx.now + days * KeySchedule.day
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            key.state = try key.lifecycle(now: ctx.now).applying(.scheduleDeletion)
+            key.deletionDate = deletionDate
+            _ = try db.run(UpdateKey(key))
+            try db.run(ScheduleJob(ScheduledJob(kind: .deleteKey, tenant: ctx.tenant, keyID: id, dueAt: deletionDate)))
+        }
+        return [("DeletionDate", .int(deletionDate)), ("KeyId", .string(id.description))]
+    }
+
+    static func cancelKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            key.state = try key.lifecycle(now: ctx.now).applying(.cancelDeletion)
+            key.deletionDate = 0
+            _ = try db.run(UpdateKey(key))
+            try db.run(CancelJob(.deleteKey, tenant: ctx.tenant, keyID: id))
+        }
+        return [("KeyId", .string(id.description))]
+    }
+
+    /// All or nothing, in one transaction: one key that is not the caller's, or not in a state
+    /// the transition allows, changes none of them.
+    static func batch(_ ctx: ActionContext, _ p: Parameters, _ transition: KeyTransition) throws -> ResponseFields {
+        let texts = p.strings("KeyIds") ?? []
+        guard (1...100).contains(texts.count) else { throw KMSError.invalidValue("KeyIds", "must hold 1 to 100 key ids") }
+        var ids: [KeyID] = []
+        for text in texts {
+            guard let id = KeyID(text) else { throw KMSError.notFound() }
+            if !ids.contains(id) { ids.append(id) }
+        }
+        // Locking in one order keeps two overlapping batches from deadlocking.
+        ids.sort { $0.description < $1.description }
+        try ctx.transaction { db in
+            for id in ids {
+                var key = try ctx.findKey(id, in: db, forUpdate: true)
+                key.state = try key.lifecycle(now: ctx.now).applying(transition)
+                _ = try db.run(UpdateKey(key))
+            }
+        }
+        return []
+    }
+}

@@ -1,0 +1,72 @@
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKey — service-generated keys only.
+enum RotationActions {
+    static let specs: [ActionSpec] = [
+        ActionSpec(name: "EnableKeyRotation", parameters: [
+            .required("KeyId", .string), .optional("RotateDays", .integer), .unsupported("MemberAccount", .string),
+        ], handler: enableKeyRotation),
+        ActionSpec(name: "DisableKeyRotation", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: disableKeyRotation),
+        ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: getKeyRotationStatus),
+        ActionSpec(name: "RotateKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+                   handler: rotateKey),
+    ]
+
+    /// Rotation is for keys whose material the service made, and not for keys on their way out.
+    static func checkRotatable(_ key: CustomerMasterKey, now: Int64) throws {
+        guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
+        if key.lifecycle(now: now).state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
+    }
+
+    static func enableKeyRotation(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let days = p.int("RotateDays") ?? KeySchedule.defaultRotateDays
+        try KeySchedule.checkRotateDays(days)
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            try checkRotatable(key, now: ctx.now)
+            key.rotationEnabled = true
+            key.rotateDays = Int(days)
+            try KeyVersions.scheduleNextRotation(&key, now: ctx.now, in: db)
+            _ = try db.run(UpdateKey(key))
+        }
+        return []
+    }
+
+    static func disableKeyRotation(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            try checkRotatable(key, now: ctx.now)
+            key.rotationEnabled = false
+            key.nextRotateTime = 0
+            _ = try db.run(UpdateKey(key))
+            try db.run(CancelJob(.rotateKey, tenant: ctx.tenant, keyID: id))
+        }
+        return []
+    }
+
+    static func getKeyRotationStatus(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        let key = try ctx.transaction { try ctx.findKey(id, in: $0) }
+        guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
+        return [("KeyRotationEnabled", .bool(key.rotationEnabled))]
+    }
+
+    /// Rotates now. The automatic schedule is unchanged; LastRotateTime becomes now.
+    static func rotateKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        let id = try KeyActions.lookupID(p)
+        try ctx.transaction { db in
+            var key = try ctx.findKey(id, in: db, forUpdate: true)
+            try checkRotatable(key, now: ctx.now)
+            try key.lifecycle(now: ctx.now).checkCanEncrypt()
+            try KeyVersions.rotate(&key, profile: ctx.profile, keyring: ctx.keyring, now: ctx.now, in: db)
+            _ = try db.run(UpdateKey(key))
+        }
+        return [("TaskId", .string(ctx.requestId))]
+    }
+}
