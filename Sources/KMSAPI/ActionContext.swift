@@ -20,12 +20,32 @@ struct ActionContext {
     let regions: RegionTable
     /// Unix seconds, read once per request.
     let now: Int64
+    let audit: RequestAudit
+    let lane: AuditLane
+    let mutates: Bool
 
     var tenant: Tenant { Tenant(appId: caller.appId, region: region) }
 
-    /// A transaction scoped to the caller's tenant.
+    /// A transaction scoped to the caller's tenant. For a state-changing action the audit record
+    /// is inserted just before COMMIT, so the change and its record are durable together or not at all.
     func transaction<R>(_ body: (Database) throws -> R) throws -> R {
-        try database.transaction(tenant: tenant, body)
+        guard mutates, !audit.written else { return try database.transaction(tenant: tenant, body) }
+        var chained: (rows: [ChainedAuditRecord], head: [UInt8], seq: Int64)? = nil
+        do {
+            let value = try database.transaction(tenant: tenant) { db -> R in
+                let value = try body(db)
+                chained = lane.chain([audit.record(result: "Success")])
+                try db.run(InsertAuditRecords(chained!.rows))
+                return value
+            }
+            lane.advance(to: chained!.head, seq: chained!.seq)
+            audit.written = true
+            return value
+        } catch {
+            // Once the record was sent, whether it committed is unknown: the lane cannot continue.
+            if chained != nil { lane.abandon() }
+            throw error
+        }
     }
 
     /// The caller's key, or `CmkNotFound` (also for other accounts' and regions' keys).
@@ -45,6 +65,15 @@ typealias ActionHandler = (ActionContext, Parameters) throws -> ResponseFields
 /// One row of the action table.
 struct ActionSpec {
     let name: String
+    /// State-changing actions record their audit entry in the same transaction as the change.
+    let mutates: Bool
     let parameters: [ParameterSpec]
     let handler: ActionHandler
+
+    init(name: String, mutates: Bool = false, parameters: [ParameterSpec], handler: @escaping ActionHandler) {
+        self.name = name
+        self.mutates = mutates
+        self.parameters = parameters
+        self.handler = handler
+    }
 }

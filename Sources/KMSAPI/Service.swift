@@ -13,44 +13,66 @@ public final class Service: @unchecked Sendable {
     let actions: [String: ActionSpec]
     let clock: @Sendable () -> Int64
     let wrappingKeys: WrappingKeyPool
+    let auditWriter: AuditWriter
 
-    public init(regions: RegionTable, sealer: Sealer, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
+    public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
         self.keyring = Keyring(sealer: sealer)
+        self.auditWriter = auditWriter
         self.wrappingKeys = wrappingKeys
         self.actions = ActionTable.all
         self.clock = clock
     }
 
-    public func handle(_ http: HTTPRequest, database: Database) -> HTTPResponse {
+    /// What one worker thread owns: its database connection and its audit lane.
+    public final class Session {
+        public let database: Database
+        let lane: AuditLane
+        init(database: Database, lane: AuditLane) {
+            self.database = database
+            self.lane = lane
+        }
+    }
+
+    public func makeSession(database: Database) -> Session {
+        Session(database: database, lane: AuditLane(sealer: keyring.sealer))
+    }
+
+    public func handle(_ http: HTTPRequest, session: Session) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
+        let audit = RequestAudit(requestId: requestId, client: http.remoteAddress)
         var english = APIRequest.prefersEnglish(http)
-        var action = "-"
-        var account = "-"
+        let response: HTTPResponse
+        var result = "Success"
         do {
             let request = try APIRequest(http)
             english = request.english
-            action = request.action
-            let context = try authorize(request, requestId: requestId, database: database)
-            account = String(context.caller.appId)
+            audit.action = FormDecoding.sanitized(request.action)
+            audit.region = FormDecoding.sanitized(request.region)
             guard let spec = actions[request.action] else {
+                _ = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: false)
                 throw KMSError(.invalidAction, "The action `\(FormDecoding.sanitized(request.action))` does not exist.")
             }
+            let context = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: spec.mutates)
             let parameters = try Parameters(decoding: request.parameters, specs: spec.parameters, fromForm: request.fromForm)
+            audit.keyID = parameters.string("KeyId").flatMap(KeyID.init)
             var fields = try spec.handler(context, parameters)
             fields.append(("RequestId", .string(requestId)))
-            Log.write(.debug, "request=\(requestId) action=\(FormDecoding.sanitized(action)) account=\(account) ok")
-            return Service.render(.object(fields))
+            response = Service.render(.object(fields))
         } catch let error as KMSError {
+            result = error.code.rawValue
             Log.write(error.code == .internalError ? .error : .debug,
-                      "request=\(requestId) action=\(FormDecoding.sanitized(action)) account=\(account) error=\(error.code.rawValue) at=\(error.file):\(error.line)")
-            return Service.errorResponse(error, requestId: requestId, english: english)
+                      "request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") error=\(error.code.rawValue) at=\(error.file):\(error.line)")
+            response = Service.errorResponse(error, requestId: requestId, english: english)
         } catch {
             // Library failures (storage, crypto) are logged with what failed; the caller sees InternalError only.
-            Log.error("request=\(requestId) action=\(FormDecoding.sanitized(action)) account=\(account) internal: \(error)")
-            return Service.errorResponse(KMSError(.internalError), requestId: requestId, english: english)
+            result = KMSError.Code.internalError.rawValue
+            Log.error("request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") internal: \(error)")
+            response = Service.errorResponse(KMSError(.internalError), requestId: requestId, english: english)
         }
+        if !audit.written { auditWriter.enqueue(audit.record(result: result)) }
+        return response
     }
 
     /// The answer when no database connection can be had: InternalError, in the caller's language.
@@ -60,7 +82,9 @@ public final class Service: @unchecked Sendable {
     }
 
     /// Version, signature, credential and region: everything before the action runs.
-    private func authorize(_ request: APIRequest, requestId: String, database: Database) throws -> ActionContext {
+    private func authorize(_ request: APIRequest, requestId: String, session: Session, audit: RequestAudit,
+                           mutates: Bool) throws -> ActionContext {
+        let database = session.database
         guard request.version == Service.apiVersion else {
             throw KMSError(.noSuchVersion, "The version `\(FormDecoding.sanitized(request.version))` does not exist.")
         }
@@ -72,6 +96,8 @@ public final class Service: @unchecked Sendable {
         }
         let secretKey = try keyring.openCredentialSecret(credential.secretKeySealed, secretId: credential.secretId)
         try RequestSignature.verify(request, secretKey: secretKey)
+        audit.appId = credential.appId
+        audit.secretId = credential.secretId
         if let token = request.token, !token.isEmpty {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.
             throw KMSError(.authFailureTokenFailure)
@@ -81,7 +107,8 @@ public final class Service: @unchecked Sendable {
         }
         return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
                              region: request.region, profile: profile, requestId: requestId, database: database,
-                             keyring: keyring, wrappingKeys: wrappingKeys, regions: regions, now: now)
+                             keyring: keyring, wrappingKeys: wrappingKeys, regions: regions, now: now,
+                             audit: audit, lane: session.lane, mutates: mutates)
     }
 
     static func render(_ response: JSONValue) -> HTTPResponse {

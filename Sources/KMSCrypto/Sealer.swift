@@ -16,8 +16,10 @@ public struct Sealer: Sendable {
 
     private static let subKeyLabel = Array("kms/seal/v1".utf8)
     private static let fingerprintLabel = Array("kms/fingerprint/v1".utf8)
+    private static let auditLabel = Array("kms/audit/v1".utf8)
     private let cipher: AES256GCM
     private let fingerprintKey: SecureBytes
+    private let auditKey: SecureBytes
 
     /// Derives the sealing sub-key; throws unless `masterKey` is 32 bytes.
     public init(masterKey: SecureBytes) throws {
@@ -26,6 +28,13 @@ public struct Sealer: Sendable {
         }
         cipher = try AES256GCM(key: HMAC.secret("SHA256", key: masterKey, data: Self.subKeyLabel))
         fingerprintKey = HMAC.secret("SHA256", key: masterKey, data: Self.fingerprintLabel)
+        auditKey = HMAC.secret("SHA256", key: masterKey, data: Self.auditLabel)
+    }
+
+    /// The MAC that chains audit records: HMAC-SHA256 under a sub-key of the master key, so a
+    /// database writer without the master key cannot forge or re-chain records.
+    public func auditMAC(_ data: [UInt8]) -> [UInt8] {
+        HMAC.sha256(key: auditKey, data: data)
     }
 
     /// A keyed fingerprint of `secret` for the row named by `binding`: HMAC-SHA256 under a

@@ -65,12 +65,14 @@ let service: Service
 let server: FastCGIServer
 let sealer: Sealer
 let regions: RegionTable
+let auditWriter: AuditWriter
 let wrappingKeys = WrappingKeyPool()
 let scheduledWorker = Mutex<ScheduledWorker?>(nil)
 do {
     regions = try RegionTable(spec: options.regions)
     sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
-    service = Service(regions: regions, sealer: sealer, wrappingKeys: wrappingKeys, clock: { Int64(Date().timeIntervalSince1970) })
+    auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
+    service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
@@ -97,6 +99,7 @@ for sig in [SIGTERM, SIGINT] {
 
 let databaseURL = options.database
 wrappingKeys.start()
+auditWriter.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.
 let workerThread = Thread {
     while true {
@@ -116,17 +119,18 @@ workerThread.start()
 server.run(workers: options.workers) { index in
     // Each worker owns its connection. A database that is down at start-up or later is
     // retried on the next request; the request meanwhile gets InternalError.
-    var database: Database? = nil
+    var session: Service.Session? = nil
     return { request in
-        if database == nil {
-            do { database = try Database(conninfo: databaseURL) } catch {
+        if session == nil {
+            do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
                 Log.error("worker \(index): database connection failed: \(error)")
                 return service.unavailable(request)
             }
         }
-        return service.handle(request, database: database!)
+        return service.handle(request, session: session!)
     }
 }
 wrappingKeys.stop()
+auditWriter.stop()
 scheduledWorker.withLock { $0?.stop() }
 Log.info("stopped")

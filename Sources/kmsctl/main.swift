@@ -10,7 +10,7 @@ struct KMSCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmsctl",
         abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials.",
-        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self])
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self, Audit.self])
 }
 
 struct Connection: ParsableArguments {
@@ -130,6 +130,56 @@ struct Credential: ParsableCommand {
                 throw ValidationError("no credential \(secretId)")
             }
             print("enabled \(secretId)")
+        }
+    }
+}
+
+struct Audit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read and check the audit trail.", subcommands: [Verify.self, Tail.self])
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-compute every record's chain MAC; exit 1 if any record was edited, inserted or deleted.")
+        @OptionGroup var connection: Connection
+        func run() throws {
+            guard !connection.masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
+            let sealer = try Sealer(masterKey: try MasterKeyFile.load(path: connection.masterKey))
+            let report = try AuditVerifier(sealer: sealer).verify(try connection.open())
+            print("\(report.records) records in \(report.lanes) lanes checked")
+            for problem in report.problems { print("PROBLEM: \(problem)") }
+            if !report.problems.isEmpty { throw ExitCode(1) }
+            print("audit trail intact")
+        }
+    }
+
+    struct Tail: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the newest audit records.")
+        @OptionGroup var connection: Connection
+        @Option(name: .customLong("account"), help: "Only this AppId.") var appId: Int64?
+        @Option(name: .customLong("key"), help: "Only this KeyId.") var keyId: String?
+        @Option var limit: Int = 20
+        @Flag var json = false
+        func run() throws {
+            var key: KeyID? = nil
+            if let keyId {
+                guard let parsed = KeyID(keyId) else { throw ValidationError("--key is not a key id") }
+                key = parsed
+            }
+            let rows = try connection.open().run(ListAuditRecords(appId: appId, keyID: key, limit: max(1, min(limit, 10_000)), ascending: false))
+            for row in rows.reversed() {
+                let r = row.record
+                if json {
+                    printJSON(.object([
+                        ("Seq", .int(row.seq)), ("Time", .int(r.atMilliseconds)), ("RequestId", .string(r.requestId)),
+                        ("AppId", r.appId.map { .int($0) } ?? .null), ("SecretId", r.secretId.map { .string($0) } ?? .null),
+                        ("Region", .string(r.region)), ("Action", .string(r.action)),
+                        ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)),
+                        ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
+                    ]))
+                } else {
+                    print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)")
+                }
+            }
         }
     }
 }

@@ -22,6 +22,8 @@ struct ServiceHarness {
     static let env = ProcessInfo.processInfo.environment
 
     let service: Service
+    let session: Service.Session
+    let auditWriter: AuditWriter
     let database: Database
     let owner: Database
     let sealer: Sealer
@@ -37,7 +39,11 @@ struct ServiceHarness {
         database = try Database(conninfo: url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
         sealer = try Sealer(masterKey: Random.secret(32))
         self.clock = clock
-        service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, clock: clock.function)
+        let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
+        auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
+        service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, auditWriter: auditWriter,
+                          clock: clock.function)
+        session = service.makeSession(database: database)
     }
 
     /// A scheduled worker on its own connection (or `database`), with this harness's key and clock.
@@ -71,7 +77,7 @@ struct ServiceHarness {
             "HTTP_X_TC_REGION": region, "HTTP_X_TC_LANGUAGE": "en-US",
             "HTTP_AUTHORIZATION": "TC3-HMAC-SHA256 Credential=\(account.secretId)/\(date)/kms/tc3_request, SignedHeaders=content-type;host, Signature=\(signature)",
         ], body: body)
-        let response = service.handle(request, database: database ?? self.database)
+        let response = service.handle(request, session: database.map { service.makeSession(database: $0) } ?? session)
         guard let parsed = try? JSONValue.parse(response.body), let inner = parsed["Response"] else {
             XCTFail("unparsable response")
             return .null

@@ -41,6 +41,7 @@ enum CryptoActions {
 
     static func decrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let envelope = try CiphertextEnvelope(base64: try p.requiredString("CiphertextBlob"))
+        ctx.audit.keyID = envelope.keyID
         let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
         let recipient = try OutputRecipient(p)
         let plaintext = try open(ctx, envelope, context)
@@ -49,6 +50,7 @@ enum CryptoActions {
 
     static func reEncrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let envelope = try CiphertextEnvelope(base64: try p.requiredString("CiphertextBlob"))
+        ctx.audit.keyID = envelope.keyID
         let sourceContext = try EncryptionContext(parameter: p.string("SourceEncryptionContext"), name: "SourceEncryptionContext")
         let destinationContext = try EncryptionContext(parameter: p.string("DestinationEncryptionContext"),
                                                        name: "DestinationEncryptionContext")

@@ -5,14 +5,14 @@ import KMSStorage
 /// GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial (SPEC §5).
 enum ImportActions {
     static let specs: [ActionSpec] = [
-        ActionSpec(name: "GetParametersForImport", parameters: [
+        ActionSpec(name: "GetParametersForImport", mutates: true, parameters: [
             .required("KeyId", .string), .required("WrappingAlgorithm", .string), .required("WrappingKeySpec", .string),
         ], handler: getParametersForImport),
-        ActionSpec(name: "ImportKeyMaterial", parameters: [
+        ActionSpec(name: "ImportKeyMaterial", mutates: true, parameters: [
             .required("EncryptedKeyMaterial", .string), .required("ImportToken", .string), .required("KeyId", .string),
             .optional("ValidTo", .integer),
         ], handler: importKeyMaterial),
-        ActionSpec(name: "DeleteImportedKeyMaterial", parameters: [.required("KeyId", .string)], handler: deleteImportedKeyMaterial),
+        ActionSpec(name: "DeleteImportedKeyMaterial", mutates: true, parameters: [.required("KeyId", .string)], handler: deleteImportedKeyMaterial),
     ]
 
     /// How long an expired token is still recognised (answered TokenExpired) after its key was wiped.

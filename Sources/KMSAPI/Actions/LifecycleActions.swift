@@ -5,18 +5,18 @@ import KMSStorage
 /// ScheduleKeyDeletion, CancelKeyDeletion, ArchiveKey, CancelKeyArchive, EnableKeys, DisableKeys.
 enum LifecycleActions {
     static let specs: [ActionSpec] = [
-        ActionSpec(name: "ScheduleKeyDeletion", parameters: [
+        ActionSpec(name: "ScheduleKeyDeletion", mutates: true, parameters: [
             .required("KeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .string),
         ], handler: scheduleKeyDeletion),
-        ActionSpec(name: "CancelKeyDeletion", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: cancelKeyDeletion),
-        ActionSpec(name: "ArchiveKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: { try KeyActions.transition($0, $1, .archive) }),
-        ActionSpec(name: "CancelKeyArchive", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: { try KeyActions.transition($0, $1, .cancelArchive) }),
-        ActionSpec(name: "EnableKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
                    handler: { try batch($0, $1, .enable) }),
-        ActionSpec(name: "DisableKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
                    handler: { try batch($0, $1, .disable) }),
     ]
 

@@ -5,14 +5,14 @@ import KMSStorage
 /// EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus, RotateKey — service-generated keys only.
 enum RotationActions {
     static let specs: [ActionSpec] = [
-        ActionSpec(name: "EnableKeyRotation", parameters: [
+        ActionSpec(name: "EnableKeyRotation", mutates: true, parameters: [
             .required("KeyId", .string), .optional("RotateDays", .integer), .unsupported("MemberAccount", .string),
         ], handler: enableKeyRotation),
-        ActionSpec(name: "DisableKeyRotation", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "DisableKeyRotation", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: disableKeyRotation),
         ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: getKeyRotationStatus),
-        ActionSpec(name: "RotateKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "RotateKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
                    handler: rotateKey),
     ]
 

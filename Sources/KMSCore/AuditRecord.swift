@@ -1,0 +1,36 @@
+/// One request as the audit trail records it. Never a secret, a plaintext or a ciphertext.
+public struct AuditRecord: Sendable, Equatable {
+    public var atMilliseconds: Int64
+    public var requestId: String
+    public var appId: Int64?
+    public var secretId: String?
+    public var region: String
+    public var action: String
+    public var keyID: KeyID?
+    /// "Success" or the Tencent error code.
+    public var result: String
+    public var client: String
+    public var latencyMicroseconds: Int64
+
+    public init(atMilliseconds: Int64, requestId: String, appId: Int64?, secretId: String?, region: String, action: String,
+                keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64) {
+        self.atMilliseconds = atMilliseconds; self.requestId = requestId; self.appId = appId; self.secretId = secretId
+        self.region = region; self.action = action; self.keyID = keyID; self.result = result; self.client = client
+        self.latencyMicroseconds = latencyMicroseconds
+    }
+
+    /// The bytes the chain MAC covers, with the record's place in its lane: every field
+    /// length-prefixed so no two records encode alike.
+    public func chainEncoding(lane: String, laneSeq: Int64, previousMAC: [UInt8]) -> [UInt8] {
+        var out = previousMAC
+        for field in [lane, String(laneSeq), String(atMilliseconds), requestId, appId.map { String($0) } ?? "", secretId ?? "",
+                      region, action, keyID?.description ?? "", result, client, String(latencyMicroseconds)] {
+            out.appendUInt32(UInt32(field.utf8.count))
+            out.append(contentsOf: field.utf8)
+        }
+        return out
+    }
+
+    /// The MAC a lane starts from.
+    public static let genesisMAC = [UInt8](repeating: 0, count: 32)
+}

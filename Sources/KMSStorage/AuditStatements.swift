@@ -1,0 +1,89 @@
+import KMSCore
+
+/// An audit record with its place in its lane and its chain MAC.
+public struct ChainedAuditRecord: Sendable, Equatable {
+    public let seq: Int64
+    public let lane: String
+    public let laneSeq: Int64
+    public let record: AuditRecord
+    public let mac: [UInt8]
+    public init(seq: Int64 = 0, lane: String, laneSeq: Int64, record: AuditRecord, mac: [UInt8]) {
+        self.seq = seq; self.lane = lane; self.laneSeq = laneSeq; self.record = record; self.mac = mac
+    }
+}
+
+/// Inserts any number of records with one prepared statement (arrays unnested server-side).
+public struct InsertAuditRecords: Statement {
+    public static let name = "insert_audit_records"
+    public static let sql = """
+        INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
+                               client, latency_us, mac)
+        SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::text[],
+                             $8::text[], $9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::bytea[])
+        """
+    public let records: [ChainedAuditRecord]
+    public init(_ records: [ChainedAuditRecord]) { self.records = records }
+
+    /// A PostgreSQL array literal; every element quoted, NULL unquoted.
+    static func array(_ values: [String?]) -> String {
+        "{" + values.map { value -> String in
+            guard let value else { return "NULL" }
+            var out = "\""
+            for c in value.unicodeScalars {
+                if c == "\"" || c == "\\" { out.append("\\") }
+                out.unicodeScalars.append(c)
+            }
+            return out + "\""
+        }.joined(separator: ",") + "}"
+    }
+
+    public var bindings: [String?] {
+        let r = records
+        return [
+            InsertAuditRecords.array(r.map { $0.lane }),
+            InsertAuditRecords.array(r.map { String($0.laneSeq) }),
+            InsertAuditRecords.array(r.map { String($0.record.atMilliseconds) }),
+            InsertAuditRecords.array(r.map { $0.record.requestId }),
+            InsertAuditRecords.array(r.map { $0.record.appId.map { String($0) } }),
+            InsertAuditRecords.array(r.map { $0.record.secretId }),
+            InsertAuditRecords.array(r.map { $0.record.region }),
+            InsertAuditRecords.array(r.map { $0.record.action }),
+            InsertAuditRecords.array(r.map { $0.record.keyID?.description }),
+            InsertAuditRecords.array(r.map { $0.record.result }),
+            InsertAuditRecords.array(r.map { $0.record.client }),
+            InsertAuditRecords.array(r.map { String($0.record.latencyMicroseconds) }),
+            InsertAuditRecords.array(r.map { Bytea.encode($0.mac) }),
+        ]
+    }
+    public func decode(_ result: QueryResult) throws {}
+}
+
+/// Records for the admin CLI, newest first or in chain order, optionally for one account or key.
+public struct ListAuditRecords: Statement {
+    public static let name = "list_audit_records"
+    public static let sql = """
+        SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac
+        FROM audit_log WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::uuid IS NULL OR key_id = $2) AND seq > $3
+        ORDER BY CASE WHEN $5 THEN seq END ASC, CASE WHEN NOT $5 THEN seq END DESC LIMIT $4
+        """
+    public let appId: Int64?
+    public let keyID: KeyID?
+    public let afterSeq: Int64
+    public let limit: Int
+    public let ascending: Bool
+    public init(appId: Int64? = nil, keyID: KeyID? = nil, afterSeq: Int64 = 0, limit: Int, ascending: Bool) {
+        self.appId = appId; self.keyID = keyID; self.afterSeq = afterSeq; self.limit = limit; self.ascending = ascending
+    }
+    public var bindings: [String?] {
+        [appId.map { String($0) }, keyID?.description, String(afterSeq), String(limit), ascending ? "true" : "false"]
+    }
+    public func decode(_ r: QueryResult) throws -> [ChainedAuditRecord] {
+        (0..<r.rowCount).map { i in
+            ChainedAuditRecord(seq: r.int64(i, 0), lane: r.string(i, 1) ?? "", laneSeq: r.int64(i, 2), record: AuditRecord(
+                atMilliseconds: r.int64(i, 3), requestId: r.string(i, 4) ?? "", appId: r.isNull(i, 5) ? nil : r.int64(i, 5),
+                secretId: r.string(i, 6), region: r.string(i, 7) ?? "", action: r.string(i, 8) ?? "",
+                keyID: r.string(i, 9).flatMap(KeyID.init), result: r.string(i, 10) ?? "", client: r.string(i, 11) ?? "",
+                latencyMicroseconds: r.int64(i, 12)), mac: r.bytes(i, 13) ?? [])
+        }
+    }
+}

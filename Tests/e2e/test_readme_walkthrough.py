@@ -1,0 +1,90 @@
+"""The README's BYOK walkthrough, run verbatim: each ```sh block right after a
+``<!-- walkthrough:NAME -->`` marker in $KMS_REPO/README.md goes through ``bash -euo pipefail`` with
+tccli and openssl, as a reader would run it, against the stack's HTTPS endpoint.
+
+tccli verifies TLS only against the ``certifi`` bundle of the Python that runs it, so the session
+builds a private tccli: a ``--system-site-packages`` venv whose own copy of certifi (shadowing the
+system one, which stays untouched) has the local CA appended."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm"}
+BLOCK_RE = r"^<!-- walkthrough:{name} -->[ \t]*\n```(?:sh|bash)[ \t]*\n(.*?)^```[ \t]*$"
+
+
+def walkthrough_block(readme_text, name):
+    """The code block right after ``<!-- walkthrough:NAME -->``; exactly one must exist."""
+    blocks = re.findall(BLOCK_RE.format(name=re.escape(name)), readme_text, re.MULTILINE | re.DOTALL)
+    assert len(blocks) == 1, (f"README.md must have exactly one ```sh block right after "
+                              f"<!-- walkthrough:{name} -->, found {len(blocks)}")
+    return blocks[0]
+
+
+def run(cmd, **kwargs):
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
+    assert proc.returncode == 0, (f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
+                                  f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def tccli_dir(kms_env, tmp_path_factory):
+    """A directory holding a ``tccli`` that trusts KMS_CA_FILE (for the front of PATH)."""
+    try:
+        import certifi
+        import tccli  # noqa: F401  (tccli.main itself is imported by the venv's python below)
+    except ImportError as exc:
+        pytest.fail(f"tccli is not installed for {sys.executable} ({exc}); `pip install tccli`",
+                    pytrace=False)
+    venv = tmp_path_factory.mktemp("tccli-venv")
+    run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
+    python = venv / "bin" / "python"
+    site_packages = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    own_certifi = os.path.join(site_packages, "certifi")
+    shutil.copytree(os.path.dirname(certifi.__file__), own_certifi)
+    bundle = os.path.join(own_certifi, "cacert.pem")
+    with open(kms_env.ca_file) as src, open(bundle, "a") as dst:
+        dst.write("\n" + src.read())
+    where = run([str(python), "-c", "import certifi; print(certifi.where())"]).strip()
+    assert os.path.realpath(where) == os.path.realpath(bundle), \
+        f"the venv's certifi is {where}, not the copy with the local CA ({bundle})"
+    run([str(python), "-W", "ignore", "-c", "import tccli.main"])
+
+    tccli = venv / "bin" / "tccli"
+    tccli.write_text(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
+    tccli.chmod(0o755)
+    return str(tccli.parent)
+
+
+@pytest.mark.parametrize("name", list(WALKTHROUGHS))
+def test_readme_byok_walkthrough_runs_verbatim(name, kms_env, make_account, tccli_dir, tmp_path):
+    with open(os.path.join(kms_env.repo, "README.md"), encoding="utf-8") as fh:
+        block = walkthrough_block(fh.read(), name)
+    script = tmp_path / f"walkthrough-{name}.sh"
+    script.write_text(block)
+    work = tmp_path / "work"
+    home = tmp_path / "home"  # no ~/.tccli profile of the machine's user can interfere
+    work.mkdir()
+    home.mkdir()
+    account = make_account(f"walkthrough-{name}")
+    env = dict(os.environ)
+    env.update({
+        "TENCENTCLOUD_SECRET_ID": account.secret_id,
+        "TENCENTCLOUD_SECRET_KEY": account.secret_key,
+        "KMS_HTTPS_PORT": kms_env.https_endpoint.rsplit(":", 1)[1],
+        "PATH": tccli_dir + os.pathsep + os.environ.get("PATH", ""),
+        "HOME": str(home),
+    })
+    proc = subprocess.run(["bash", "-euo", "pipefail", str(script)], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, (f"walkthrough:{name} exited {proc.returncode}\n--- script ---\n{block}"
+                                  f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
+    lines = proc.stdout.splitlines()
+    assert lines and lines[-1] == WALKTHROUGHS[name], \
+        f"walkthrough:{name} did not end with the decrypted plaintext:\n{proc.stdout}"
