@@ -14,10 +14,12 @@ public final class Service: @unchecked Sendable {
     let clock: @Sendable () -> Int64
     let wrappingKeys: WrappingKeyPool
     let auditWriter: AuditWriter
+    let rateLimiter: RateLimiter
 
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
-                clock: @escaping @Sendable () -> Int64) {
+                rateLimiter: RateLimiter = RateLimiter(rate: 0), clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
+        self.rateLimiter = rateLimiter
         self.keyring = Keyring(sealer: sealer)
         self.auditWriter = auditWriter
         self.wrappingKeys = wrappingKeys
@@ -98,6 +100,7 @@ public final class Service: @unchecked Sendable {
         try RequestSignature.verify(request, secretKey: secretKey)
         audit.appId = credential.appId
         audit.secretId = credential.secretId
+        try rateLimiter.admit(credential.appId)
         if let token = request.token, !token.isEmpty {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.
             throw KMSError(.authFailureTokenFailure)

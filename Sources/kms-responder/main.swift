@@ -17,10 +17,12 @@ struct Options {
     var regions = RegionTable.defaultSpec
     var workers = 16
     var logLevel = "info"
+    /// Requests per second per account (bursts of twice that); 0 turns limiting off.
+    var rateLimit = 10000.0
 
     static let usage = """
         usage: kms-responder --socket PATH --database DSN --master-key PATH
-                             [--socket-group GROUP] [--regions NAME=FIPS|SM,…] [--workers N] [--log-level LEVEL]
+                             [--socket-group GROUP] [--regions NAME=FIPS|SM,…] [--workers N] [--log-level LEVEL] [--rate-limit PER_SECOND]
         """
 
     init(arguments: [String]) throws {
@@ -40,6 +42,9 @@ struct Options {
                 guard let n = Int(try value(flag)), (1...512).contains(n) else { throw KMSError(.internalError, "--workers takes 1…512") }
                 workers = n
             case "--log-level": logLevel = try value(flag)
+            case "--rate-limit":
+                guard let n = Double(try value(flag)), n >= 0 else { throw KMSError(.internalError, "--rate-limit takes a number ≥ 0") }
+                rateLimit = n
             case "-h", "--help": print(Options.usage); exit(0)
             default: throw KMSError(.internalError, "unknown option \(flag)")
             }
@@ -72,7 +77,8 @@ do {
     regions = try RegionTable(spec: options.regions)
     sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
-    service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys, clock: { Int64(Date().timeIntervalSince1970) })
+    service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
+                      rateLimiter: RateLimiter(rate: options.rateLimit), clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)

@@ -29,7 +29,7 @@ struct ServiceHarness {
     let sealer: Sealer
     let clock: TestClock
 
-    init(clock: TestClock) throws {
+    init(clock: TestClock, rateLimit: Double = 0) throws {
         guard let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"] else {
             XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
             throw StorageError("no database")
@@ -42,7 +42,7 @@ struct ServiceHarness {
         let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
         service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, auditWriter: auditWriter,
-                          clock: clock.function)
+                          rateLimiter: RateLimiter(rate: rateLimit), clock: clock.function)
         session = service.makeSession(database: database)
     }
 

@@ -21,6 +21,7 @@ responder_command() {
         --regions "$KMS_REGIONS"
         --workers "$KMS_WORKERS"
         --log-level "$KMS_LOG_LEVEL"
+        --rate-limit "$KMS_RATE_LIMIT"
     )
 }
 

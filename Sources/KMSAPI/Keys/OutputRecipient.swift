@@ -42,9 +42,22 @@ struct OutputRecipient {
         algorithm = parsed
     }
 
+    /// The most an RSA-2048 key carries with each padding (k − 11, k − 2·20 − 2, k − 2·32 − 2).
+    var maximumPlaintext: Int? {
+        switch algorithm {
+        case .rsaesPKCS1v15: return 245
+        case .rsaesOAEPSHA1: return 214
+        case .rsaesOAEPSHA256: return 190
+        case .sm2C1C3C2, .sm2C1C3C2ASN1: return nil
+        }
+    }
+
     /// The Plaintext field's value.
     func render(_ plaintext: SecureBytes) throws -> String {
         guard let publicKey else { return Base64.encode(plaintext) }
+        if let maximum = maximumPlaintext, plaintext.count > maximum {
+            throw KMSError.invalidValue("EncryptionPublicKey", "(RSA-2048 with \(algorithm.rawValue)) can carry at most \(maximum) bytes")
+        }
         return Base64.encode(try publicKey.encrypt(plaintext, algorithm: algorithm))
     }
 }
