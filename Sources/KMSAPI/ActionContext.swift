@@ -23,12 +23,18 @@ struct ActionContext {
     let audit: RequestAudit
     let lane: AuditLane
     let mutates: Bool
+    let keyCache: KeyCache
 
     var tenant: Tenant { Tenant(appId: caller.appId, region: region) }
 
     /// A transaction scoped to the caller's tenant. For a state-changing action the audit record
     /// is inserted just before COMMIT, so the change and its record are durable together or not at all.
     func transaction<R>(_ body: (Database) throws -> R) throws -> R {
+        // Keys locked for change are dropped from this process's cache once the change is
+        // over (committed or not); other processes hear of it through notifications.
+        defer {
+            for id in audit.changedKeys { keyCache.invalidate(tenant, id) }
+        }
         guard mutates, !audit.written else { return try database.transaction(tenant: tenant, body) }
         var chained: (rows: [ChainedAuditRecord], head: [UInt8], seq: Int64)? = nil
         do {
@@ -50,6 +56,7 @@ struct ActionContext {
 
     /// The caller's key, or `CmkNotFound` (also for other accounts' and regions' keys).
     func findKey(_ id: KeyID, in db: Database, forUpdate: Bool = false) throws -> CustomerMasterKey {
+        if forUpdate { audit.changedKeys.append(id) }
         let key = forUpdate ? try db.run(FindKeyForUpdate(tenant: tenant, keyID: id)) : try db.run(FindKey(tenant: tenant, keyID: id))
         guard let key else { throw KMSError.notFound() }
         return key

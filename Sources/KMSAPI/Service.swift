@@ -15,10 +15,15 @@ public final class Service: @unchecked Sendable {
     let wrappingKeys: WrappingKeyPool
     let auditWriter: AuditWriter
     let rateLimiter: RateLimiter
+    public let keyCache: KeyCache
+    public let credentialCache: CredentialCache
 
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
-                rateLimiter: RateLimiter = RateLimiter(rate: 0), clock: @escaping @Sendable () -> Int64) {
+                rateLimiter: RateLimiter = RateLimiter(rate: 0), keyCache: KeyCache = KeyCache(),
+                credentialCache: CredentialCache = CredentialCache(), clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
+        self.keyCache = keyCache
+        self.credentialCache = credentialCache
         self.rateLimiter = rateLimiter
         self.keyring = Keyring(sealer: sealer)
         self.auditWriter = auditWriter
@@ -92,11 +97,10 @@ public final class Service: @unchecked Sendable {
         }
         let now = clock()
         try RequestSignature.checkTimestamp(request.timestamp, now: now)
-        guard request.secretId.utf8.count == 36, let credential = try database.run(FindCredential(secretId: request.secretId)),
+        guard request.secretId.utf8.count == 36, let (credential, secretKey) = try credential(request.secretId, database),
               credential.enabled else {
             throw KMSError(.authFailureSecretIdNotFound)
         }
-        let secretKey = try keyring.openCredentialSecret(credential.secretKeySealed, secretId: credential.secretId)
         try RequestSignature.verify(request, secretKey: secretKey)
         audit.appId = credential.appId
         audit.secretId = credential.secretId
@@ -111,7 +115,17 @@ public final class Service: @unchecked Sendable {
         return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
                              region: request.region, profile: profile, requestId: requestId, database: database,
                              keyring: keyring, wrappingKeys: wrappingKeys, regions: regions, now: now,
-                             audit: audit, lane: session.lane, mutates: mutates)
+                             audit: audit, lane: session.lane, mutates: mutates, keyCache: keyCache)
+    }
+
+    /// A credential and its opened secret, from the cache or the database.
+    private func credential(_ secretId: String, _ database: Database) throws -> (CredentialRow, SecureBytes)? {
+        if let cached = credentialCache.lookup(secretId) { return cached }
+        let generation = credentialCache.currentGeneration
+        guard let row = try database.run(FindCredential(secretId: secretId)) else { return nil }
+        let secretKey = try keyring.openCredentialSecret(row.secretKeySealed, secretId: row.secretId)
+        credentialCache.store(row, secretKey: secretKey, generation: generation)
+        return (row, secretKey)
     }
 
     static func render(_ response: JSONValue) -> HTTPResponse {

@@ -106,11 +106,13 @@ for sig in [SIGTERM, SIGINT] {
 let databaseURL = options.database
 wrappingKeys.start()
 auditWriter.start()
+let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
+invalidator.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.
 let workerThread = Thread {
     while true {
         do {
-            let worker = ScheduledWorker(database: try Database(conninfo: databaseURL), sealer: sealer, regions: regions, clock: { Int64(Date().timeIntervalSince1970) })
+            let worker = ScheduledWorker(database: try Database(conninfo: databaseURL), sealer: sealer, regions: regions, keyCache: service.keyCache, clock: { Int64(Date().timeIntervalSince1970) })
             worker.start()
             scheduledWorker.withLock { $0 = worker }
             return
@@ -137,6 +139,7 @@ server.run(workers: options.workers) { index in
     }
 }
 wrappingKeys.stop()
+invalidator.stop()
 auditWriter.stop()
 scheduledWorker.withLock { $0?.stop() }
 Log.info("stopped")

@@ -28,8 +28,10 @@ struct ServiceHarness {
     let owner: Database
     let sealer: Sealer
     let clock: TestClock
+    let appURL: String
 
-    init(clock: TestClock, rateLimit: Double = 0) throws {
+    /// `sharing`: another harness whose master key this one uses (a second process of one deployment).
+    init(clock: TestClock, rateLimit: Double = 0, sharing other: ServiceHarness? = nil) throws {
         guard let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"] else {
             XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
             throw StorageError("no database")
@@ -37,9 +39,10 @@ struct ServiceHarness {
         owner = try Database(conninfo: url)
         try Migrator(directory: ServiceHarness.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
         database = try Database(conninfo: url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
-        sealer = try Sealer(masterKey: Random.secret(32))
+        sealer = try other?.sealer ?? Sealer(masterKey: Random.secret(32))
         self.clock = clock
         let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
+        self.appURL = appURL
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
         service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, auditWriter: auditWriter,
                           rateLimiter: RateLimiter(rate: rateLimit), clock: clock.function)
@@ -48,7 +51,7 @@ struct ServiceHarness {
 
     /// A scheduled worker on its own connection (or `database`), with this harness's key and clock.
     func worker(_ database: Database) -> ScheduledWorker {
-        ScheduledWorker(database: database, sealer: sealer, regions: service.regions, clock: clock.function)
+        ScheduledWorker(database: database, sealer: sealer, regions: service.regions, keyCache: service.keyCache, clock: clock.function)
     }
 
     func appConnection() throws -> Database {

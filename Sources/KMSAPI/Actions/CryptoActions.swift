@@ -99,14 +99,28 @@ enum CryptoActions {
         return [("Plaintext", .string(Base64.encode(Random.secret(Int(n)))))]
     }
 
+    /// The key with the opened material of `version` (newest when nil): from the cache, or
+    /// loaded in one tenant-scoped read and cached. Nil when the key is not the caller's; a nil
+    /// material when that version does not exist (or the material was destroyed).
+    static func loadKey(_ ctx: ActionContext, _ id: KeyID, version: UInt32?) throws
+        -> (key: CustomerMasterKey, version: UInt32, material: SecureBytes?)? {
+        if let cached = ctx.keyCache.lookup(ctx.tenant, id, version: version) { return (cached.key, cached.version, cached.material) }
+        let generation = ctx.keyCache.currentGeneration
+        guard let loaded = try ctx.transaction({ try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: version)) }) else {
+            return nil
+        }
+        guard let sealed = loaded.sealed else { return (loaded.key, loaded.version, nil) }
+        let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: id, version: loaded.version)
+        ctx.keyCache.store(loaded.key, version: loaded.version, material: material, generation: generation)
+        return (loaded.key, loaded.version, material)
+    }
+
     /// Loads the key with its newest material, checks it may encrypt, and seals `plaintext`.
     static func sealUnderCurrentVersion(_ ctx: ActionContext, _ id: KeyID, _ plaintext: SecureBytes,
                                         _ context: EncryptionContext) throws -> CiphertextEnvelope {
-        let loaded = try ctx.transaction { try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: nil)) }
-        guard let loaded else { throw KMSError.notFound() }
+        guard let loaded = try loadKey(ctx, id, version: nil) else { throw KMSError.notFound() }
         try loaded.key.lifecycle(now: ctx.now).checkCanEncrypt()
-        guard let sealed = loaded.sealed else { throw KMSError(.cmkStateNotSupport) }
-        let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: id, version: loaded.version)
+        guard let material = loaded.material else { throw KMSError(.cmkStateNotSupport) }
         return try ctx.keyring.encrypt(plaintext, material: material, profile: ctx.profile, keyID: id,
                                        version: loaded.version, region: ctx.region, context: context)
     }
@@ -115,15 +129,11 @@ enum CryptoActions {
     static func open(_ ctx: ActionContext, _ envelope: CiphertextEnvelope, _ context: EncryptionContext) throws -> SecureBytes {
         // A blob of the other profile was never made in this region.
         guard envelope.profile == ctx.profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
-        let loaded = try ctx.transaction {
-            try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: envelope.keyID, version: envelope.materialVersion))
-        }
-        guard let loaded else { throw KMSError.notFound() }
+        guard let loaded = try loadKey(ctx, envelope.keyID, version: envelope.materialVersion) else { throw KMSError.notFound() }
         try loaded.key.lifecycle(now: ctx.now).checkCanDecrypt()
-        guard let sealed = loaded.sealed else {
+        guard let material = loaded.material else {
             throw KMSError(.invalidCiphertext, "The ciphertext names a key version that does not exist.")
         }
-        let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: envelope.keyID, version: envelope.materialVersion)
         return try ctx.keyring.decrypt(envelope, material: material, region: ctx.region, context: context)
     }
 }

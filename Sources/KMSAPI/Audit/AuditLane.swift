@@ -57,6 +57,8 @@ final class RequestAudit {
     var keyID: KeyID?
     /// Set when the record was written inside the action's own transaction.
     var written = false
+    /// Keys the action locked to change; their cache entries are dropped after its transaction.
+    var changedKeys: [KeyID] = []
 
     init(requestId: String, client: String) {
         self.requestId = requestId

@@ -13,13 +13,16 @@ public final class ScheduledWorker: @unchecked Sendable {
     let database: Database
     let keyring: Keyring
     let regions: RegionTable
+    let keyCache: KeyCache?
     let clock: @Sendable () -> Int64
     private let condition = NSCondition()
     private var running = false
     private var finished = true
 
-    public init(database: Database, sealer: Sealer, regions: RegionTable, clock: @escaping @Sendable () -> Int64) {
+    public init(database: Database, sealer: Sealer, regions: RegionTable, keyCache: KeyCache? = nil,
+                clock: @escaping @Sendable () -> Int64) {
         self.database = database
+        self.keyCache = keyCache
         self.keyring = Keyring(sealer: sealer)
         self.regions = regions
         self.clock = clock
@@ -45,8 +48,12 @@ public final class ScheduledWorker: @unchecked Sendable {
     /// Claims and does one due job in one transaction; false when none is due.
     func runOne() throws -> Bool {
         let now = clock()
+        var touched: ScheduledJob? = nil
+        // The process that made a change drops its own cache entry at once (others hear by NOTIFY).
+        defer { if let job = touched { keyCache?.invalidate(job.tenant, job.keyID) } }
         return try database.transaction(tenant: nil) { db in
             guard let job = try db.run(ClaimDueJob(now: now)) else { return false }
+            touched = job
             try db.scope(to: job.tenant)
             switch job.kind {
             case .expireMaterial: try expireMaterial(job, now: now, in: db)
