@@ -75,7 +75,7 @@ let wrappingKeys = WrappingKeyPool()
 let scheduledWorker = Mutex<ScheduledWorker?>(nil)
 do {
     regions = try RegionTable(spec: options.regions)
-    sealer = try Sealer(masterKey: try MasterKeyFile.load(path: options.masterKey))
+    sealer = try Sealer(masterKeys: try MasterKeyRing.load(base: options.masterKey))
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                       rateLimiter: RateLimiter(rate: options.rateLimit), clock: { Int64(Date().timeIntervalSince1970) })
@@ -106,6 +106,22 @@ for sig in [SIGTERM, SIGINT] {
 let databaseURL = options.database
 wrappingKeys.start()
 auditWriter.start()
+// A master key added by `kmsctl master-key rotate` is loaded within a second, before re-sealing starts.
+let masterKeyWatcher = Thread {
+    var loaded = sealer.keyIds
+    while true {
+        Thread.sleep(forTimeInterval: 1)
+        guard let keys = try? MasterKeyRing.load(base: options.masterKey), keys.map(\.id) != loaded else { continue }
+        do {
+            try sealer.install(keys)
+            loaded = keys.map(\.id)
+            Log.info("master keys loaded: \(loaded.map { String($0) }.joined(separator: ", ")); sealing under \(sealer.currentKeyId)")
+        } catch {
+            Log.error("master keys could not be loaded: \(error)")
+        }
+    }
+}
+masterKeyWatcher.start()
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
 invalidator.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.

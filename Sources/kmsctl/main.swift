@@ -27,7 +27,13 @@ struct Connection: ParsableArguments {
 
     func registry() throws -> AccountRegistry {
         guard !masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
-        return AccountRegistry(sealer: try Sealer(masterKey: try MasterKeyFile.load(path: masterKey)), database: try open())
+        return AccountRegistry(sealer: try sealer(), database: try open())
+    }
+
+    /// Every master key of the ring (`master.key`, `master.key.2`, …).
+    func sealer() throws -> Sealer {
+        guard !masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
+        return try Sealer(masterKeys: try MasterKeyRing.load(base: masterKey))
     }
 }
 
@@ -36,7 +42,42 @@ var now: Int64 { Int64(Date().timeIntervalSince1970) }
 func printJSON(_ value: JSONValue) { print(value.serializedString) }
 
 struct MasterKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self])
+    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self, Rotate.self])
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: """
+            Add a new master key and re-seal every secret under it, while the service runs. Responders load \
+            the new key within a second; values they seal meanwhile are caught by a second pass. With \
+            --retire, older rotation keys are removed once nothing is sealed under them (key 1 stays: the \
+            fingerprint and audit keys derive from it).
+            """)
+        @OptionGroup var connection: Connection
+        @Option(help: "Regions to re-seal (default: $KMS_REGIONS or the default set).")
+        var regions: String = ProcessInfo.processInfo.environment["KMS_REGIONS"] ?? RegionTable.defaultSpec
+        @Option(help: "Seconds to wait for responders to load the new key before re-sealing.") var wait: Double = 3
+        @Flag var retire = false
+        func run() throws {
+            let names = try RegionTable(spec: regions).regions.map(\.name)
+            let id = try MasterKeyRing.addKey(base: connection.masterKey)
+            print("added master key \(id) (\(MasterKeyRing.path(connection.masterKey, id: id)))")
+            Thread.sleep(forTimeInterval: wait)
+            let sealer = try connection.sealer()
+            let rotation = MasterKeyRotation(sealer: sealer, database: try connection.open())
+            var counts = try rotation.reseal(regions: names)
+            print("re-sealed \(counts.credentials) credential secrets, \(counts.materials) material versions, \(counts.importKeys) import keys")
+            if counts.unreadable > 0 { print("WARNING: \(counts.unreadable) values open under no loaded master key (damaged or moved); left as they are") }
+            // Values sealed by a responder that had not yet loaded the new key.
+            Thread.sleep(forTimeInterval: 1)
+            let second = try rotation.reseal(regions: names)
+            counts = try rotation.reseal(regions: names, dryRun: true)
+            print("second pass re-sealed \(second.credentials + second.materials + second.importKeys); \(counts.olderLeft) values left under older keys")
+            if retire {
+                guard counts.olderLeft == 0 else { throw ValidationError("values remain under older keys; not retiring") }
+                try MasterKeyRing.retire(base: connection.masterKey, keep: id)
+                print("retired older rotation keys; keys now: 1 and \(id)")
+            }
+        }
+    }
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the 256-bit master key file (mode 0600) if it does not exist.")
@@ -142,8 +183,7 @@ struct Audit: ParsableCommand {
             abstract: "Re-compute every record's chain MAC; exit 1 if any record was edited, inserted or deleted.")
         @OptionGroup var connection: Connection
         func run() throws {
-            guard !connection.masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
-            let sealer = try Sealer(masterKey: try MasterKeyFile.load(path: connection.masterKey))
+            let sealer = try connection.sealer()
             let report = try AuditVerifier(sealer: sealer).verify(try connection.open())
             print("\(report.records) records in \(report.lanes) lanes checked")
             for problem in report.problems { print("PROBLEM: \(problem)") }

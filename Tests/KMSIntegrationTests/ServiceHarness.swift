@@ -27,6 +27,8 @@ struct ServiceHarness {
     let database: Database
     let owner: Database
     let sealer: Sealer
+    /// Master key 1 of this harness's deployment.
+    let rootKey: SecureBytes
     let clock: TestClock
     let appURL: String
 
@@ -39,7 +41,8 @@ struct ServiceHarness {
         owner = try Database(conninfo: url)
         try Migrator(directory: ServiceHarness.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
         database = try Database(conninfo: url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
-        sealer = try other?.sealer ?? Sealer(masterKey: Random.secret(32))
+        rootKey = other?.rootKey ?? Random.secret(32)
+        sealer = try other?.sealer ?? Sealer(masterKey: rootKey)
         self.clock = clock
         let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
         self.appURL = appURL

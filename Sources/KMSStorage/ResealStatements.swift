@@ -1,0 +1,86 @@
+import KMSCore
+
+/// One sealed value and the identity of its row, for re-sealing under a new master key.
+public struct SealedRow: Sendable {
+    /// Identifies the row to the matching update statement (e.g. secret id, or key id + version).
+    public let id: [String]
+    public let sealed: [UInt8]
+}
+
+/// Every credential's sealed secret (credentials carry no tenant).
+public struct ListSealedCredentials: Statement {
+    public static let name = "list_sealed_credentials"
+    public static let sql = "SELECT secret_id, secret_key_sealed FROM credentials ORDER BY secret_id FOR UPDATE"
+    public init() {}
+    public var bindings: [String?] { [] }
+    public func decode(_ r: QueryResult) throws -> [SealedRow] {
+        (0..<r.rowCount).map { SealedRow(id: [r.string($0, 0) ?? ""], sealed: r.bytes($0, 1) ?? []) }
+    }
+}
+
+public struct UpdateSealedCredential: Statement {
+    public static let name = "update_sealed_credential"
+    public static let sql = "UPDATE credentials SET secret_key_sealed = $2 WHERE secret_id = $1"
+    public let secretId: String
+    public let sealed: [UInt8]
+    public init(secretId: String, sealed: [UInt8]) { self.secretId = secretId; self.sealed = sealed }
+    public var bindings: [String?] { [secretId, Bytea.encode(sealed)] }
+    public func decode(_ result: QueryResult) throws {}
+}
+
+/// Every material version of the tenant, locked until the transaction ends.
+public struct ListSealedMaterial: Statement {
+    public static let name = "list_sealed_material"
+    public static let sql = """
+        SELECT key_id, version, material_sealed FROM key_material WHERE app_id = $1 AND region = $2
+        ORDER BY key_id, version FOR UPDATE
+        """
+    public let tenant: Tenant
+    public init(tenant: Tenant) { self.tenant = tenant }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region] }
+    public func decode(_ r: QueryResult) throws -> [SealedRow] {
+        (0..<r.rowCount).map { SealedRow(id: [r.string($0, 0) ?? "", r.string($0, 1) ?? ""], sealed: r.bytes($0, 2) ?? []) }
+    }
+}
+
+public struct UpdateSealedMaterial: Statement {
+    public static let name = "update_sealed_material"
+    public static let sql = "UPDATE key_material SET material_sealed = $5 WHERE app_id = $1 AND region = $2 AND key_id = $3 AND version = $4"
+    public let tenant: Tenant
+    public let keyID: String
+    public let version: String
+    public let sealed: [UInt8]
+    public init(tenant: Tenant, keyID: String, version: String, sealed: [UInt8]) {
+        self.tenant = tenant; self.keyID = keyID; self.version = version; self.sealed = sealed
+    }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID, version, Bytea.encode(sealed)] }
+    public func decode(_ result: QueryResult) throws {}
+}
+
+/// Every unexpired import private key of the tenant (wiped tombstones hold nothing).
+public struct ListSealedImportKeys: Statement {
+    public static let name = "list_sealed_import_keys"
+    public static let sql = """
+        SELECT key_id, encode(token_hash, 'hex'), private_key_sealed FROM import_parameters
+        WHERE app_id = $1 AND region = $2 AND length(private_key_sealed) > 0 ORDER BY token_hash FOR UPDATE
+        """
+    public let tenant: Tenant
+    public init(tenant: Tenant) { self.tenant = tenant }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region] }
+    public func decode(_ r: QueryResult) throws -> [SealedRow] {
+        (0..<r.rowCount).map { SealedRow(id: [r.string($0, 0) ?? "", r.string($0, 1) ?? ""], sealed: r.bytes($0, 2) ?? []) }
+    }
+}
+
+public struct UpdateSealedImportKey: Statement {
+    public static let name = "update_sealed_import_key"
+    public static let sql = """
+        UPDATE import_parameters SET private_key_sealed = $4 WHERE app_id = $1 AND region = $2 AND token_hash = decode($3, 'hex')
+        """
+    public let tenant: Tenant
+    public let tokenHashHex: String
+    public let sealed: [UInt8]
+    public init(tenant: Tenant, tokenHashHex: String, sealed: [UInt8]) { self.tenant = tenant; self.tokenHashHex = tokenHashHex; self.sealed = sealed }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region, tokenHashHex, Bytea.encode(sealed)] }
+    public func decode(_ result: QueryResult) throws {}
+}
