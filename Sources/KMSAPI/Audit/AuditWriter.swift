@@ -8,10 +8,10 @@ import KMSStorage
 /// The trade-off, documented: up to `interval` of such records can be lost if the process is
 /// killed. Records of state changes never take this path; they commit with the change.
 public final class AuditWriter: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let lock = NSLock()
+    /// One flush at a time: the lane is a single chain.
+    private let flushing = NSLock()
     private var queue: [AuditRecord] = []
-    private var running = false
-    private var finished = true
     private let lane: AuditLane
     private let makeDatabase: () throws -> Database
     private var database: Database?
@@ -24,26 +24,28 @@ public final class AuditWriter: @unchecked Sendable {
     }
 
     func enqueue(_ record: AuditRecord) {
-        condition.lock()
+        lock.lock()
         if queue.count < AuditWriter.maximumQueued { queue.append(record) }
-        condition.unlock()
+        lock.unlock()
     }
 
     /// Writes what is queued now; false if the database refused (the records stay queued).
     @discardableResult
     public func flush() -> Bool {
-        condition.lock()
+        flushing.lock()
+        defer { flushing.unlock() }
+        lock.lock()
         let batch = queue
-        condition.unlock()
+        lock.unlock()
         guard !batch.isEmpty else { return true }
         let chained = lane.chain(batch)
         do {
             if database == nil { database = try makeDatabase() }
             try database!.transaction(tenant: nil) { try $0.run(InsertAuditRecords(chained.rows)) }
             lane.advance(to: chained.head, seq: chained.seq)
-            condition.lock()
+            lock.lock()
             queue.removeFirst(min(batch.count, queue.count))
-            condition.unlock()
+            lock.unlock()
             return true
         } catch {
             lane.abandon()
@@ -52,36 +54,10 @@ public final class AuditWriter: @unchecked Sendable {
         }
     }
 
-    /// Flushes every `interval` seconds on its own thread until `stop()`, which flushes once more.
-    public func start(interval: TimeInterval = 0.2) {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !running else { return }
-        running = true
-        finished = false
-        let thread = Thread { [self] in
-            while true {
-                condition.lock()
-                if running { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                let keepGoing = running
-                condition.unlock()
-                flush()
-                if !keepGoing { break }
-            }
-            condition.lock()
-            finished = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "audit-writer"
-        thread.start()
-    }
+    private lazy var thread = PeriodicThread(name: "audit-writer", interval: 0.2) { [unowned self] in flush() }
 
-    public func stop() {
-        condition.lock()
-        running = false
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
+    /// Flushes every 200 ms on its own thread until `stop()`, which flushes once more.
+    public func start() { thread.start() }
+
+    public func stop() { thread.stop() }
 }

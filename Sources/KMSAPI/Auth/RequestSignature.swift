@@ -7,7 +7,8 @@ enum RequestSignature {
     static let maximumSkew: Int64 = 300
 
     static func checkTimestamp(_ timestamp: Int64, now: Int64) throws {
-        if abs(now - timestamp) > maximumSkew { throw KMSError(.authFailureSignatureExpire) }
+        // Bounds around `now`, never `now - timestamp`: a caller's timestamp near Int64.min overflows that.
+        guard timestamp >= now - maximumSkew, timestamp <= now + maximumSkew else { throw KMSError(.authFailureSignatureExpire) }
     }
 
     static func verify(_ request: APIRequest, secretKey: SecureBytes) throws {

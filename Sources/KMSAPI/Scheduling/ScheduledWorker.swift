@@ -15,9 +15,6 @@ public final class ScheduledWorker: @unchecked Sendable {
     let regions: RegionTable
     let keyCache: KeyCache?
     let clock: @Sendable () -> Int64
-    private let condition = NSCondition()
-    private var running = false
-    private var finished = true
 
     public init(database: Database, sealer: Sealer, regions: RegionTable, keyCache: KeyCache? = nil,
                 clock: @escaping @Sendable () -> Int64) {
@@ -109,41 +106,11 @@ public final class ScheduledWorker: @unchecked Sendable {
         }
     }
 
-    /// Runs `runDueJobs` every `interval` seconds on its own thread until `stop()`.
-    public func start(interval: TimeInterval = 1) {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !running else { return }
-        running = true
-        finished = false
-        let thread = Thread { [self] in
-            while isRunning {
-                runDueJobs()
-                condition.lock()
-                if running { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                condition.unlock()
-            }
-            condition.lock()
-            finished = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "scheduled-worker"
-        thread.start()
-    }
+    private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in runDueJobs() }
+
+    /// Runs `runDueJobs` every second on its own thread until `stop()`.
+    public func start() { thread.start() }
 
     /// Stops the thread after the job in hand; returns when it has stopped.
-    public func stop() {
-        condition.lock()
-        running = false
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
-
-    private var isRunning: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return running
-    }
+    public func stop() { thread.stop() }
 }
