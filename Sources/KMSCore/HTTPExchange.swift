@@ -4,10 +4,14 @@
 public struct HTTPRequest: Sendable {
     public var parameters: [String: String]
     public var body: [UInt8]
+    /// Some CGI parameter (a header, the query string) was not valid UTF-8; it was left out, and
+    /// the API refuses the request rather than act on a repaired copy.
+    public var hasInvalidEncoding: Bool
 
-    public init(parameters: [String: String], body: [UInt8]) {
+    public init(parameters: [String: String], body: [UInt8], hasInvalidEncoding: Bool = false) {
         self.parameters = parameters
         self.body = body
+        self.hasInvalidEncoding = hasInvalidEncoding
     }
 
     public var method: String { parameters["REQUEST_METHOD"] ?? "GET" }

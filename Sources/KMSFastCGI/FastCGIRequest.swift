@@ -23,12 +23,18 @@ final class FastCGIRequest {
     /// The CGI parameters and up to `maximumBody` bytes of body.
     func read(maximumBody: Int) -> HTTPRequest {
         var parameters: [String: String] = [:]
+        var invalidEncoding = false
         // envp is a NULL-terminated array of "NAME=value" C strings owned by libfcgi until finish.
         if var cursor = request.pointee.envp {
             while let entry = cursor.pointee {
-                let pair = String(cString: entry)
-                if let eq = pair.firstIndex(of: "=") {
-                    parameters[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+                // Validate rather than repair: a value with invalid UTF-8 must not turn into U+FFFD.
+                let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+                if let pair = String(validating: bytes, as: UTF8.self) {
+                    if let eq = pair.firstIndex(of: "=") {
+                        parameters[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+                    }
+                } else {
+                    invalidEncoding = true
                 }
                 cursor += 1
             }
@@ -46,7 +52,7 @@ final class FastCGIRequest {
             got += Int(n)
         }
         body.removeSubrange(got...)
-        return HTTPRequest(parameters: parameters, body: body)
+        return HTTPRequest(parameters: parameters, body: body, hasInvalidEncoding: invalidEncoding)
     }
 
     func write(_ response: HTTPResponse) {

@@ -86,7 +86,7 @@ public struct FindKeyWithMaterial: Statement {
                m.version, m.material_sealed
         FROM keys k LEFT JOIN key_material m
           ON m.app_id = k.app_id AND m.region = k.region AND m.key_id = k.key_id
-         AND m.version = COALESCE($4::integer, k.current_version)
+         AND m.version = COALESCE($4::bigint, k.current_version)
         WHERE k.app_id = $1 AND k.region = $2 AND k.key_id = $3
         """
     public let tenant: Tenant

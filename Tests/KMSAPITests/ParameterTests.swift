@@ -52,6 +52,26 @@ final class ParameterTests: XCTestCase {
         XCTAssertNoThrow(try Parameters(decoding: try JSONValue.parse(#"{"KeyId":"k","Tags":[],"Limit":null}"#), specs: specs, fromForm: false))
     }
 
+    func testNULInAnyStringIsRefusedNotTruncated() {
+        for body in [#"{"KeyId":"a\u0000b"}"#, #"{"KeyId":"k","KeyIds":["x\u0000"]}"#] {
+            XCTAssertThrowsError(try Parameters(decoding: try JSONValue.parse(body), specs: specs, fromForm: false), body) {
+                XCTAssertEqual(($0 as? KMSError)?.code, .invalidParameterValue, body)
+            }
+        }
+        XCTAssertThrowsError(try Parameters(decoding: try unflatten("KeyId=a%00b"), specs: specs, fromForm: true))
+    }
+
+    func testRawInvalidUTF8IsRefusedNotRepaired() {
+        let body: [UInt8] = Array("Action=ListKeys&SearchKeyAlias=".utf8) + [0xFF]
+        XCTAssertThrowsError(try APIRequest(HTTPRequest(parameters: [
+            "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/x-www-form-urlencoded"], body: body))) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .invalidParameter)
+        }
+        XCTAssertThrowsError(try APIRequest(HTTPRequest(parameters: ["REQUEST_METHOD": "GET"], body: [], hasInvalidEncoding: true))) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .invalidParameter)
+        }
+    }
+
     func testEveryActionIsListedOnce() {
         XCTAssertEqual(Set(ActionTable.names), [
             "CreateKey", "DescribeKey", "DescribeKeys", "ListKeys", "ListKeyDetail", "UpdateAlias", "UpdateKeyDescription",

@@ -70,6 +70,9 @@ struct Parameters {
 
     static func coerce(_ raw: JSONValue, to type: ParameterType, name: String, fromForm: Bool) throws -> JSONValue {
         let wrong = KMSError.invalid(name, "must be of type \(type)")
+        // No parameter has a use for NUL, and the database's text protocol would cut the value
+        // short at it: refuse rather than store something other than what was acknowledged.
+        if containsNUL(raw) { throw KMSError.invalidValue(name, "must not contain NUL characters") }
         switch (type, raw) {
         case (.string, .string): return raw
         case (.integer, .int): return raw
@@ -92,6 +95,15 @@ struct Parameters {
             return raw
         default:
             throw wrong
+        }
+    }
+
+    static func containsNUL(_ value: JSONValue) -> Bool {
+        switch value {
+        case .string(let s): return s.utf8.contains(0)
+        case .array(let elements): return elements.contains(where: containsNUL)
+        case .object(let members): return members.contains { $0.0.utf8.contains(0) || containsNUL($0.1) }
+        default: return false
         }
     }
 

@@ -41,6 +41,7 @@ struct APIRequest {
     }
 
     init(_ http: HTTPRequest) throws {
+        guard !http.hasInvalidEncoding else { throw KMSError(.invalidParameter, "The request is not valid UTF-8.") }
         guard http.method == "POST" || http.method == "GET" else {
             throw KMSError(.invalidParameter, "Only GET and POST are supported.")
         }
@@ -70,7 +71,7 @@ struct APIRequest {
                 parameters = parsed
             }
         } else if mediaType == "application/x-www-form-urlencoded" {
-            parameters = try FormDecoding.unflatten(FormDecoding.pairs(String(decoding: http.body, as: UTF8.self)))
+            parameters = try FormDecoding.unflatten(FormDecoding.pairs(try APIRequest.text(http.body)))
         } else {
             throw KMSError(.invalidParameter, "The Content-Type must be application/json or application/x-www-form-urlencoded.")
         }
@@ -84,7 +85,7 @@ struct APIRequest {
     }
 
     private init(v1 http: HTTPRequest) throws {
-        let text = http.method == "GET" ? http.queryString : String(decoding: http.body, as: UTF8.self)
+        let text = http.method == "GET" ? http.queryString : try APIRequest.text(http.body)
         if http.method == "POST" {
             let mediaType = http.contentType.split(separator: ";").first.map { $0.lowercased().trimmingCharacters() } ?? ""
             guard mediaType == "application/x-www-form-urlencoded" else {
@@ -114,6 +115,14 @@ struct APIRequest {
                   english: common["Language"] == "en-US", timestamp: timestamp, secretId: secretId, token: common["Token"],
                   style: .v1(signature: signature, method: method), parameters: try FormDecoding.unflatten(own),
                   fromForm: true, signedPairs: pairs.filter { $0.0 != "Signature" })
+    }
+
+    /// A form body as text; invalid UTF-8 is refused, never repaired.
+    static func text(_ body: [UInt8]) throws -> String {
+        guard let text = String(validating: body, as: UTF8.self) else {
+            throw KMSError(.invalidParameter, "The request body is not valid UTF-8.")
+        }
+        return text
     }
 
     private init(http: HTTPRequest, action: String, version: String, region: String, english: Bool, timestamp: Int64,
