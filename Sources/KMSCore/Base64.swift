@@ -9,7 +9,15 @@ public enum Base64 {
     }()
 
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let input = Array(bytes)
+        Array(bytes).withUnsafeBytes { encode(buffer: $0) }
+    }
+
+    /// Encodes a secret straight from its zeroing storage: no plain copy of it is made.
+    public static func encode(_ secret: SecureBytes) -> String {
+        secret.withUnsafeBytes { encode(buffer: $0) }
+    }
+
+    static func encode(buffer input: UnsafeRawBufferPointer) -> String {
         var out = [UInt8]()
         out.reserveCapacity((input.count + 2) / 3 * 4)
         var i = 0
@@ -27,10 +35,6 @@ public enum Base64 {
             out.append(UInt8(ascii: "="))
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    public static func encode(_ secret: SecureBytes) -> String {
-        secret.withUnsafeBytes { encode($0) }
     }
 
     /// Nil for anything that is not canonical padded Base64.

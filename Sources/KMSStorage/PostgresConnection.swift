@@ -54,6 +54,18 @@ public final class PostgresConnection {
 
     /// Re-establishes a lost connection; cheap no-op on a healthy one.
     public func reconnectIfNeeded() throws {
+        // A server that closed this connection while it sat idle (restart, fast shutdown,
+        // pg_terminate_backend) has left its FATAL message and EOF in the socket, but PQstatus
+        // only notices once a statement fails. An idle connection that does not LISTEN has
+        // nothing to read: if its socket is readable (or hung up), the server has gone away, so
+        // replace the connection now instead of failing the request that would use it.
+        if let handle, PQstatus(handle) == CONNECTION_OK, PQtransactionStatus(handle) == PQTRANS_IDLE {
+            var fd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            if fd.fd < 0 || poll(&fd, 1, 0) != 0 {
+                try connect()
+                return
+            }
+        }
         if isBroken { try connect() }
     }
 

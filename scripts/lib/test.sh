@@ -1,5 +1,6 @@
-# `scripts/kms test`: unit tests, storage tests against a real PostgreSQL, and end-to-end
-# tests through nginx, on a throw-away stack. Sourced by scripts/kms.
+# `scripts/kms test`: unit tests, storage tests against a real PostgreSQL, end-to-end tests
+# through nginx and fault tests (responder killed, PostgreSQL restarted, nginx reloaded, secrets
+# looked for on disk), on a throw-away stack. Sourced by scripts/kms.
 
 SUITES_PASSED=0
 SUITES_FAILED=0
@@ -51,7 +52,7 @@ cmd_test() {
     ensure_apt_packages "${STACK_PACKAGES[@]}"
     ((unit_only)) || ensure_python_test_deps
     if ! (build_release); then
-        SUITES_FAILED=$((unit_only ? 1 : 3))
+        SUITES_FAILED=$((unit_only ? 2 : 5))
         test_summary
         return 1
     fi
@@ -60,6 +61,7 @@ cmd_test() {
     local rc=0
     (cd "$REPO" && swift test --skip KMSIntegrationTests) || rc=$?
     suite_result unit $rc
+    test_fuzz
     if ((unit_only)); then
         test_summary
         ((SUITES_FAILED == 0))
@@ -69,6 +71,64 @@ cmd_test() {
     test_integration "${pytest_args[@]}"
     test_summary
     ((SUITES_FAILED == 0))
+}
+
+# The libFuzzer targets (Fuzz/): each is built with -sanitize=fuzzer,address into .build-fuzz and
+# run for KMS_FUZZ_SECONDS (default 30) from its committed seed corpus, the four side by side.
+# A crash, a sanitizer report, a leak or an input that hangs fails the suite; that input is kept
+# in .build-fuzz/artifacts/ and replays through a plain debug build of the same target.
+FUZZ_TARGETS=(RequestDecoder FormDecoding Envelope Authorization)
+
+test_fuzz() {
+    local seconds=${KMS_FUZZ_SECONDS:-30} scratch=$REPO/.build-fuzz name i status runs speed rc=0 pids=()
+    [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "KMS_FUZZ_SECONDS must be a positive number of seconds: $seconds"
+    local work
+    work=$(mktemp -d /tmp/kms-fuzz.XXXXXX)
+    say "fuzz tests: building Fuzz{${FUZZ_TARGETS[*]}} with -sanitize=fuzzer,address into .build-fuzz"
+    for name in "${FUZZ_TARGETS[@]}"; do
+        if ! (cd "$REPO" && swift build -c debug --product "Fuzz$name" --scratch-path "$scratch" \
+            -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING) >"$work/build-$name.log" 2>&1; then
+            # ld.gold warns once per ASan symbol it cannot export; the error is what matters.
+            grep -v "Cannot export local symbol" "$work/build-$name.log" | tail -n 30 >&2
+            [[ $work == /tmp/kms-fuzz.* ]] && rm -rf -- "$work"
+            suite_result fuzz 1
+            return
+        fi
+    done
+
+    say "fuzz tests: running each target for ${seconds}s"
+    for name in "${FUZZ_TARGETS[@]}"; do
+        mkdir -p "$work/$name"
+        # New inputs go to the first (scratch) corpus directory, never into the committed seeds.
+        # SWIFT_BACKTRACE=enable=no leaves a crash to libFuzzer, which saves the input.
+        (cd "$work" && SWIFT_BACKTRACE=enable=no exec "$scratch/debug/Fuzz$name" \
+            -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
+            -dict="$REPO/Fuzz/dictionaries/$name.dict" -artifact_prefix="$work/$name-" \
+            "$work/$name" "$REPO/Fuzz/corpus/$name") >"$work/$name.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!FUZZ_TARGETS[@]}"; do
+        name=${FUZZ_TARGETS[$i]}
+        status=0
+        wait "${pids[$i]}" || status=$?
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
+        speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/$name.log")
+        if ((status == 0)); then
+            say "fuzz $name: ${runs:-?} inputs (${speed:-?}/s), no crash"
+            continue
+        fi
+        rc=1
+        say "fuzz $name: FAILED (exit $status)"
+        grep -v '^#[0-9]' "$work/$name.log" | tail -n 60 >&2
+        mkdir -p "$scratch/artifacts"
+        if compgen -G "$work/$name-*" >/dev/null; then
+            cp -- "$work/$name"-* "$scratch/artifacts/"
+            say "  input kept in .build-fuzz/artifacts/; replay it: swift build --product Fuzz$name &&" \
+                ".build/debug/Fuzz$name .build-fuzz/artifacts/$name-…"
+        fi
+    done
+    [[ $work == /tmp/kms-fuzz.* ]] && rm -rf -- "$work"
+    suite_result fuzz $rc
 }
 
 # Storage and end-to-end suites on a fresh stack in /tmp, torn down whatever happens.
@@ -86,6 +146,7 @@ test_integration() {
         test_show_logs
         suite_result storage 1
         suite_result e2e 1
+        suite_result faults 1
         test_teardown
         return
     fi
@@ -118,6 +179,25 @@ test_integration() {
         python3 -m pytest -q Tests/e2e "$@") || rc=$?
     # pytest's 5 ("no tests collected") is a failure here: the suite must exist.
     suite_result e2e $rc
+
+    # Last, because they break things on purpose: kill -9 the responder, stop and crash
+    # PostgreSQL, reload nginx, crash the responder. Each test waits until the stack has
+    # recovered (every worker answering) before the next one starts.
+    rc=0
+    say "fault tests: python3 -m pytest -q Tests/faults ${*}"
+    (cd "$REPO" &&
+        KMS_HOME="$KMS_HOME" \
+        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
+        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
+        KMS_CA_FILE="$CA_FILE" \
+        KMS_REPO="$REPO" \
+        python3 -m pytest -q Tests/faults "$@") || rc=$?
+    if ((rc == 5 && $# > 0)); then
+        # PYTEST_ARGS (e.g. -k) that select only tests of the other suite: not a failure of this one.
+        say "suite faults: no test selected by the pytest arguments"
+    else
+        suite_result faults $rc
+    fi
 
     ((SUITES_FAILED == 0)) || test_show_logs
     test_teardown
