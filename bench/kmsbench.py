@@ -1,0 +1,822 @@
+#!/usr/bin/env python3
+"""The measuring half of ``scripts/kms bench`` (scripts/lib/bench.sh brings the stack up).
+
+For every measured point it builds a pool of complete, TC3-signed requests (bench/tc3.py),
+sends a sample of them once and checks that each is a success, then lets wrk replay the pool
+(bench/pool.lua), which checks every answer again and counts failures. The ceilings are
+measured the same way with the same request bytes: nginx answering by itself (``/static``)
+and a trivial C FastCGI responder behind the product's FastCGI settings.
+
+Inputs (environment, set by bench.sh): KMS_HOME, KMS_BENCH_REPO, KMS_BENCH_HTTP_PORT,
+KMS_BENCH_CEILING_PORT, KMS_BENCH_WORKERS, KMS_BENCH_WORK, KMS_BENCH_TRIVIAL_PID,
+KMS_BENCH_PG_USER, KMS_BENCH_SVC_USER, KMS_BENCH_PG_BIN, KMS_BENCH_QUICK, KMS_BENCH_PROFILE;
+KMS_BENCH_DURATION (seconds per point, default 10).
+
+Outputs: the table on stdout; bench/results/ (results.json, wrk logs, chart, profile data);
+BENCHMARKS.md and docs/bench-encrypt.png in the repository.
+Exit status: 0 when every run was clean (no errors, no exhausted pool, no failed check),
+1 otherwise. Targets that are missed do not change the exit status: they are the findings.
+"""
+
+import base64
+import json
+import math
+import multiprocessing
+import os
+import random
+import re
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+if __name__ == "__main__":
+    sys.modules.setdefault("kmsbench", sys.modules["__main__"])   # one module for profiling.py too
+
+import tc3  # noqa: E402
+from tc3 import Account, Api, ApiError, Signer, check_answer, send_raw, with_path  # noqa: E402
+
+START = time.time()
+
+
+def log(msg):
+    print(f"bench [{time.time() - START:6.1f}s] {msg}", flush=True)
+
+
+class BenchFailure(Exception):
+    """A check failed: the measurement cannot be trusted."""
+
+
+# --------------------------------------------------------------------------------------------------
+# configuration
+# --------------------------------------------------------------------------------------------------
+
+class Config:
+    def __init__(self):
+        e = os.environ
+        self.repo = e["KMS_BENCH_REPO"]
+        self.home = e["KMS_HOME"]
+        self.port = int(e["KMS_BENCH_HTTP_PORT"])
+        self.ceiling_port = int(e["KMS_BENCH_CEILING_PORT"])
+        self.workers = int(e.get("KMS_BENCH_WORKERS", "16"))
+        self.work = e["KMS_BENCH_WORK"]
+        self.trivial_pid = int(e["KMS_BENCH_TRIVIAL_PID"])
+        self.pg_user = e.get("KMS_BENCH_PG_USER", "postgres")
+        self.svc_user = e.get("KMS_BENCH_SVC_USER", "kms")
+        self.pg_bin = e.get("KMS_BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
+        self.quick = e.get("KMS_BENCH_QUICK", "0") == "1"
+        self.profile = e.get("KMS_BENCH_PROFILE", "1") == "1"
+        self.duration = int(e.get("KMS_BENCH_DURATION", "3" if self.quick else "10"))
+        self.threads = 2                              # wrk -t2: the machine has 2 cores
+        self.concurrencies = [1, 32] if self.quick else [1, 8, 32, 64]
+        self.load_conns = 32                          # the "under load" point of every action
+        self.many_accounts = 10 if self.quick else 100
+        self.keys_per_account = 100 if self.quick else 1000
+        # ImportKeyMaterial tokens: each is one GetParametersForImport, i.e. one RSA-2048 key
+        # generation on the server; they are made for at most this long, up to this many.
+        self.token_seconds = 10 if self.quick else 60
+        self.token_max = 400 if self.quick else 2000
+        self.timeout = "30s"                          # = nginx's fastcgi_read_timeout
+        self.run_dir = os.path.join(self.home, "run")
+        self.pg_data = os.path.join(self.home, "pg")
+        self.log_dir = os.path.join(self.home, "log")
+        self.pools = os.path.join(self.work, "pools")
+        self.lua = os.path.join(self.repo, "bench", "pool.lua")
+        self.results = os.path.join(self.repo, "bench", "results")
+        self.report = os.path.join(self.repo, "BENCHMARKS.md")
+        self.chart_copy = os.path.join(self.repo, "docs", "bench-encrypt.png")
+        self.host = f"127.0.0.1:{self.port}"
+        os.makedirs(self.pools, exist_ok=True)
+        os.makedirs(self.results, exist_ok=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# processes and CPU accounting
+# --------------------------------------------------------------------------------------------------
+
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def read_pid(path):
+    try:
+        with open(path) as f:
+            return int(f.readline().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def proc_cpu(pid):
+    """utime + stime of a process (all its threads), in clock ticks; None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            out.append(int(entry))
+    return out
+
+
+def system_cpu():
+    """(busy ticks, steal ticks, total ticks) over all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (v + [0] * 8)[:8]
+    busy = user + nice + system + irq + softirq + steal
+    return busy, steal, busy + idle + iowait
+
+
+def vm_status(pid):
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM", "VmSize", "Threads"):
+                    out[key] = value.strip()
+    except OSError:
+        pass
+    return out
+
+
+class Stack:
+    """Pids and database access of the bench stack."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def responder_pid(self):
+        return read_pid(os.path.join(self.cfg.run_dir, "responder.pid"))
+
+    def supervisor_pid(self):
+        return read_pid(os.path.join(self.cfg.run_dir, "supervisor.pid"))
+
+    def nginx_pid(self):
+        return read_pid(os.path.join(self.cfg.run_dir, "nginx.pid"))
+
+    def postgres_pid(self):
+        return read_pid(os.path.join(self.cfg.pg_data, "postmaster.pid"))
+
+    def groups(self):
+        """Process groups whose CPU time the bench accounts for separately."""
+        g = {"responder": [self.responder_pid()], "trivial": [self.cfg.trivial_pid]}
+        n = self.nginx_pid()
+        g["nginx"] = [n] + children(n) if n else []
+        p = self.postgres_pid()
+        g["postgres"] = [p] + children(p) if p else []
+        return {k: [x for x in v if x] for k, v in g.items()}
+
+    def as_pg_user(self, argv):
+        if os.geteuid() == 0 and self.cfg.pg_user != "root":
+            return ["runuser", "-u", self.cfg.pg_user, "--"] + argv
+        return argv
+
+    def psql(self, sql):
+        """Runs SQL as the superuser (row-level security does not apply); rows as lists."""
+        dsn = f"host={self.cfg.run_dir} dbname=kms user=postgres"
+        out = subprocess.run([os.path.join(self.cfg.pg_bin, "psql"), "-X", "-At", "-F", "\t",
+                              "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
+                             check=True, capture_output=True, text=True, cwd="/").stdout
+        return [line.split("\t") for line in out.splitlines() if line]
+
+    def crash_restart_postgres(self):
+        """Stops PostgreSQL the way a crash does (immediate: no checkpoint, WAL replay on
+        start) and starts it again."""
+        pg_ctl = os.path.join(self.cfg.pg_bin, "pg_ctl")
+        subprocess.run(self.as_pg_user([pg_ctl, "-D", self.cfg.pg_data, "-m", "immediate", "-w", "-s", "stop"]),
+                       check=True, cwd="/")
+        subprocess.run(self.as_pg_user([pg_ctl, "-D", self.cfg.pg_data, "-l",
+                                        os.path.join(self.cfg.log_dir, "postgres.log"), "-w", "-t", "60", "-s", "start"]),
+                       check=True, cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+class CpuMeter:
+    """CPU used by each process group (and by everything else on the machine) over a run."""
+
+    def __init__(self, stack):
+        self.stack = stack
+
+    def start(self):
+        self.groups = self.stack.groups()
+        self.t0 = time.time()
+        self.sys0 = system_cpu()
+        self.proc0 = {pid: proc_cpu(pid) for pids in self.groups.values() for pid in pids}
+        self.child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def stop(self):
+        elapsed = time.time() - self.t0
+        busy1, steal1, _ = system_cpu()
+        child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ticks = CLK * elapsed
+        out = {}
+        ours = 0.0
+        for name, pids in self.groups.items():
+            used = 0
+            for pid in pids:
+                before, after = self.proc0.get(pid), proc_cpu(pid)
+                if before is not None and after is not None:
+                    used += after - before
+            out[name] = used / ticks
+            ours += used
+        wrk = (child1.ru_utime + child1.ru_stime) - (self.child0.ru_utime + self.child0.ru_stime)
+        out["wrk"] = wrk / elapsed
+        busy = busy1 - self.sys0[0]
+        out["other"] = max(0.0, (busy - ours) / ticks - out["wrk"])
+        out["steal"] = (steal1 - self.sys0[1]) / ticks
+        out["total"] = busy / ticks
+        return {k: round(v, 3) for k, v in out.items()}
+
+
+def wait_quiet(stack, limit=30.0, threshold=0.05):
+    """Waits until the stack's processes are idle (e.g. a backlog of key generations after
+    GetParametersForImport), so that one run does not pay for the previous one."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        groups = stack.groups()
+        pids = [p for v in groups.values() for p in v]
+        before = {p: proc_cpu(p) for p in pids}
+        time.sleep(0.5)
+        used = sum((proc_cpu(p) or 0) - (before[p] or 0) for p in pids if before[p] is not None)
+        if used / (CLK * 0.5) < threshold:
+            return True
+    log(f"warning: the stack was still busy after {limit:.0f}s of waiting")
+    return False
+
+
+# --------------------------------------------------------------------------------------------------
+# pools and wrk
+# --------------------------------------------------------------------------------------------------
+
+EXPECT = {  # fields a success of each action must carry (beyond RequestId)
+    "Encrypt": ("CiphertextBlob", "KeyId"),
+    "Decrypt": ("Plaintext", "KeyId"),
+    "GenerateDataKey": ("CiphertextBlob", "Plaintext", "KeyId"),
+    "DescribeKey": ("KeyMetadata",),
+    "CreateKey": ("KeyId", "Alias"),
+    "GetParametersForImport": ("ImportToken", "PublicKey", "ParametersValidTo"),
+    "ImportKeyMaterial": (),
+}
+
+
+def precheck(port, requests, what, action=None, tencent=True):
+    """Sends each request once and raises BenchFailure unless every answer is a success."""
+    for raw in requests:
+        try:
+            status, ctype, body = send_raw(port, raw)
+            resp = check_answer(status, ctype, body, what, tencent=tencent)
+        except AssertionError as exc:
+            raise BenchFailure(f"pre-check of {what} failed: {exc}") from None
+        for field in EXPECT.get(action, ()):
+            if field not in resp:
+                raise BenchFailure(f"pre-check of {what}: the answer lacks {field}: {body[:300]!r}")
+
+
+def sample_of(pool, k=8):
+    if len(pool) <= k:
+        return list(pool)
+    return [pool[0], pool[-1]] + random.sample(pool[1:-1], k - 2)
+
+
+class Runner:
+    def __init__(self, cfg, stack):
+        self.cfg = cfg
+        self.stack = stack
+        self.meter = CpuMeter(stack)
+        self.results = []
+        self.failures = []
+        self.log_path = os.path.join(cfg.results, "wrk.log")
+        open(self.log_path, "w").close()
+
+    PG_COUNTERS = ("SELECT d.xact_commit, d.xact_rollback, d.tup_inserted, d.tup_updated, d.tup_fetched, "
+                   "w.wal_records, w.wal_sync FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = 'kms'")
+    PG_NAMES = ("commits", "rollbacks", "inserted", "updated", "fetched", "wal_records", "wal_syncs")
+
+    PG_TABLES = ("SELECT relname, seq_scan, seq_tup_read, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0), "
+                 "n_tup_ins, n_tup_upd FROM pg_stat_user_tables")
+    PG_TABLE_NAMES = ("seq_scan", "seq_tup_read", "idx_scan", "idx_tup_fetch", "ins", "upd")
+
+    def pg_counters(self):
+        """PostgreSQL's counters for the kms database (None if they cannot be read)."""
+        try:
+            out = dict(zip(self.PG_NAMES, (float(x) for x in self.stack.psql(self.PG_COUNTERS)[0])))
+            for row in self.stack.psql(self.PG_TABLES):
+                for name, value in zip(self.PG_TABLE_NAMES, row[1:]):
+                    out[f"{row[0]}.{name}"] = float(value)
+            return out
+        except (subprocess.CalledProcessError, IndexError, ValueError):
+            return None
+
+    def write_pool(self, name, requests, threads):
+        prefix = os.path.join(self.cfg.pools, name)
+        for t in range(threads):
+            with open(f"{prefix}.{t}", "wb") as f:
+                f.write(b"".join(r + b"\0" for r in requests[t::threads]))
+        return prefix
+
+    def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
+            port=None, note=""):
+        """One wrk run; appends and returns its result."""
+        cfg = self.cfg
+        duration = duration or cfg.duration
+        port = port or (cfg.ceiling_port if target != "kms" else cfg.port)
+        threads = min(cfg.threads, conns)
+        if mode != "cycle" and len(requests) < threads:
+            raise BenchFailure(f"{name}: pool of {len(requests)} is smaller than the {threads} wrk threads")
+        prefix = self.write_pool(name.replace(" ", "_").replace("/", "_"), requests, threads)
+        wait_quiet(self.stack)
+        pg0 = self.pg_counters()
+        limit = 600 if mode == "work" else duration
+        cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{limit}s", "--timeout", cfg.timeout, "--latency",
+               "-s", cfg.lua, f"http://127.0.0.1:{port}/", "--", prefix, mode]
+        self.meter.start()
+        t0 = time.time()
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        lines, done = [], 0
+        try:
+            for line in proc.stdout:
+                lines.append(line)
+                if mode == "work" and line.startswith("POOL_DONE"):
+                    done += 1
+                    if done == threads:
+                        proc.send_signal(signal.SIGINT)
+            proc.wait()
+        except BaseException:
+            proc.kill()
+            raise
+        cpu = self.meter.stop()
+        elapsed = time.time() - t0
+        output = "".join(lines)
+        with open(self.log_path, "a") as f:
+            f.write(f"==== {name} ({action} -> {target}, {conns} connections, mode {mode}) ====\n"
+                    f"$ {' '.join(cmd)}\n{output}\n")
+        time.sleep(1.5)   # backends publish their statistics at most once a second
+        pg1 = self.pg_counters()
+        match = re.search(r"^BENCH_RESULT (\{.*\})$", output, re.M)
+        if proc.returncode != 0 or not match:
+            raise BenchFailure(f"{name}: wrk failed (exit {proc.returncode}):\n{output[-2000:]}")
+        r = json.loads(match.group(1))
+        seconds = r["duration_us"] / 1e6
+        errors = (r["bad_body"] + r["bad_status"] + r["connect_errors"] + r["read_errors"]
+                  + r["write_errors"] + r["timeouts"])
+        flags = []
+        if errors:
+            flags.append(f"{errors} errors")
+        if r["exhausted"]:
+            flags.append(f"pool exhausted ({r['exhausted']} requests beyond it)")
+        if mode == "work" and done < threads:
+            flags.append("work not finished")
+        age = time.time() - signed_at
+        if age > 290:
+            flags.append(f"signatures {age:.0f}s old at the end of the run")
+        if r["ok"] + r["bad_body"] + r["bad_status"] != r["requests"]:
+            flags.append("answers do not add up")
+        if cpu["other"] > 0.25 or cpu["steal"] > 0.1:
+            note = (note + "; " if note else "") + \
+                f"shared machine: {cpu['other']:.2f} cores used by other processes" \
+                + (f", {cpu['steal']:.2f} stolen" if cpu["steal"] >= 0.01 else "")
+        res = {
+            "name": name, "action": action, "target": target, "conns": conns, "threads": threads,
+            "mode": mode, "pool": len(requests), "seconds": round(seconds, 3),
+            "rps": r["requests"] / seconds if seconds else 0.0,
+            "p50_ms": r["p50_us"] / 1000, "p90_ms": r["p90_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+            "max_ms": r["lat_max_us"] / 1000, "mean_ms": r["lat_mean_us"] / 1000,
+            "requests": r["requests"], "ok": r["ok"], "errors": errors, "exhausted": r["exhausted"],
+            "sample_error": r["sample_error"], "cpu": cpu, "flags": flags, "note": note,
+            "wall_s": round(elapsed, 2),
+            "pg_per_request": ({k: round((pg1.get(k, 0) - pg0[k]) / r["requests"], 3) for k in pg0
+                                if "." not in k or abs(pg1.get(k, 0) - pg0[k]) / r["requests"] >= 0.01}
+                               if pg0 and pg1 and r["requests"] and target == "kms" else None),
+        }
+        self.results.append(res)
+        if flags:
+            self.failures.append(f"{name}: {', '.join(flags)}"
+                                 + (f" (first error: {r['sample_error'][:200]})" if r["sample_error"] else ""))
+        log(f"{name:<34} c={conns:<3} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:7.2f} ms  "
+            f"p99 {res['p99_ms']:7.2f} ms  errors {errors}"
+            + (f"  [{'; '.join(flags)}]" if flags else "")
+            + f"  cpu resp {cpu['responder']:.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
+              f"wrk {cpu['wrk']:.2f} other {cpu['other']:.2f}")
+        return res
+
+
+# --------------------------------------------------------------------------------------------------
+# set-up helpers
+# --------------------------------------------------------------------------------------------------
+
+def b64(data):
+    return base64.b64encode(data).decode()
+
+
+def create_account(cfg, name):
+    out = subprocess.run([os.path.join(cfg.repo, "scripts", "kms"), "ctl", "account", "create",
+                          "--name", name, "--json"],
+                         env={**os.environ, "KMS_HOME": cfg.home}, check=True, capture_output=True,
+                         text=True).stdout
+    return Account.from_json(name, json.loads(out))
+
+
+def create_accounts(cfg, prefix, n):
+    with ThreadPoolExecutor(4) as ex:
+        return list(ex.map(lambda i: create_account(cfg, f"{prefix}-{i:03d}"), range(n)))
+
+
+def _create_keys_worker(args):
+    """Process-pool worker: creates keys ``aliases`` in one account (one kept-alive connection).
+    An alias that already exists counts as created (a retried request)."""
+    port, host, account, aliases, extra = args
+    api = Api(port, Signer(host))
+    acct = Account(**account)
+    created, ids = 0, []
+    for alias in aliases:
+        try:
+            ids.append(api.call(acct, "CreateKey", {"Alias": alias, **extra})["KeyId"])
+            created += 1
+        except ApiError as exc:
+            if exc.code != "InvalidParameterValue.AliasAlreadyExists":
+                raise
+            created += 1
+    return created, ids
+
+
+def account_dict(a):
+    return {"name": a.name, "app_id": a.app_id, "uin": a.uin, "secret_id": a.secret_id, "secret_key": a.secret_key}
+
+
+def create_keys(cfg, jobs, processes=12):
+    """jobs: [(account, [aliases], extra params)] -> [[key ids] per job], through the API."""
+    args = [(cfg.port, cfg.host, account_dict(a), aliases, extra) for a, aliases, extra in jobs]
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as ex:
+        return [ids for _, ids in ex.map(_create_keys_worker, args)]
+
+
+# --------------------------------------------------------------------------------------------------
+# the suite
+# --------------------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.stack = Stack(cfg)
+        self.signer = Signer(cfg.host)
+        self.api = Api(cfg.port, self.signer)
+        self.runner = Runner(cfg, self.stack)
+        self.facts = {}
+
+    # pools ---------------------------------------------------------------------------------------
+    def sign(self, items):
+        """[(account, action, params)] -> ([request bytes], signing time)."""
+        t = time.time()
+        return [self.signer.request(a, action, p, timestamp=t) for a, action, p in items], t
+
+    def encrypt_pool(self, pairs, n):
+        """n Encrypt requests of 64 random bytes each, over (account, key id) pairs."""
+        return self.sign([(a, "Encrypt", {"KeyId": k, "Plaintext": b64(os.urandom(64))})
+                          for a, k in (random.choice(pairs) if len(pairs) > 1 else pairs[0]
+                                       for _ in range(n))])
+
+    # phases --------------------------------------------------------------------------------------
+    def setup(self):
+        cfg = self.cfg
+        log("creating the accounts and keys for the one-key runs")
+        self.main = create_account(cfg, "bench-main")
+        self.key = self.api.call(self.main, "CreateKey", {"Alias": "bench-one",
+                                                          "Description": "the one-key runs"})["KeyId"]
+        with ThreadPoolExecutor(8) as ex:
+            self.external = list(ex.map(
+                lambda i: self.api.call(self.main, "CreateKey", {"Alias": f"bench-ext-{i}", "Type": 2})["KeyId"],
+                range(64)))
+            self.blobs = list(ex.map(
+                lambda i: self.api.call(self.main, "Encrypt", {"KeyId": self.key,
+                                                               "Plaintext": b64(os.urandom(64))})["CiphertextBlob"],
+                range(512)))
+        log(f"creating {cfg.many_accounts} accounts for the many-keys runs")
+        self.many = create_accounts(cfg, "bench-many", cfg.many_accounts)
+
+    def ceilings_and_encrypt(self):
+        """Static, trivial and Encrypt side by side at each concurrency (interleaved, so that a
+        change in the machine's load touches all three alike)."""
+        cfg = self.cfg
+        for conns in cfg.concurrencies:
+            pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
+            static = [with_path(r, "/static") for r in pool]
+            precheck(cfg.ceiling_port, sample_of(static), "nginx static", tencent=False)
+            self.runner.run("ceiling: nginx static", "static", "static", conns, static, signed_at=t)
+            precheck(cfg.ceiling_port, sample_of(pool), "trivial responder")
+            self.runner.run("ceiling: trivial FastCGI", "trivial", "trivial", conns, pool, signed_at=t)
+            pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
+            precheck(cfg.port, sample_of(pool), "Encrypt", "Encrypt")
+            self.runner.run("Encrypt (1 key)", "Encrypt", "kms", conns, pool, signed_at=t)
+
+    def other_actions(self):
+        cfg, c = self.cfg, self.cfg.load_conns
+        pool, t = self.sign([(self.main, "Decrypt", {"CiphertextBlob": self.blobs[i % len(self.blobs)]})
+                             for i in range(2000)])
+        precheck(cfg.port, sample_of(pool), "Decrypt", "Decrypt")
+        self.runner.run("Decrypt", "Decrypt", "kms", c, pool, signed_at=t)
+
+        pool, t = self.sign([(self.main, "GenerateDataKey", {"KeyId": self.key, "KeySpec": "AES_256"})] * 500)
+        precheck(cfg.port, sample_of(pool), "GenerateDataKey", "GenerateDataKey")
+        self.runner.run("GenerateDataKey", "GenerateDataKey", "kms", c, pool, signed_at=t)
+
+        pool, t = self.sign([(self.main, "DescribeKey", {"KeyId": self.key})] * 500)
+        precheck(cfg.port, sample_of(pool), "DescribeKey", "DescribeKey")
+        self.runner.run("DescribeKey", "DescribeKey", "kms", c, pool, signed_at=t)
+
+    def get_parameters_for_import(self):
+        cfg = self.cfg
+        params = {"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+        for conns in (cfg.load_conns, 1):
+            pool, t = self.sign([(self.main, "GetParametersForImport", {"KeyId": k, **params})
+                                 for k in self.external])
+            precheck(cfg.port, pool[:2], "GetParametersForImport", "GetParametersForImport")
+            self.runner.run("GetParametersForImport", "GetParametersForImport", "kms", conns, pool,
+                            signed_at=t)
+
+    def create_key(self):
+        """CreateKey into the many-keys accounts (round robin), then the durability check:
+        PostgreSQL is stopped like a crash and restarted, and every key wrk saw acknowledged
+        must be there."""
+        cfg, c = self.cfg, self.cfg.load_conns
+        enc = self.best("Encrypt (1 key)", c)
+        expected = max(enc["rps"] if enc else 0, 2000)
+        n = int(math.ceil(expected * cfg.duration * 1.5))
+        items = [(self.many[i % len(self.many)], "CreateKey", {"Alias": f"bench-c-{i}"}) for i in range(n)]
+        pool, t = self.sign(items)
+        precheck(cfg.port, pool[:4], "CreateKey", "CreateKey")
+        pool = pool[4:]
+        ids = ",".join(a.app_id for a in self.many)
+        before = int(self.stack.psql(f"SELECT count(*) FROM keys WHERE app_id IN ({ids})")[0][0])
+        res = self.runner.run("CreateKey", "CreateKey", "kms", c, pool, mode="once", signed_at=t,
+                              note=f"pool {len(pool)} unique aliases, sized for {expected:.0f}/s")
+        log("durability: stopping PostgreSQL like a crash (pg_ctl -m immediate) and restarting it")
+        settings = dict(self.stack.psql("SELECT name, setting FROM pg_settings WHERE name IN "
+                                        "('fsync','synchronous_commit','full_page_writes','wal_sync_method')"))
+        self.stack.crash_restart_postgres()
+        self.await_service()
+        after = int(self.stack.psql(f"SELECT count(*) FROM keys WHERE app_id IN ({ids})")[0][0])
+        committed = after - before
+        durable = committed >= res["ok"]
+        self.facts["createkey_durability"] = {
+            "acknowledged": res["ok"], "committed_after_crash": committed, "before": before,
+            "in_flight_allowance": c, "durable": durable, "settings": settings,
+        }
+        log(f"durability: {res['ok']} CreateKey acknowledged, {committed} keys in the database after the "
+            f"crash restart ({'all there' if durable else 'KEYS LOST'}); {settings}")
+        if not durable:
+            self.runner.failures.append(f"CreateKey: {res['ok'] - committed} acknowledged keys lost in the crash restart")
+
+    def await_service(self, limit=60):
+        """After a PostgreSQL restart each worker's first query fails once and reconnects:
+        waits until DescribeKey succeeds 3 x workers times in a row."""
+        deadline, streak = time.time() + limit, 0
+        while time.time() < deadline:
+            try:
+                self.api.call(self.main, "DescribeKey", {"KeyId": self.key})
+                streak += 1
+                if streak >= 3 * self.cfg.workers:
+                    return
+            except (ApiError, OSError, AssertionError):
+                streak = 0
+                time.sleep(0.05)
+        raise BenchFailure("the service did not recover after the PostgreSQL restart")
+
+    def fill_keys(self):
+        cfg = self.cfg
+        ids = ",".join(a.app_id for a in self.many)
+        counts = {r[0]: int(r[1]) for r in self.stack.psql(
+            f"SELECT app_id, count(*) FROM keys WHERE app_id IN ({ids}) GROUP BY app_id")}
+        jobs = []
+        for i, a in enumerate(self.many):
+            missing = cfg.keys_per_account - counts.get(a.app_id, 0)
+            if missing > 0:
+                aliases = [f"bench-f-{j}" for j in range(missing)]
+                for k in range(0, len(aliases), 250):   # several jobs per account: even spread
+                    jobs.append((a, aliases[k:k + 250], {}))
+        total = sum(len(j[1]) for j in jobs)
+        log(f"creating {total} more keys through the API so that each of the {len(self.many)} accounts "
+            f"has {cfg.keys_per_account} (concurrent Python clients)")
+        t0 = time.time()
+        create_keys(cfg, jobs)
+        rows = self.stack.psql(f"SELECT app_id, key_id FROM keys WHERE app_id IN ({ids}) AND state = 'Enabled'")
+        by_app = {a.app_id: a for a in self.many}
+        self.many_pairs = [(by_app[app], key) for app, key in rows]
+        self.facts["many_keys"] = {"accounts": len(self.many), "keys": len(self.many_pairs),
+                                   "fill_seconds": round(time.time() - t0, 1), "fill_created": total}
+        log(f"{len(self.many_pairs)} enabled keys in {len(self.many)} accounts ({time.time() - t0:.0f}s)")
+
+    def many_keys(self):
+        """Encrypt over 100,000 keys (uniformly random key and account per request) against
+        Encrypt on one key, alternated twice (A B A B) under the same conditions."""
+        cfg, c = self.cfg, self.cfg.load_conns
+        enc = self.best("Encrypt (1 key)", c)
+        n = int(min(max((enc["rps"] if enc else 5000) * cfg.duration * 1.5, 20000), 150000))
+        for _ in range(2):
+            pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
+            precheck(cfg.port, sample_of(pool), "Encrypt", "Encrypt")
+            self.runner.run("Encrypt (1 key, A/B)", "Encrypt", "kms", c, pool, signed_at=t)
+            pool, t = self.encrypt_pool(self.many_pairs, n)
+            precheck(cfg.port, sample_of(pool, 16), "Encrypt over many keys", "Encrypt")
+            self.runner.run(f"Encrypt ({len(self.many_pairs)} keys, A/B)", "Encrypt", "kms", c, pool,
+                            signed_at=t, note=f"{len(self.many)} accounts, random key per request")
+
+    def import_key_material(self):
+        """ImportKeyMaterial, as a fixed amount of work: tokens are made (each one
+        GetParametersForImport = one RSA-2048 key generation on the server) for at most
+        token_seconds, the material is wrapped with RSA-OAEP-SHA256, and wrk sends each import
+        exactly once with 32 connections; the time is the time all of them took."""
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        cfg = self.cfg
+        per_account = 900           # the service allows 1000 live parameter sets per account and region
+        per_key = 4                 # ... and keeps 5 per key
+        n_accounts = max(1, math.ceil(cfg.token_max / per_account))
+        accounts = create_accounts(cfg, "bench-import", n_accounts)
+        n_keys = math.ceil(cfg.token_max / per_key)
+        jobs = [(accounts[i % n_accounts], [f"bench-imp-{i}"], {"Type": 2}) for i in range(n_keys)]
+        keys = [ids[0] for ids in create_keys(cfg, jobs, processes=8)]
+        key_account = {k: accounts[i % n_accounts] for i, k in enumerate(keys)}
+        material = {k: os.urandom(32) for k in keys}
+        wait_quiet(self.stack)
+
+        log(f"making ImportKeyMaterial tokens for up to {cfg.token_seconds}s (max {cfg.token_max})")
+        deadline = time.time() + cfg.token_seconds
+        tokens, lock = [], threading.Lock()
+        slots = [(k, j) for j in range(per_key) for k in keys]   # spread over keys
+        next_slot = iter(slots)
+
+        def worker():
+            while time.time() < deadline:
+                with lock:
+                    slot = next(next_slot, None)
+                if slot is None:
+                    return
+                k = slot[0]
+                r = self.api.call(key_account[k], "GetParametersForImport",
+                                  {"KeyId": k, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"})
+                with lock:
+                    tokens.append((k, r["ImportToken"], r["PublicKey"]))
+
+        t0 = time.time()
+        with ThreadPoolExecutor(16) as ex:
+            for f in [ex.submit(worker) for _ in range(16)]:
+                f.result()
+        made = time.time() - t0
+        self.facts["import_tokens"] = {"tokens": len(tokens), "seconds": round(made, 1),
+                                       "per_second": round(len(tokens) / made, 1)}
+        log(f"{len(tokens)} tokens in {made:.0f}s ({len(tokens) / made:.1f}/s: RSA-2048 key generation)")
+        oaep = padding.OAEP(mgf=padding.MGF1(algorithm=hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+        items = []
+        for k, token, public in tokens:
+            pub = serialization.load_der_public_key(base64.b64decode(public))
+            items.append((key_account[k], "ImportKeyMaterial",
+                          {"KeyId": k, "ImportToken": token,
+                           "EncryptedKeyMaterial": b64(pub.encrypt(material[k], oaep))}))
+        pool, t = self.sign(items)
+        precheck(cfg.port, pool[:4], "ImportKeyMaterial", "ImportKeyMaterial")
+        pool = pool[4:]
+        wait_quiet(self.stack)
+        self.runner.run("ImportKeyMaterial", "ImportKeyMaterial", "kms", cfg.load_conns, pool, mode="work",
+                        signed_at=t, note=f"fixed work: {len(pool)} imports, each sent once")
+
+    def best(self, name, conns):
+        rows = [r for r in self.runner.results if r["name"] == name and r["conns"] == conns]
+        return rows[0] if rows else None
+
+    def memory(self):
+        pid = self.stack.responder_pid()
+        self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
+        log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
+
+    PHASES = ("setup", "ceilings_and_encrypt", "other_actions", "get_parameters_for_import", "create_key",
+              "fill_keys", "many_keys", "import_key_material", "memory")
+
+    def run(self):
+        # KMS_BENCH_PHASES (development): a comma-separated subset, e.g. "setup,memory".
+        wanted = os.environ.get("KMS_BENCH_PHASES")
+        for phase in self.PHASES:
+            if wanted and phase not in wanted.split(","):
+                continue
+            getattr(self, phase)()
+
+
+def background_cores(seconds=3.0):
+    """Cores kept busy by everything on the machine over a few seconds (the bench stack is idle
+    when this is called, so it is other people's work)."""
+    b0 = system_cpu()
+    time.sleep(seconds)
+    b1 = system_cpu()
+    return (b1[0] - b0[0]) / max(b1[2] - b0[2], 1) * os.cpu_count()
+
+
+def wait_for_quiet_machine(limit, threshold=0.3):
+    """On a shared machine, waits (up to ``limit`` seconds) until other processes use less than
+    ``threshold`` cores, so that the figures are the stack's and not its neighbours'."""
+    deadline = time.time() + limit
+    waited = 0.0
+    while True:
+        busy = background_cores()
+        if busy < threshold or time.time() >= deadline:
+            return busy, waited
+        log(f"other processes keep {busy:.2f} of {os.cpu_count()} cores busy; waiting for the machine to "
+            f"quieten (at most {deadline - time.time():.0f}s more; KMS_BENCH_WAIT_QUIET)")
+        time.sleep(10)
+        waited += 13
+
+
+def machine_facts(cfg):
+    def cmd(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, cwd=cfg.repo).stdout.strip()
+        except OSError:
+            return ""
+    model = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem_kb = int(f.readline().split()[1])
+    limit = int(os.environ.get("KMS_BENCH_WAIT_QUIET", "0" if cfg.quick else "300"))
+    background, waited = wait_for_quiet_machine(limit) if limit > 0 else (background_cores(), 0.0)
+    return {
+        "nproc": os.cpu_count(), "cpu_model": model, "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": os.uname().release, "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "commit": cmd(["git", "rev-parse", "--short", "HEAD"]),
+        "dirty_sources": cmd(["git", "status", "--porcelain", "--", "Sources", "SQL", "Package.swift"]),
+        "wrk": cmd(["wrk", "-v"]).splitlines()[0] if cmd(["wrk", "-v"]) else "",
+        "nginx": subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip(),
+        "postgres": cmd([os.path.join(cfg.pg_bin, "postgres"), "--version"]),
+        "background_cores_before": round(background, 2), "waited_for_quiet_s": round(waited),
+        "loadavg_before": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+def main():
+    # TERM (scripts/kms bench interrupted) unwinds like an exception, so that every `finally`
+    # runs: wrk and a responder under valgrind are stopped, not left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    cfg = Config()
+    import report  # noqa: E402  (matplotlib is imported there, only when writing)
+
+    log(f"bench stack: {cfg.home}; endpoint {cfg.host}; ceilings 127.0.0.1:{cfg.ceiling_port}; "
+        f"{cfg.workers} workers; {cfg.duration}s per point{' (QUICK MODE)' if cfg.quick else ''}")
+    machine = machine_facts(cfg)
+    log(f"machine: {machine['nproc']} x {machine['cpu_model']}; other processes kept "
+        f"{machine['background_cores_before']:.2f} cores busy before the start")
+    bench = Bench(cfg)
+    error = None
+    try:
+        bench.run()
+    except BenchFailure as exc:
+        error = str(exc)
+        log(f"FAILED: {exc}")
+    except (ApiError, AssertionError, OSError, subprocess.CalledProcessError) as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        log(f"FAILED: {error}")
+    profile = None
+    if cfg.profile and error is None:
+        import profiling  # noqa: E402
+        try:
+            profile = profiling.profile(bench)
+        except Exception as exc:  # the measurements stand without the profile
+            log(f"profiling failed: {exc!r}")
+            profile = {"error": repr(exc)}
+    data = {"config": {"duration": cfg.duration, "threads": cfg.threads, "concurrencies": cfg.concurrencies,
+                       "workers": cfg.workers, "quick": cfg.quick, "timeout": cfg.timeout,
+                       "many_accounts": cfg.many_accounts, "keys_per_account": cfg.keys_per_account},
+            "machine": machine, "results": bench.runner.results, "facts": bench.facts,
+            "failures": bench.runner.failures + ([error] if error else []), "profile": profile}
+    with open(os.path.join(cfg.results, "results.json"), "w") as f:
+        json.dump(data, f, indent=1)
+    report.write(cfg, data)
+    if data["failures"]:
+        log("the run is NOT clean:")
+        for failure in data["failures"]:
+            log(f"  - {failure}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

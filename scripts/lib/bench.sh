@@ -1,0 +1,215 @@
+# `scripts/kms bench`: the benchmark suite. Sourced by scripts/kms.
+#
+# Brings up its own stack in a throw-away KMS_HOME (rate limiting off), adds the two ceilings
+# to that stack's nginx (a static `return 200` and a trivial C FastCGI responder, behind the
+# product's own FastCGI settings), then hands over to bench/kmsbench.py, which creates the
+# accounts and keys, drives every measured action with wrk and writes BENCHMARKS.md and the
+# chart. Everything it started is stopped and its KMS_HOME removed at the end, whatever happens.
+
+BENCH_PACKAGES=(wrk gcc libfcgi-dev valgrind strace)
+BENCH_PYTHON_MODULES="import cryptography, matplotlib"
+BENCH_PYTHON_PACKAGES=(cryptography matplotlib)
+
+BENCH_HOME=
+BENCH_KEEP=0
+TRIVIAL_PID=
+BENCH_PY_PID=
+
+bench_usage() {
+    cat <<'EOF'
+Usage: scripts/kms bench [--quick] [--no-profile] [--keep]
+
+Brings up a private stack in /tmp/kms-bench.XXXXXX, measures it with wrk and prints the table;
+writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/results/.
+  --quick        short runs and 10 x 100 keys instead of 100 x 1000 (for trying the suite
+                 out; the report says so and its figures are not the committed ones)
+  --no-profile   skip the profiling step (callgrind / perf / strace)
+  --keep         leave the bench stack running afterwards (its KMS_HOME is printed)
+
+Exit status: 0 if every run was clean (no errors, no exhausted pool, every check passed),
+1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
+
+Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543) and
+KMS_BENCH_CEILING_PORT (28181) choose the ports; KMS_WORKERS the responder's worker threads
+(the trivial responder gets as many); KMS_BENCH_DURATION (10) the seconds per point;
+KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
+the seconds to wait at most for other processes on the machine to go below 0.3 cores.
+EOF
+}
+
+ensure_bench_python_deps() {
+    python3 -c "$BENCH_PYTHON_MODULES" 2>/dev/null && return 0
+    say "installing Python packages for the bench: ${BENCH_PYTHON_PACKAGES[*]}"
+    python3 -m pip install -q "${BENCH_PYTHON_PACKAGES[@]}" ||
+        python3 -m pip install -q --break-system-packages "${BENCH_PYTHON_PACKAGES[@]}" ||
+        die "pip install ${BENCH_PYTHON_PACKAGES[*]} failed"
+    python3 -c "$BENCH_PYTHON_MODULES" || die "the bench's Python packages are still not importable"
+}
+
+bench_teardown() {
+    local rc=$?
+    if [[ -n $BENCH_PY_PID ]] && kill -0 "$BENCH_PY_PID" 2>/dev/null; then
+        kill -TERM "$BENCH_PY_PID" 2>/dev/null
+        wait_gone "$BENCH_PY_PID" 10 || kill -KILL "$BENCH_PY_PID" 2>/dev/null
+    fi
+    BENCH_PY_PID=
+    if ((BENCH_KEEP)) && [[ -n $BENCH_HOME ]]; then
+        say "--keep: the bench stack keeps running in $BENCH_HOME (stop it with KMS_HOME=$BENCH_HOME scripts/kms down${TRIVIAL_PID:+, and the trivial responder with kill $TRIVIAL_PID})"
+        return "$rc"
+    fi
+    if [[ -n $TRIVIAL_PID ]] && kill -0 "$TRIVIAL_PID" 2>/dev/null; then
+        kill -TERM "$TRIVIAL_PID" 2>/dev/null
+        wait_gone "$TRIVIAL_PID" 5 || kill -KILL "$TRIVIAL_PID" 2>/dev/null
+    fi
+    TRIVIAL_PID=
+    [[ -n $BENCH_HOME ]] || return "$rc"
+    say "tearing down the bench stack ($BENCH_HOME)"
+    KMS_HOME=$BENCH_HOME "$SELF" down >/dev/null 2>&1 || warn "down of the bench stack failed"
+    # Only ever remove what mktemp made for us.
+    [[ $BENCH_HOME == /tmp/kms-bench.* ]] && rm -rf -- "$BENCH_HOME"
+    BENCH_HOME=
+    return "$rc"
+}
+
+# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT: the stack's rendered nginx.conf plus one
+# server block for the ceilings. Its `location /` is a copy of the product's (every fastcgi_*
+# setting and the fastcgi_params), only fastcgi_pass points at the trivial responder; the
+# http{} settings (workers, keep-alive, access log) are the product's because it is the same file.
+bench_nginx_conf() {
+    local out=$1 trivial_socket=$2 ceiling_port=$3 location
+    location=$(awk '/^[[:space:]]*location \/ \{/ { found = 1 }
+                    found { print }
+                    found && /^[[:space:]]*\}[[:space:]]*$/ { exit }' "$NGINX_CONF")
+    [[ $location == *"fastcgi_pass unix:$FCGI_SOCKET;"* ]] ||
+        die "cannot find the product's 'location /' with fastcgi_pass in $NGINX_CONF"
+    location=${location//"unix:$FCGI_SOCKET;"/"unix:$trivial_socket;"}
+    [[ $(tail -n 1 "$NGINX_CONF") == "}" ]] || die "$NGINX_CONF does not end with the closing brace of http {}"
+    {
+        sed '$d' "$NGINX_CONF"
+        cat <<EOF
+
+    # Added by scripts/kms bench (not part of the product): the two ceilings.
+    server {
+        listen 127.0.0.1:$ceiling_port;
+        server_name localhost;
+
+        # Ceiling 1: nginx answering by itself.
+        location = /static {
+            default_type application/json;
+            return 200 '{}';
+        }
+
+        # Ceiling 2: the trivial FastCGI responder, with the product's location settings.
+$location
+    }
+}
+EOF
+    } >"$out"
+}
+
+cmd_bench() {
+    local quick=0 profile=1
+    while (($#)); do
+        case $1 in
+        --quick) quick=1 ;;
+        --no-profile) profile=0 ;;
+        --keep) BENCH_KEEP=1 ;;
+        -h | --help) bench_usage; return 0 ;;
+        *) bench_usage >&2; die "unknown option for bench: $1" ;;
+        esac
+        shift
+    done
+
+    local http_port=${KMS_BENCH_HTTP_PORT:-28180} https_port=${KMS_BENCH_HTTPS_PORT:-28543}
+    local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181}
+    local port
+    for port in "$http_port" "$https_port" "$ceiling_port"; do
+        [[ $port =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) || die "not a TCP port: $port"
+        port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT)"
+    done
+    [[ $http_port != "$ceiling_port" && $https_port != "$ceiling_port" ]] || die "the ceiling port must differ from the stack's ports"
+
+    ensure_apt_packages "${STACK_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
+    command -v python3 >/dev/null 2>&1 || ensure_apt_packages python3 python3-pip
+    ensure_bench_python_deps
+    build_release
+
+    BENCH_HOME=$(mktemp -d /tmp/kms-bench.XXXXXX)
+    chmod 0755 "$BENCH_HOME" # mktemp makes it 0700; postgres, kms and www-data must get in
+    trap bench_teardown EXIT
+    trap 'exit 130' INT TERM
+
+    say "starting the bench stack in $BENCH_HOME on ports $http_port/$https_port (rate limiting off)"
+    # KMS_WORKERS passes through (the product default unless set); the rest is the default stack.
+    env -u KMS_REGIONS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LOG_LEVEL \
+        KMS_HOME="$BENCH_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
+        KMS_RATE_LIMIT=0 KMS_SKIP_BUILD=1 "$SELF" up >"$BENCH_HOME/up.log" 2>&1 ||
+        { tail -n 30 "$BENCH_HOME/up.log" >&2; die "the bench stack did not come up (log above)"; }
+
+    # From here on this process speaks for the bench stack.
+    KMS_HOME=$BENCH_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port
+    unset KMS_REGIONS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LOG_LEVEL KMS_RATE_LIMIT
+    load_config
+    [[ $KMS_RATE_LIMIT == 0 ]] || die "the bench stack has rate limiting on ($KMS_RATE_LIMIT)"
+
+    local work=$KMS_HOME/bench
+    make_dir "$work" root:root 0755
+    # The responder's user writes its callgrind output here when profiling.
+    make_dir "$work/profile" "$SVC_USER:$(id -gn "$SVC_USER")" 0775
+
+    say "building and starting the trivial FastCGI responder ($KMS_WORKERS workers)"
+    gcc -O2 -Wall -Wextra -o "$work/trivial_fcgi" "$REPO/bench/trivial_fcgi.c" -lfcgi -lpthread ||
+        die "building bench/trivial_fcgi.c failed"
+    local trivial_socket=$work/trivial.sock
+    setsid "$work/trivial_fcgi" "$trivial_socket" "$KMS_WORKERS" </dev/null >>"$LOG_DIR/trivial.log" 2>&1 9>&- &
+    TRIVIAL_PID=$!
+    local deadline=$((SECONDS + 10))
+    until [[ -S $trivial_socket ]]; do
+        kill -0 "$TRIVIAL_PID" 2>/dev/null || die "the trivial responder exited (log: $LOG_DIR/trivial.log)"
+        ((SECONDS < deadline)) || die "the trivial responder did not open $trivial_socket"
+        sleep 0.1
+    done
+
+    say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port"
+    local bench_conf=$NGINX_DIR/nginx-bench.conf pid
+    bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port"
+    nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$bench_conf" -t -q || die "nginx rejected $bench_conf"
+    pid=$(nginx_pid) || die "the bench stack's nginx is not running"
+    kill -QUIT "$pid"
+    wait_gone "$pid" 10 || die "nginx $pid did not stop"
+    nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$bench_conf" 9>&- || die "nginx did not start with $bench_conf"
+    deadline=$((SECONDS + 10))
+    until nginx_pid >/dev/null; do
+        ((SECONDS < deadline)) || die "nginx did not write its pid file"
+        sleep 0.1
+    done
+    wait_ready
+
+    local rc=0
+    KMS_HOME=$KMS_HOME \
+        KMS_BENCH_REPO=$REPO \
+        KMS_BENCH_HTTP_PORT=$KMS_HTTP_PORT \
+        KMS_BENCH_CEILING_PORT=$ceiling_port \
+        KMS_BENCH_WORKERS=$KMS_WORKERS \
+        KMS_BENCH_WORK=$work \
+        KMS_BENCH_TRIVIAL_PID=$TRIVIAL_PID \
+        KMS_BENCH_PG_USER=$PG_USER \
+        KMS_BENCH_SVC_USER=$SVC_USER \
+        KMS_BENCH_PG_BIN=$PG_BIN \
+        KMS_BENCH_QUICK=$quick \
+        KMS_BENCH_PROFILE=$profile \
+        python3 "$REPO/bench/kmsbench.py" &
+    # In the background so that INT/TERM reach the trap at once (the teardown stops it first).
+    BENCH_PY_PID=$!
+    wait "$BENCH_PY_PID" || rc=$?
+    BENCH_PY_PID=
+    if ((rc != 0)); then
+        local log
+        for log in responder.log nginx-error.log postgres.log; do
+            [[ -s $LOG_DIR/$log ]] || continue
+            echo "---- last lines of $log ----" >&2
+            tail -n 15 "$LOG_DIR/$log" >&2
+        done
+    fi
+    return "$rc"
+}
