@@ -105,6 +105,28 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(ownerView.int64(0, 0), 0)
     }
 
+    func testAKeyIdClashAcrossTenantsRevealsNothing() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let a = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let b = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let mine = newKey(a, alias: "clash")
+        try app.transaction(tenant: a) { try $0.run(InsertKey(mine)) }
+        // B creating a key with the very same id succeeds: no unique violation tells B that A has it.
+        var theirs = newKey(b, alias: "clash")
+        theirs.id = mine.id
+        XCTAssertNoThrow(try app.transaction(tenant: b) { try $0.run(InsertKey(theirs)) })
+        XCTAssertEqual(try app.transaction(tenant: b) { try $0.run(FindKey(tenant: b, keyID: mine.id)) }, theirs)
+        XCTAssertEqual(try app.transaction(tenant: a) { try $0.run(FindKey(tenant: a, keyID: mine.id)) }, mine)
+    }
+
+    func testTenantRowsCannotHaveAnEmptyTenant() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let empty = Tenant(appId: try newAccount(owner), region: "")
+        XCTAssertThrowsError(try app.transaction(tenant: empty) { try $0.run(InsertKey(newKey(empty, alias: "nowhere"))) })
+    }
+
     func testSealedMaterialMovedToAnotherRowFailsToOpen() throws {
         let owner = try migrated()
         let app = try appDatabase()
