@@ -17,6 +17,7 @@ public final class Service: @unchecked Sendable {
     let rateLimiter: RateLimiter
     public let keyCache: KeyCache
     public let credentialCache: CredentialCache
+    let signingKeys = SigningKeyCache()
 
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), keyCache: KeyCache = KeyCache(),
@@ -101,7 +102,7 @@ public final class Service: @unchecked Sendable {
               credential.enabled else {
             throw KMSError(.authFailureSecretIdNotFound)
         }
-        try RequestSignature.verify(request, secretKey: secretKey)
+        try RequestSignature.verify(request, secretKey: secretKey, signingKeys: signingKeys)
         audit.appId = credential.appId
         audit.secretId = credential.secretId
         try rateLimiter.admit(credential.appId)

@@ -26,9 +26,11 @@ public struct HTTPRequest: Sendable {
         case "content-type": return parameters["CONTENT_TYPE"]
         case "content-length": return parameters["CONTENT_LENGTH"]
         default:
-            var key = "HTTP_"
-            for c in name.utf8 { key.unicodeScalars.append(Unicode.Scalar(c == UInt8(ascii: "-") ? UInt8(ascii: "_") : (c >= 0x61 && c <= 0x7A ? c - 32 : c))) }
-            return parameters[key]
+            // HTTP_ + the name upper-cased with '-' as '_', built as bytes (this runs several times a request).
+            var key: [UInt8] = [0x48, 0x54, 0x54, 0x50, 0x5F]
+            key.reserveCapacity(5 + name.utf8.count)
+            for c in name.utf8 { key.append(c == 0x2D ? 0x5F : (c >= 0x61 && c <= 0x7A ? c - 32 : c)) }
+            return parameters[String(decoding: key, as: UTF8.self)]
         }
     }
 }

@@ -58,6 +58,7 @@ extension SecureBytes: Equatable {
 
 /// Comparison whose running time does not depend on where two byte strings differ.
 public enum ConstantTime {
+    @inlinable
     public static func equals(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
@@ -65,11 +66,19 @@ public enum ConstantTime {
         return diff == 0
     }
 
+    /// Inlinable so callers get a specialised loop rather than generic witness calls per byte.
+    @inlinable
     public static func equals<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool
     where A.Element == UInt8, B.Element == UInt8 {
         guard a.count == b.count else { return false }
         var diff: UInt8 = 0
         for (x, y) in zip(a, b) { diff |= x ^ y }
         return diff == 0
+    }
+
+    /// The common case, byte arrays, without any generic machinery.
+    @inlinable
+    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.withUnsafeBytes { x in b.withUnsafeBytes { y in equals(x, y) } }
     }
 }

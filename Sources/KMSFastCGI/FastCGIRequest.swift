@@ -29,11 +29,11 @@ final class FastCGIRequest {
             while let entry = cursor.pointee {
                 // Validate rather than repair: a value with invalid UTF-8 must not turn into U+FFFD.
                 let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-                if let pair = String(validating: bytes, as: UTF8.self) {
-                    if let eq = pair.firstIndex(of: "=") {
-                        parameters[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
-                    }
-                } else {
+                if let eq = bytes.firstIndex(of: UInt8(ascii: "=")),
+                   let name = String(validating: bytes[..<eq], as: UTF8.self),
+                   let value = String(validating: bytes[(eq + 1)...], as: UTF8.self) {
+                    parameters[name] = value
+                } else if String(validating: bytes, as: UTF8.self) == nil {
                     invalidEncoding = true
                 }
                 cursor += 1

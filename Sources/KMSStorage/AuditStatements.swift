@@ -26,15 +26,20 @@ public struct InsertAuditRecords: Statement {
 
     /// A PostgreSQL array literal; every element quoted, NULL unquoted.
     static func array(_ values: [String?]) -> String {
-        "{" + values.map { value -> String in
-            guard let value else { return "NULL" }
-            var out = "\""
-            for c in value.unicodeScalars {
-                if c == "\"" || c == "\\" { out.append("\\") }
-                out.unicodeScalars.append(c)
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        out.reserveCapacity(values.count * 40)
+        for (i, value) in values.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            guard let value else { out.append(contentsOf: "NULL".utf8); continue }
+            out.append(UInt8(ascii: "\""))
+            for byte in value.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
+                out.append(byte)
             }
-            return out + "\""
-        }.joined(separator: ",") + "}"
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     public var bindings: [String?] {

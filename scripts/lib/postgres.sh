@@ -40,6 +40,11 @@ max_connections = 100
 fsync = on
 synchronous_commit = on
 full_page_writes = on
+# Group commit: a committing transaction waits up to 100 µs when others are committing too, so
+# one WAL flush makes several of them durable (every commit still waits for its flush).
+commit_delay = 100
+commit_siblings = 2
+shared_buffers = 256MB
 
 timezone = 'UTC'
 log_timezone = 'UTC'

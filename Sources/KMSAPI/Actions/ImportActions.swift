@@ -33,15 +33,21 @@ enum ImportActions {
         let token = Base64.encode(Random.bytes(48))
         let tokenHash = Digest.sha256(Array(token.utf8))
         let validTo = ctx.now + ImportRules.parametersLifetime
-        let publicKey: [UInt8] = try ctx.transaction { db in
-            let key = try ctx.findKey(id, in: db, forUpdate: true)
+        func check(_ key: CustomerMasterKey) throws {
             try ImportRules.checkExternal(key)
             _ = try key.lifecycle(now: ctx.now).applying(.importMaterial)
+        }
+        // A cheap unlocked look first, so a refused request spends no key pair; then the pair is
+        // taken outside the locked transaction: generating one when the pool is dry must not
+        // happen while the key's row is locked, or concurrent calls for one key queue behind it.
+        try check(try ctx.database.transaction(tenant: ctx.tenant) { try ctx.findKey(id, in: $0) })
+        let pair = try ctx.wrappingKeys.take(spec)
+        let publicKey: [UInt8] = try ctx.transaction { db in
+            try check(try ctx.findKey(id, in: db, forUpdate: true))
             let live = try db.run(CountLiveImportParameters(tenant: ctx.tenant, keyID: id, now: ctx.now))
             guard live.forTenant < ImportRules.maximumParametersPerAccount else {
                 throw KMSError(.limitExceeded, "Too many unexpired import parameters in this region; import or wait for them to expire.")
             }
-            let pair = try ctx.wrappingKeys.take(spec)
             let sealed = ctx.keyring.sealer.seal(try pair.pkcs8DER(), binding: parametersBinding(ctx.tenant, id, tokenHash))
             try db.run(InsertImportParameters(tenant: ctx.tenant, row: ImportParametersRow(
                 keyID: id, tokenHash: tokenHash, wrappingAlgorithm: algorithm, wrappingKeySpec: spec.rawValue,

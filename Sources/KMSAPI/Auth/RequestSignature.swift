@@ -11,16 +11,17 @@ enum RequestSignature {
         guard timestamp >= now - maximumSkew, timestamp <= now + maximumSkew else { throw KMSError(.authFailureSignatureExpire) }
     }
 
-    static func verify(_ request: APIRequest, secretKey: SecureBytes) throws {
+    static func verify(_ request: APIRequest, secretKey: SecureBytes, signingKeys: SigningKeyCache? = nil) throws {
         switch request.style {
-        case .tc3(let auth): try verifyTC3(request, auth, secretKey: secretKey)
+        case .tc3(let auth): try verifyTC3(request, auth, secretKey: secretKey, signingKeys: signingKeys)
         case .v1(let signature, let method): try verifyV1(request, signature: signature, method: method, secretKey: secretKey)
         }
     }
 
     // MARK: TC3-HMAC-SHA256
 
-    static func verifyTC3(_ request: APIRequest, _ auth: TC3Authorization, secretKey: SecureBytes) throws {
+    static func verifyTC3(_ request: APIRequest, _ auth: TC3Authorization, secretKey: SecureBytes,
+                          signingKeys: SigningKeyCache? = nil) throws {
         guard auth.service == "kms", auth.date == utcDate(request.timestamp) else {
             throw KMSError(.authFailureSignatureFailure, "The credential scope does not match the service or the timestamp's date.")
         }
@@ -38,17 +39,20 @@ enum RequestSignature {
             payloadHash = Digest.sha256Hex(request.http.method == "GET" ? [] : request.http.body)
         }
         let query = request.http.method == "GET" ? request.http.queryString : ""
+        let signingKey = signingKeys?.key(secretId: auth.secretId, date: auth.date, service: auth.service, secretKey: secretKey)
+            ?? tc3SigningKey(secretKey: secretKey, date: auth.date, service: auth.service)
         func signature(_ headerValues: [String]) -> String {
             let lines = zip(auth.signedHeaders, headerValues).map { "\($0):\($1)\n" }.joined()
             let canonical = [request.http.method, "/", query, lines, auth.signedHeaders.joined(separator: ";"), payloadHash]
                 .joined(separator: "\n")
             return tc3Signature(secretKey: secretKey, date: auth.date, service: auth.service,
-                                timestamp: request.timestamp, canonicalRequest: canonical)
+                                timestamp: request.timestamp, canonicalRequest: canonical, signingKey: signingKey)
         }
         // Tencent's documentation lower-cases canonical header values; its SDKs sign them as sent
         // (identical for the usual lower-case content-type and host). Either form is accepted.
         let provided = Array(auth.signature.utf8)
-        let lowered = values.map { $0.lowercased() }
+        // Lower-casing only when needed keeps the common all-lower-case request to one signature.
+        let lowered = values.map { v in v.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? v.lowercased() : v }
         var valid = ConstantTime.equals(Array(signature(lowered).utf8), provided)
         if !valid && lowered != values { valid = ConstantTime.equals(Array(signature(values).utf8), provided) }
         guard valid else { throw KMSError(.authFailureSignatureFailure) }
@@ -56,15 +60,22 @@ enum RequestSignature {
 
     /// The TC3 signature of a canonical request (public for the known-answer test).
     static func tc3Signature(secretKey: SecureBytes, date: String, service: String, timestamp: Int64,
-                             canonicalRequest: String) -> String {
+                             canonicalRequest: String, signingKey cached: SecureBytes? = nil) -> String {
         let stringToSign = "TC3-HMAC-SHA256\n\(timestamp)\n\(date)/\(service)/tc3_request\n"
             + Digest.sha256Hex(Array(canonicalRequest.utf8))
+        let signingKey = cached ?? tc3SigningKey(secretKey: secretKey, date: date, service: service)
+        return Hex.encode(HMAC.sha256(key: signingKey, data: Array(stringToSign.utf8)))
+    }
+
+    /// The HMAC chain "TC3"+SecretKey → date → service → "tc3_request". It changes once a day per
+    /// credential, so callers cache it (`SigningKeyCache`).
+    static func tc3SigningKey(secretKey: SecureBytes, date: String, service: String) -> SecureBytes {
         var seed = Array("TC3".utf8)
         secretKey.withUnsafeBytes { seed.append(contentsOf: $0) }
         let dateKey = SecureBytes(HMAC.sha256(key: SecureBytes(seed), data: Array(date.utf8)))
+        SecureBytes.zero(&seed)
         let serviceKey = SecureBytes(HMAC.sha256(key: dateKey, data: Array(service.utf8)))
-        let signingKey = SecureBytes(HMAC.sha256(key: serviceKey, data: Array("tc3_request".utf8)))
-        return Hex.encode(HMAC.sha256(key: signingKey, data: Array(stringToSign.utf8)))
+        return SecureBytes(HMAC.sha256(key: serviceKey, data: Array("tc3_request".utf8)))
     }
 
     /// `YYYY-MM-DD` of a Unix time, in UTC (Howard Hinnant's civil-from-days).

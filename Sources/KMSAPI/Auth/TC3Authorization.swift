@@ -1,6 +1,7 @@
 import KMSCore
 
 /// The parsed `Authorization: TC3-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…` header.
+/// Parsed over bytes: it runs on every request.
 struct TC3Authorization: Equatable {
     let secretId: String
     let date: String
@@ -8,33 +9,49 @@ struct TC3Authorization: Equatable {
     let signedHeaders: [String]
     let signature: String
 
+    static let prefix = Array("TC3-HMAC-SHA256 ".utf8)
+
     init(parsing header: String) throws {
         let bad = KMSError(.authFailureInvalidAuthorization)
-        let prefix = "TC3-HMAC-SHA256 "
-        guard header.hasPrefix(prefix), header.utf8.count <= 2048 else { throw bad }
-        var fields: [String: String] = [:]
-        for part in header.dropFirst(prefix.count).split(separator: ",") {
-            let pieces = part.split(separator: "=", maxSplits: 1)
-            guard pieces.count == 2 else { throw bad }
-            let name = pieces[0].trimmingCharacters()
-            guard fields[name] == nil else { throw bad }
-            fields[name] = pieces[1].trimmingCharacters()
+        let bytes = Array(header.utf8)
+        guard bytes.count <= 2048, bytes.starts(with: TC3Authorization.prefix) else { throw bad }
+        var credential: ArraySlice<UInt8>? = nil, signed: ArraySlice<UInt8>? = nil, signature: ArraySlice<UInt8>? = nil
+        for part in bytes[TC3Authorization.prefix.count...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
+            let field = TC3Authorization.trimmed(part)
+            guard let eq = field.firstIndex(of: UInt8(ascii: "=")) else { throw bad }
+            let name = TC3Authorization.trimmed(field[..<eq]), value = TC3Authorization.trimmed(field[(eq + 1)...])
+            switch String(decoding: name, as: UTF8.self) {
+            case "Credential" where credential == nil: credential = value
+            case "SignedHeaders" where signed == nil: signed = value
+            case "Signature" where signature == nil: signature = value
+            default: throw bad
+            }
         }
-        guard let credential = fields["Credential"], let signed = fields["SignedHeaders"], let signature = fields["Signature"],
-              fields.count == 3 else { throw bad }
-        let scope = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard scope.count == 4, !scope[0].isEmpty, scope[3] == "tc3_request" else { throw bad }
-        let headers = signed.split(separator: ";", omittingEmptySubsequences: false).map { $0.lowercased() }
+        guard let credential, let signed, let signature else { throw bad }
+        let scope = credential.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        guard scope.count == 4, !scope[0].isEmpty, scope[3].elementsEqual("tc3_request".utf8) else { throw bad }
+        let headers = signed.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: false).map {
+            String(decoding: $0.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }, as: UTF8.self)
+        }
         guard !headers.contains(where: \.isEmpty), headers.contains("content-type"), headers.contains("host"), headers.count <= 32 else {
             throw bad
         }
-        guard signature.utf8.count == 64, signature.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
+        guard signature.count == 64, signature.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             throw bad
         }
-        secretId = scope[0]
-        date = scope[1]
-        service = scope[2]
+        guard let id = String(validating: scope[0], as: UTF8.self), let date = String(validating: scope[1], as: UTF8.self),
+              let service = String(validating: scope[2], as: UTF8.self) else { throw bad }
+        secretId = id
+        self.date = date
+        self.service = service
         signedHeaders = headers
-        self.signature = signature
+        self.signature = String(decoding: signature, as: UTF8.self)
+    }
+
+    static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = s
+        while let c = s.first, c == 0x20 || c == 0x09 { s.removeFirst() }
+        while let c = s.last, c == 0x20 || c == 0x09 { s.removeLast() }
+        return s
     }
 }

@@ -54,7 +54,7 @@ struct APIRequest {
 
     private init(tc3 http: HTTPRequest, authorization: String) throws {
         let auth = try TC3Authorization(parsing: authorization)
-        let mediaType = http.contentType.split(separator: ";").first.map { $0.lowercased().trimmingCharacters() } ?? ""
+        let mediaType = APIRequest.mediaType(http.contentType)
         var fromForm = true
         let parameters: JSONValue
         if http.method == "GET" {
@@ -87,7 +87,7 @@ struct APIRequest {
     private init(v1 http: HTTPRequest) throws {
         let text = http.method == "GET" ? http.queryString : try APIRequest.text(http.body)
         if http.method == "POST" {
-            let mediaType = http.contentType.split(separator: ";").first.map { $0.lowercased().trimmingCharacters() } ?? ""
+            let mediaType = APIRequest.mediaType(http.contentType)
             guard mediaType == "application/x-www-form-urlencoded" else {
                 throw KMSError(.authFailureInvalidAuthorization, "The request carries neither an Authorization header nor a form Signature.")
             }
@@ -115,6 +115,14 @@ struct APIRequest {
                   english: common["Language"] == "en-US", timestamp: timestamp, secretId: secretId, token: common["Token"],
                   style: .v1(signature: signature, method: method), parameters: try FormDecoding.unflatten(own),
                   fromForm: true, signedPairs: pairs.filter { $0.0 != "Signature" })
+    }
+
+    /// The media type of a Content-Type value, lower-cased, without parameters.
+    static func mediaType(_ contentType: String) -> String {
+        let utf8 = contentType.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
+        let type = contentType[..<end].trimmingCharacters()
+        return type.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? type.lowercased() : type
     }
 
     /// A form body as text; invalid UTF-8 is refused, never repaired.
