@@ -130,7 +130,10 @@ def sample_waits(stack, stop, out):
 
 
 def perf_available():
-    r = sh(["perf", "stat", "-e", "instructions", "true"])
+    try:
+        r = sh(["perf", "stat", "-e", "instructions", "true"])
+    except OSError as exc:
+        return False, f"perf not usable: {exc}"
     text = r.stdout + r.stderr
     return r.returncode == 0 and "<not supported>" not in text and "<not counted>" not in text, text.strip()
 
@@ -159,6 +162,11 @@ def load_profile(bench, name, requests, mode, pdir, seconds=8, perf_seconds=5):
     stack = bench.stack
     wait_quiet(stack)
     c0 = pg_counters(stack)
+    pid = stack.responder_pid()
+    try:
+        tids = {int(t) for t in os.listdir(f"/proc/{pid}/task")}
+    except OSError:
+        tids = set()
     load = Background(bench, name, requests, 32, mode, seconds).start()
     waits, stop = collections.Counter(), threading.Event()
     sampler = threading.Thread(target=sample_waits, args=(stack, stop, waits), daemon=True)
@@ -186,14 +194,28 @@ def load_profile(bench, name, requests, mode, pdir, seconds=8, perf_seconds=5):
             split[group] += pct
         out["process_split_pct"] = {k: round(v, 1) for k, v in split.most_common()}
         out["process_split_raw"] = comm[:15]
-        pid = stack.responder_pid()
-        dso = parse_perf_rows(perf_report(data, "--pid", str(pid), "--sort", "dso"))
-        out["responder_dso_pct"] = [(round(p, 2), d) for p, d in dso[:12]]
-        syms = parse_perf_rows(perf_report(data, "--pid", str(pid), "--sort", "dso,sym"))[:40]
-        names = demangle(s for _, s in syms)
-        out["responder_top_symbols"] = [(round(p, 2), names[s]) for p, s in syms]
+        # perf report's --pid filter drops kernel and libc samples: select the responder's
+        # threads by id from a per-thread report instead.
+        dso, syms = collections.Counter(), collections.Counter()
+        for line in perf_report(data, "--sort", "pid,dso").splitlines():
+            m = re.match(r"^\s+([\d.]+)%\s+(\d+):\S+\s+(.*\S)\s*$", line)
+            if m and int(m.group(2)) in tids:
+                dso[m.group(3)] += float(m.group(1))
+        text = perf_report(data, "--sort", "pid,dso,sym")
+        mine = []
+        for line in text.splitlines():
+            m = re.match(r"^\s+([\d.]+)%\s+(\d+):\S+\s+(\S+)\s+\[(.)\]\s+(.*\S)\s*$", line)
+            if m and int(m.group(2)) in tids:
+                syms[(m.group(3), m.group(4), m.group(5))] += float(m.group(1))
+                mine.append(line)
+        total = sum(dso.values()) or 1.0
+        out["responder_pct_of_samples"] = round(total, 1)
+        out["responder_dso_pct"] = [(round(100 * v / total, 1), d) for d, v in dso.most_common(12)]
+        names = demangle(sym for (_, _, sym), _ in syms.most_common(40))
+        out["responder_top_symbols"] = [(round(100 * v / total, 2), f"{names.get(sym, sym)} [{os.path.basename(d)}]")
+                                        for (d, kind, sym), v in syms.most_common(40)]
         with open(os.path.join(pdir, f"perf-{name}-responder.txt"), "w") as f:
-            f.write(perf_report(data, "--pid", str(pid), "--sort", "dso,sym"))
+            f.write("\n".join(mine) + "\n")
     else:
         out["perf_error"] = (perf.stderr or perf.stdout)[-500:]
     return out

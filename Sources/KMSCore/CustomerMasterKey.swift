@@ -33,6 +33,29 @@ public struct CustomerMasterKey: Sendable, Equatable {
         self.nextRotateTime = nextRotateTime; self.lastRotateTime = lastRotateTime
     }
 
+    /// What decides whether the key may be used now.
+    public var status: KeyStatus {
+        KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion)
+    }
+
+    /// The lifecycle as seen at `now` (see `KeyStatus.lifecycle`).
+    public func lifecycle(now: Int64) -> KeyLifecycle { status.lifecycle(now: now) }
+}
+
+/// The part of a key that decides its use: all the key cache keeps besides the material.
+public struct KeyStatus: Sendable, Equatable {
+    public let state: KeyState
+    public let origin: KeyOrigin
+    public let validTo: Int64
+    public let currentVersion: UInt32
+
+    public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32) {
+        self.state = state
+        self.origin = origin
+        self.validTo = validTo
+        self.currentVersion = currentVersion
+    }
+
     /// Material is present and, when it has a ValidTo, not yet expired at `now`.
     public func hasUsableMaterial(now: Int64) -> Bool {
         currentVersion > 0 && (validTo == 0 || now < validTo)

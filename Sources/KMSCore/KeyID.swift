@@ -1,11 +1,23 @@
 /// A CMK's identifier: a random UUID, written lower-case with hyphens (36 characters).
 public struct KeyID: Hashable, Sendable, CustomStringConvertible {
+    /// The 16 bytes as two big-endian words: no heap storage, cheap to hash and compare
+    /// (key ids are the keys of the in-memory key cache).
+    let high: UInt64
+    let low: UInt64
+
     /// The 16 raw bytes, as stored in a ciphertext envelope.
-    public let bytes: [UInt8]
+    public var bytes: [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: high >> (56 - 8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: low >> (56 - 8 * $0)) }
+    }
 
     public init?(bytes: [UInt8]) {
         guard bytes.count == 16 else { return nil }
-        self.bytes = bytes
+        self.init(words: bytes)
+    }
+
+    init(words bytes: [UInt8]) {
+        high = bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        low = bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     /// Parses the 8-4-4-4-12 form; upper-case hex is accepted and normalised.
@@ -23,7 +35,7 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
             guard let nibble = KeyID.nibble(c) else { return nil }
             if let h = high { out.append(h << 4 | nibble); high = nil } else { high = nibble }
         }
-        bytes = out
+        self.init(words: out)
     }
 
     /// A fresh identifier from 16 random bytes (version 4, variant 1 bits set).
@@ -32,7 +44,7 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
         var b = random
         b[6] = b[6] & 0x0F | 0x40
         b[8] = b[8] & 0x3F | 0x80
-        bytes = b
+        self.init(words: b)
     }
 
     public var description: String {

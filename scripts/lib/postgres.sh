@@ -45,6 +45,9 @@ full_page_writes = on
 commit_delay = 100
 commit_siblings = 2
 shared_buffers = 256MB
+# Every statement is prepared once per connection; a generic plan chosen from early statistics
+# was seen scanning a tenant's keys for a primary-key lookup. Plan each execution for its values.
+plan_cache_mode = force_custom_plan
 
 timezone = 'UTC'
 log_timezone = 'UTC'

@@ -103,23 +103,23 @@ enum CryptoActions {
     /// loaded in one tenant-scoped read and cached. Nil when the key is not the caller's; a nil
     /// material when that version does not exist (or the material was destroyed).
     static func loadKey(_ ctx: ActionContext, _ id: KeyID, version: UInt32?) throws
-        -> (key: CustomerMasterKey, version: UInt32, material: SecureBytes?)? {
-        if let cached = ctx.keyCache.lookup(ctx.tenant, id, version: version) { return (cached.key, cached.version, cached.material) }
+        -> (status: KeyStatus, version: UInt32, material: SecureBytes?)? {
+        if let cached = ctx.keyCache.lookup(ctx.tenant, id, version: version) { return (cached.status, cached.version, cached.material) }
         let generation = ctx.keyCache.currentGeneration
         guard let loaded = try ctx.transaction({ try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: version)) }) else {
             return nil
         }
-        guard let sealed = loaded.sealed else { return (loaded.key, loaded.version, nil) }
+        guard let sealed = loaded.sealed else { return (loaded.key.status, loaded.version, nil) }
         let material = try ctx.keyring.openMaterial(sealed, tenant: ctx.tenant, keyID: id, version: loaded.version)
         ctx.keyCache.store(loaded.key, version: loaded.version, material: material, generation: generation)
-        return (loaded.key, loaded.version, material)
+        return (loaded.key.status, loaded.version, material)
     }
 
     /// Loads the key with its newest material, checks it may encrypt, and seals `plaintext`.
     static func sealUnderCurrentVersion(_ ctx: ActionContext, _ id: KeyID, _ plaintext: SecureBytes,
                                         _ context: EncryptionContext) throws -> CiphertextEnvelope {
         guard let loaded = try loadKey(ctx, id, version: nil) else { throw KMSError.notFound() }
-        try loaded.key.lifecycle(now: ctx.now).checkCanEncrypt()
+        try loaded.status.lifecycle(now: ctx.now).checkCanEncrypt()
         guard let material = loaded.material else { throw KMSError(.cmkStateNotSupport) }
         return try ctx.keyring.encrypt(plaintext, material: material, profile: ctx.profile, keyID: id,
                                        version: loaded.version, region: ctx.region, context: context)
@@ -130,7 +130,7 @@ enum CryptoActions {
         // A blob of the other profile was never made in this region.
         guard envelope.profile == ctx.profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
         guard let loaded = try loadKey(ctx, envelope.keyID, version: envelope.materialVersion) else { throw KMSError.notFound() }
-        try loaded.key.lifecycle(now: ctx.now).checkCanDecrypt()
+        try loaded.status.lifecycle(now: ctx.now).checkCanDecrypt()
         guard let material = loaded.material else {
             throw KMSError(.invalidCiphertext, "The ciphertext names a key version that does not exist.")
         }

@@ -11,9 +11,10 @@ import Synchronization
 /// - time-dependent state (material expiry) is evaluated on every use, not cached.
 /// Entries also expire after `lifetime` as a last line of defence.
 public final class KeyCache: @unchecked Sendable {
+    /// Kept small (about 200 bytes with one material version): a deployment may have many keys.
     struct Entry {
-        var key: CustomerMasterKey
-        var materials: [UInt32: SecureBytes]
+        var status: KeyStatus
+        var materials: [(version: UInt32, material: SecureBytes)]
         var loadedAt: UInt64
     }
 
@@ -46,7 +47,7 @@ public final class KeyCache: @unchecked Sendable {
     var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
     /// The key and the opened material of `version` (the newest when nil), if cached.
-    func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?) -> (key: CustomerMasterKey, version: UInt32, material: SecureBytes)? {
+    func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?) -> (status: KeyStatus, version: UInt32, material: SecureBytes)? {
         let slot = Slot(tenant: tenant, keyID: keyID)
         let s = stripe(slot)
         s.lock.lock()
@@ -56,9 +57,9 @@ public final class KeyCache: @unchecked Sendable {
             s.entries[slot] = nil
             return nil
         }
-        let wanted = version ?? entry.key.currentVersion
-        guard let material = entry.materials[wanted] else { return nil }
-        return (entry.key, wanted, material)
+        let wanted = version ?? entry.status.currentVersion
+        guard let material = entry.materials.first(where: { $0.version == wanted })?.material else { return nil }
+        return (entry.status, wanted, material)
     }
 
     func store(_ key: CustomerMasterKey, version: UInt32, material: SecureBytes, generation seen: UInt64) {
@@ -68,12 +69,12 @@ public final class KeyCache: @unchecked Sendable {
         defer { s.lock.unlock() }
         // Checked under the stripe lock: an invalidation after `seen` means the row may be stale.
         guard generation.load(ordering: .acquiring) == seen else { return }
-        if var entry = s.entries[slot], entry.key == key {
-            entry.materials[version] = material
+        if var entry = s.entries[slot], entry.status == key.status {
+            if !entry.materials.contains(where: { $0.version == version }) { entry.materials.append((version, material)) }
             s.entries[slot] = entry
         } else {
             if s.entries.count >= capacityPerStripe { s.entries.removeAll(keepingCapacity: true) }
-            s.entries[slot] = Entry(key: key, materials: [version: material], loadedAt: DispatchTimeNow.nanoseconds)
+            s.entries[slot] = Entry(status: key.status, materials: [(version, material)], loadedAt: DispatchTimeNow.nanoseconds)
         }
     }
 

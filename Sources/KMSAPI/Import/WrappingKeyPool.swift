@@ -14,7 +14,7 @@ public final class WrappingKeyPool: @unchecked Sendable {
     private var ready: [WrappingKeySpec: [PrivateKey]] = [:]
     private var running = false
 
-    public init(capacity: Int = 8) { self.capacity = capacity }
+    public init(capacity: Int = 32) { self.capacity = capacity }
 
     /// A fresh key pair of `spec`, from the pool when one is ready.
     func take(_ spec: WrappingKeySpec) throws -> PrivateKey {
