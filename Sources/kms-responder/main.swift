@@ -60,6 +60,7 @@ func fail(_ message: String) -> Never {
 
 // A responder holds key material in memory: never let it be dumped to a core file.
 guard kms_disable_core_dumps() == 0 else { fail("cannot make the process non-dumpable") }
+kms_limit_malloc_arenas()
 // Nor into the log: the Swift runtime's crash handler (the backtracer, on by default on Linux)
 // prints every register with the 16 bytes of memory it points at to stderr, which is our log.
 // With the default actions a crash is just a crash: the supervisor restarts us, no core is written.
