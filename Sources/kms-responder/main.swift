@@ -116,7 +116,9 @@ let masterKeyWatcher = Thread {
     var loaded = sealer.keyIds
     while true {
         Thread.sleep(forTimeInterval: 1)
-        guard let keys = try? MasterKeyRing.load(base: options.masterKey), keys.map(\.id) != loaded else { continue }
+        // Rotation only ever adds the next id; look for that one file, reload all only when it appears.
+        let next = MasterKeyRing.path(options.masterKey, id: (loaded.max() ?? 1) &+ 1)
+        guard access(next, F_OK) == 0, let keys = try? MasterKeyRing.load(base: options.masterKey), keys.map(\.id) != loaded else { continue }
         do {
             try sealer.install(keys)
             loaded = keys.map(\.id)
