@@ -39,10 +39,11 @@ let package = Package(
 
         // libFuzzer targets (README, "Fuzzing"): built with `-sanitize=fuzzer,address -DFUZZING` into .build-fuzz by
         // `scripts/kms test`; a plain build gives each one a main that replays the files it is given.
-        .executableTarget(name: "FuzzRequestDecoder", dependencies: ["KMSAPI", "KMSCore"], path: "Fuzz/RequestDecoder"),
-        .executableTarget(name: "FuzzFormDecoding", dependencies: ["KMSAPI", "KMSCore"], path: "Fuzz/FormDecoding"),
-        .executableTarget(name: "FuzzEnvelope", dependencies: ["KMSCore"], path: "Fuzz/Envelope"),
-        .executableTarget(name: "FuzzAuthorization", dependencies: ["KMSAPI"], path: "Fuzz/Authorization"),
+        .target(name: "FuzzDriver", path: "Fuzz/Driver"),
+        .executableTarget(name: "FuzzRequestDecoder", dependencies: ["FuzzDriver", "KMSAPI", "KMSCore"], path: "Fuzz/RequestDecoder"),
+        .executableTarget(name: "FuzzFormDecoding", dependencies: ["FuzzDriver", "KMSAPI", "KMSCore"], path: "Fuzz/FormDecoding"),
+        .executableTarget(name: "FuzzEnvelope", dependencies: ["FuzzDriver", "KMSCore"], path: "Fuzz/Envelope"),
+        .executableTarget(name: "FuzzAuthorization", dependencies: ["FuzzDriver", "KMSAPI"], path: "Fuzz/Authorization"),
 
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
