@@ -41,11 +41,16 @@ public func runFuzzTarget(_ target: @escaping (UnsafePointer<UInt8>?, Int) -> CI
     }
     exit(0)
     #else
-    // The targets reach KMSAPI's internals through @testable import, which needs a debug build.
+    refuseReleaseBuild()
+    #endif
+}
+
+/// The targets reach KMSAPI's internals through @testable import, which needs a debug build;
+/// a release build of a target only says so.
+public func refuseReleaseBuild() -> Never {
     let name = CommandLine.arguments[0].split(separator: "/").last.map(String.init) ?? ""
     fputs("fuzz targets are debug builds: swift build --product \(name)\n", stderr)
     exit(2)
-    #endif
 }
 
 private func readFile(_ path: String) -> [UInt8]? {
