@@ -11,6 +11,8 @@ public final class AuditWriter: @unchecked Sendable {
     /// One flush at a time: the lane is a single chain.
     private let flushing = NSLock()
     private var queue: [AuditRecord] = []
+    /// Records dropped because the queue was full (the database unreachable for long); reported at the next flush.
+    private var dropped = 0
     private let lane: AuditLane
     private let makeDatabase: () throws -> Database
     private var database: Database?
@@ -24,7 +26,7 @@ public final class AuditWriter: @unchecked Sendable {
 
     func enqueue(_ record: AuditRecord) {
         lock.lock()
-        if queue.count < AuditWriter.maximumQueued { queue.append(record) }
+        if queue.count < AuditWriter.maximumQueued { queue.append(record) } else { dropped += 1 }
         lock.unlock()
     }
 
@@ -35,7 +37,10 @@ public final class AuditWriter: @unchecked Sendable {
         defer { flushing.unlock() }
         lock.lock()
         let batch = queue
+        let lost = dropped
+        dropped = 0
         lock.unlock()
+        if lost > 0 { Log.error("audit: \(lost) records of read-only or failed requests were dropped: the queue was full") }
         guard !batch.isEmpty else { return true }
         let chained = lane.chain(batch)
         do {
