@@ -4,8 +4,9 @@ import KMSStorage
 
 /// The API service: turns one HTTP request into one Tencent-style JSON response.
 ///
-/// One `Service` is shared by every worker; each worker passes its own `Database`.
+/// One `Service` is shared by every worker; each worker passes its own `Session`.
 public final class Service: @unchecked Sendable {
+    /// The only API version served.
     public static let apiVersion = "2019-01-18"
 
     let regions: RegionTable
@@ -15,10 +16,13 @@ public final class Service: @unchecked Sendable {
     let wrappingKeys: WrappingKeyPool
     let auditWriter: AuditWriter
     let rateLimiter: RateLimiter
+    /// Keys with their opened material (see `KeyCache` for the consistency rules).
     public let keyCache: KeyCache
+    /// Credentials with their opened secrets.
     public let credentialCache: CredentialCache
     let signingKeys = SigningKeyCache()
 
+    /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), keyCache: KeyCache = KeyCache(),
                 credentialCache: CredentialCache = CredentialCache(), clock: @escaping @Sendable () -> Int64) {
@@ -43,10 +47,12 @@ public final class Service: @unchecked Sendable {
         }
     }
 
+    /// A session for one worker thread over its own connection.
     public func makeSession(database: Database) -> Session {
         Session(database: database, lane: AuditLane(sealer: keyring.sealer))
     }
 
+    /// Answers one request: always HTTP 200 `application/json`, a Tencent success or error body.
     public func handle(_ http: HTTPRequest, session: Session) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
         let audit = RequestAudit(requestId: requestId, client: http.remoteAddress)
