@@ -56,7 +56,8 @@ public final class Service: @unchecked Sendable {
     public func handle(_ http: HTTPRequest, session: Session) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
         let audit = RequestAudit(requestId: requestId, client: http.remoteAddress)
-        var english = APIRequest.prefersEnglish(http)
+        // Known once the request parses; before that (or if it does not), guessed from the raw request.
+        var english: Bool? = nil
         let response: HTTPResponse
         var result = "Success"
         do {
@@ -78,12 +79,13 @@ public final class Service: @unchecked Sendable {
             result = error.code.rawValue
             Log.write(error.code == .internalError ? .error : .debug,
                       "request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") error=\(error.code.rawValue) at=\(error.file):\(error.line)")
-            response = Service.errorResponse(error, requestId: requestId, english: english)
+            response = Service.errorResponse(error, requestId: requestId, english: english ?? APIRequest.prefersEnglish(http))
         } catch {
             // Library failures (storage, crypto) are logged with what failed; the caller sees InternalError only.
             result = KMSError.Code.internalError.rawValue
             Log.error("request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") internal: \(error)")
-            response = Service.errorResponse(KMSError(.internalError), requestId: requestId, english: english)
+            response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
+                                             english: english ?? APIRequest.prefersEnglish(http))
         }
         if !audit.written { auditWriter.enqueue(audit.record(result: result)) }
         return response

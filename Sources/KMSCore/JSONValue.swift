@@ -30,18 +30,6 @@ public enum JSONValue: Equatable, Sendable {
         guard case let .object(members) = self else { return nil }
         return members.first { $0.0 == name }?.1
     }
-
-    /// A short name of the value's type, for error messages.
-    public var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .int, .double: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,

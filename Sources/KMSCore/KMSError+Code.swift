@@ -25,9 +25,7 @@ extension KMSError {
         case invalidType = "InvalidParameterValue.InvalidType"
         case invalidAlias = "InvalidParameterValue.InvalidAlias"
         case aliasAlreadyExists = "InvalidParameterValue.AliasAlreadyExists"
-        case invalidKeyId = "InvalidParameterValue.InvalidKeyId"
         case invalidPlaintext = "InvalidParameterValue.InvalidPlaintext"
-        case invalidDataKeyName = "InvalidParameterValue.InvalidDataKeyName"
         case invalidImportKeyMaterial = "InvalidParameterValue.InvalidImportKeyMaterial"
         case materialNotMatch = "InvalidParameterValue.MaterialNotMatch"
         case invalidPendingWindowInDays = "InvalidParameter.InvalidPendingWindowInDays"
@@ -91,12 +89,8 @@ extension KMSError.Code {
             return english ? "The alias is invalid." : "别名格式错误。"
         case .aliasAlreadyExists:
             return english ? "The alias already exists." : "别名已经存在。"
-        case .invalidKeyId:
-            return english ? "The KeyId is invalid." : "KeyId 不合法。"
         case .invalidPlaintext:
             return english ? "The plaintext is invalid." : "明文不合法。"
-        case .invalidDataKeyName:
-            return english ? "The data key name is invalid." : "数据密钥名称不合法。"
         case .invalidImportKeyMaterial:
             return english ? "The imported key material is invalid." : "导入的密钥材料不合法。"
         case .materialNotMatch:

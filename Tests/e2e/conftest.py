@@ -4,9 +4,7 @@ Run through ``scripts/kms test``, which starts an isolated stack and exports KMS
 KMS_HTTPS_ENDPOINT, KMS_CA_FILE and KMS_REPO. Without them every fixture fails (never skips).
 """
 
-import json
 import os
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
@@ -16,10 +14,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from e2e_support import (  # noqa: E402
-    FIPS_REGION, SM_REGION, Account, Kms, RawClient, strip_scheme,
+    ctl_json, run_ctl, stack_env,
+    FIPS_REGION, SM_REGION, Account, Kms, RawClient,
 )
 
-REQUIRED_ENV = ("KMS_HOME", "KMS_ENDPOINT", "KMS_HTTPS_ENDPOINT", "KMS_CA_FILE", "KMS_REPO")
 
 
 @dataclass(frozen=True)
@@ -36,48 +34,13 @@ class KmsEnv:
 
     def ctl(self, *args):
         """Run ``scripts/kms ctl ARGS`` with the caller's environment; return parsed JSON (or None)."""
-        cmd = [self.kms_script, "ctl", *args]
-        try:
-            proc = subprocess.run(cmd, env=os.environ.copy(), capture_output=True, text=True,
-                                  timeout=180, cwd=self.repo)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.fail(f"`{' '.join(cmd)}` could not run: {exc}", pytrace=False)
-        if proc.returncode != 0:
-            pytest.fail(f"`{' '.join(cmd)}` exited {proc.returncode}\nstdout: {proc.stdout}\n"
-                        f"stderr: {proc.stderr}", pytrace=False)
-        if "--json" not in args:
-            return None
-        out = proc.stdout.strip()
-        try:
-            return json.loads(out)
-        except ValueError:
-            for line in reversed(out.splitlines()):  # tolerate log lines before the JSON
-                line = line.strip()
-                if line.startswith("{"):
-                    try:
-                        return json.loads(line)
-                    except ValueError:
-                        break
-        pytest.fail(f"`{' '.join(cmd)}` did not print JSON: {proc.stdout!r}", pytrace=False)
+        out = run_ctl(self.repo, args)
+        return ctl_json(out, "scripts/kms ctl " + " ".join(args)) if "--json" in args else None
 
 
 @pytest.fixture(scope="session")
 def kms_env():
-    missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail("the e2e suite needs a running stack: " + ", ".join(missing) +
-                    " not set. Run it with `scripts/kms test` (which exports KMS_HOME, KMS_ENDPOINT, "
-                    "KMS_HTTPS_ENDPOINT, KMS_CA_FILE and KMS_REPO).", pytrace=False)
-    env = KmsEnv(home=os.environ["KMS_HOME"],
-                 endpoint=strip_scheme(os.environ["KMS_ENDPOINT"]),
-                 https_endpoint=strip_scheme(os.environ["KMS_HTTPS_ENDPOINT"]),
-                 ca_file=os.environ["KMS_CA_FILE"],
-                 repo=os.environ["KMS_REPO"])
-    if not os.path.isfile(env.ca_file):
-        pytest.fail(f"KMS_CA_FILE={env.ca_file} does not exist", pytrace=False)
-    if not os.access(env.kms_script, os.X_OK):
-        pytest.fail(f"{env.kms_script} is missing or not executable (KMS_REPO={env.repo})", pytrace=False)
-    return env
+    return KmsEnv(**stack_env("e2e"))
 
 
 # ------------------------------------------------------------------------------------------------

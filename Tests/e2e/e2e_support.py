@@ -14,8 +14,10 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import random
 import re
+import subprocess
 import time
 import uuid
 import warnings
@@ -470,4 +472,53 @@ class RawClient:
 
 def strip_scheme(endpoint):
     return re.sub(r"^[a-zA-Z]+://", "", endpoint).rstrip("/")
+
+
+# ---- the stack a suite runs against (shared by Tests/e2e and Tests/faults) -------------------------
+
+STACK_ENV = ("KMS_HOME", "KMS_ENDPOINT", "KMS_HTTPS_ENDPOINT", "KMS_CA_FILE", "KMS_REPO")
+
+
+def stack_env(suite: str) -> dict:
+    """The stack's settings from the environment `scripts/kms test` exports; fails (never skips)
+    when any is missing, the CA file is absent or scripts/kms is not executable."""
+    missing = [name for name in STACK_ENV if not os.environ.get(name)]
+    if missing:
+        pytest.fail(f"the {suite} suite needs a running stack: " + ", ".join(missing) +
+                    " not set. Run it with `scripts/kms test` (which exports " + ", ".join(STACK_ENV) + ").",
+                    pytrace=False)
+    env = {"home": os.environ["KMS_HOME"], "endpoint": strip_scheme(os.environ["KMS_ENDPOINT"]),
+           "https_endpoint": strip_scheme(os.environ["KMS_HTTPS_ENDPOINT"]),
+           "ca_file": os.environ["KMS_CA_FILE"], "repo": os.environ["KMS_REPO"]}
+    if not os.path.isfile(env["ca_file"]):
+        pytest.fail(f"KMS_CA_FILE={env['ca_file']} does not exist", pytrace=False)
+    script = os.path.join(env["repo"], "scripts", "kms")
+    if not os.access(script, os.X_OK):
+        pytest.fail(f"{script} is missing or not executable (KMS_REPO={env['repo']})", pytrace=False)
+    return env
+
+
+def run_ctl(repo: str, args, env=None) -> str:
+    """``scripts/kms ctl ARGS``; its stdout. Fails the test when it cannot run or exits non-zero."""
+    cmd = [os.path.join(repo, "scripts", "kms"), "ctl", *args]
+    try:
+        proc = subprocess.run(cmd, env=env or os.environ.copy(), capture_output=True, text=True, timeout=180, cwd=repo)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.fail(f"`{' '.join(cmd)}` could not run: {exc}", pytrace=False)
+    if proc.returncode != 0:
+        pytest.fail(f"`{' '.join(cmd)}` exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}",
+                    pytrace=False)
+    return proc.stdout
+
+
+def ctl_json(out: str, what: str):
+    """The JSON object a `scripts/kms ctl … --json` printed (log lines before it are tolerated)."""
+    for line in reversed(out.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except ValueError:
+                break
+    pytest.fail(f"`{what}` did not print JSON: {out!r}", pytrace=False)
 

@@ -56,10 +56,10 @@ def tccli_dir(kms_env, tmp_path_factory):
         f"the venv's certifi is {where}, not the copy with the local CA ({bundle})"
     run([str(python), "-W", "ignore", "-c", "import tccli.main"])
 
-    tccli = venv / "bin" / "tccli"
-    tccli.write_text(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
-    tccli.chmod(0o755)
-    return str(tccli.parent)
+    wrapper = venv / "bin" / "tccli"
+    wrapper.write_text(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
+    wrapper.chmod(0o755)
+    return str(wrapper.parent)
 
 
 @pytest.mark.parametrize("name", list(WALKTHROUGHS))

@@ -12,9 +12,7 @@ Every test starts on a healthy stack and, whatever happens, leaves it healthy fo
 PostgreSQL running, a responder up, and a burst of requests reaching every worker answered.
 """
 
-import json
 import os
-import subprocess
 import sys
 import uuid
 
@@ -24,53 +22,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 
-from e2e_support import Account, strip_scheme  # noqa: E402
+from e2e_support import Account, ctl_json, run_ctl, stack_env  # noqa: E402
 from faults_support import Stack  # noqa: E402
 
-REQUIRED_ENV = ("KMS_HOME", "KMS_ENDPOINT", "KMS_HTTPS_ENDPOINT", "KMS_CA_FILE", "KMS_REPO")
 
 
-def run_ctl(stack, *args):
+def ctl_output(stack, *args):
     """``scripts/kms ctl ARGS`` against the stack; its stdout."""
-    cmd = [stack.kms_script, "ctl", *args]
-    try:
-        proc = subprocess.run(cmd, env={**os.environ, "KMS_HOME": stack.home}, capture_output=True,
-                              text=True, timeout=180, cwd=stack.repo)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"`{' '.join(cmd)}` could not run: {exc}", pytrace=False)
-    if proc.returncode != 0:
-        pytest.fail(f"`{' '.join(cmd)}` exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}",
-                    pytrace=False)
-    return proc.stdout
+    return run_ctl(stack.repo, args, env={**os.environ, "KMS_HOME": stack.home})
 
 
-def ctl_json(stack, *args):
+def ctl_json_of(stack, *args):
     """``scripts/kms ctl ARGS --json``; the parsed JSON object."""
-    out = run_ctl(stack, *args, "--json")
-    for line in reversed(out.strip().splitlines()):  # tolerate log lines before the JSON
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                break
-    pytest.fail(f"`scripts/kms ctl {' '.join(args)} --json` did not print JSON: {out!r}", pytrace=False)
+    return ctl_json(ctl_output(stack, *args, "--json"), "scripts/kms ctl " + " ".join(args) + " --json")
 
 
 @pytest.fixture(scope="session")
 def stack():
-    missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
-    if missing:
-        pytest.fail("the faults suite needs a running stack: " + ", ".join(missing) +
-                    " not set. Run it with `scripts/kms test` (which exports KMS_HOME, KMS_ENDPOINT, "
-                    "KMS_HTTPS_ENDPOINT, KMS_CA_FILE and KMS_REPO).", pytrace=False)
-    s = Stack(home=os.environ["KMS_HOME"], endpoint=strip_scheme(os.environ["KMS_ENDPOINT"]),
-              https_endpoint=strip_scheme(os.environ["KMS_HTTPS_ENDPOINT"]),
-              ca_file=os.environ["KMS_CA_FILE"], repo=os.environ["KMS_REPO"])
-    if not os.path.isfile(s.ca_file):
-        pytest.fail(f"KMS_CA_FILE={s.ca_file} does not exist", pytrace=False)
-    if not os.access(s.kms_script, os.X_OK):
-        pytest.fail(f"{s.kms_script} is missing or not executable (KMS_REPO={s.repo})", pytrace=False)
+    s = Stack(**stack_env("faults"))
     pids = s.pids()   # `scripts/kms status --json`
     if None in pids.values() or s.problems():
         pytest.fail(f"the stack in {s.home} is not running: {pids} {s.problems()}", pytrace=False)
@@ -80,7 +49,7 @@ def stack():
 
 def new_account(stack, label):
     name = f"faults-{label}-{uuid.uuid4().hex[:8]}"
-    return Account.from_ctl(name, ctl_json(stack, "account", "create", "--name", name))
+    return Account.from_ctl(name, ctl_json_of(stack, "account", "create", "--name", name))
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +62,7 @@ def make_account(stack):
 def make_credential(stack):
     """``make_credential(account)`` -> the same account with a further SecretId/SecretKey."""
     def make(account):
-        data = ctl_json(stack, "credential", "create", "--app-id", account.app_id)
+        data = ctl_json_of(stack, "credential", "create", "--app-id", account.app_id)
         return Account.from_ctl(account.name, data)
     return make
 
@@ -102,7 +71,7 @@ def make_credential(stack):
 def disable_credential(stack):
     """``disable_credential(account)``: `kms ctl credential disable` of its SecretId (another process
     than the responder changes the database, as an operator would)."""
-    return lambda account: run_ctl(stack, "credential", "disable", "--secret-id", account.secret_id)
+    return lambda account: ctl_output(stack, "credential", "disable", "--secret-id", account.secret_id)
 
 
 @pytest.fixture(autouse=True)

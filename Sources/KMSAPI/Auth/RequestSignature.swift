@@ -70,10 +70,13 @@ enum RequestSignature {
     /// The HMAC chain "TC3"+SecretKey → date → service → "tc3_request". It changes once a day per
     /// credential, so callers cache it (`SigningKeyCache`).
     static func tc3SigningKey(secretKey: SecureBytes, date: String, service: String) -> SecureBytes {
-        var seed = Array("TC3".utf8)
-        secretKey.withUnsafeBytes { seed.append(contentsOf: $0) }
-        let dateKey = SecureBytes(HMAC.sha256(key: SecureBytes(seed), data: Array(date.utf8)))
-        SecureBytes.zero(&seed)
+        // Built straight into a zeroing buffer, so no plain copy of the secret outlives this call.
+        let seed = SecureBytes(zeros: 3 + secretKey.count)
+        seed.withUnsafeMutableBytes { out in
+            out.copyBytes(from: Array("TC3".utf8))
+            secretKey.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[3...]).copyMemory(from: $0) }
+        }
+        let dateKey = SecureBytes(HMAC.sha256(key: seed, data: Array(date.utf8)))
         let serviceKey = SecureBytes(HMAC.sha256(key: dateKey, data: Array(service.utf8)))
         return SecureBytes(HMAC.sha256(key: serviceKey, data: Array("tc3_request".utf8)))
     }
