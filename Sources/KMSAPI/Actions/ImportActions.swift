@@ -28,8 +28,8 @@ enum ImportActions {
 
     static func getParametersForImport(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try KeyActions.lookupID(p)
-        let spec = try ImportRules.wrapping(spec: try p.requiredString("WrappingKeySpec"), algorithm: try p.requiredString("WrappingAlgorithm"))
         let algorithm = try p.requiredString("WrappingAlgorithm")
+        let spec = try ImportRules.wrapping(spec: try p.requiredString("WrappingKeySpec"), algorithm: algorithm)
         let token = Base64.encode(Random.bytes(48))
         let tokenHash = Digest.sha256(Array(token.utf8))
         let validTo = ctx.now + ImportRules.parametersLifetime
