@@ -41,7 +41,7 @@ struct ActionContext {
             let value = try database.transaction(tenant: tenant) { db -> R in
                 let value = try body(db)
                 chained = lane.chain([audit.record(result: "Success")])
-                try db.run(InsertAuditRecords(chained!.rows))
+                try db.enqueue(InsertAuditRecords(chained!.rows))
                 return value
             }
             lane.advance(to: chained!.head, seq: chained!.seq)

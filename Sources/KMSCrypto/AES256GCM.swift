@@ -24,7 +24,7 @@ public struct AES256GCM: AEAD {
     public func seal(_ plaintext: SecureBytes, nonce: [UInt8], aad: [UInt8]) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
         try Self.checkSizes(nonce: nonce)
         let context = try key.withUnsafeBytes {
-            try CipherContext(EVP_aes_256_gcm(), encrypt: true, key: $0, iv: nonce, aeadIVLength: Self.nonceSize)
+            try CipherContext(Algorithms.aes256GCM, encrypt: true, key: $0, iv: nonce, aeadIVLength: Self.nonceSize)
         }
         try context.authenticate(aad)
         var ciphertext = [UInt8](repeating: 0, count: plaintext.count)
@@ -40,7 +40,7 @@ public struct AES256GCM: AEAD {
     public func open(_ ciphertext: [UInt8], tag: [UInt8], nonce: [UInt8], aad: [UInt8]) throws -> SecureBytes {
         try Self.checkSizes(nonce: nonce, tag: tag)
         let context = try key.withUnsafeBytes {
-            try CipherContext(EVP_aes_256_gcm(), encrypt: false, key: $0, iv: nonce, aeadIVLength: Self.nonceSize)
+            try CipherContext(Algorithms.aes256GCM, encrypt: false, key: $0, iv: nonce, aeadIVLength: Self.nonceSize)
         }
         try context.authenticate(aad)
         // Decrypted bytes land in zeroing storage; on a tag mismatch they are dropped (and zeroed).

@@ -4,7 +4,7 @@ import COpenSSL
 public enum Digest {
     /// SHA-256 of any byte collection (`[UInt8]`, `ArraySlice<UInt8>`, `String.UTF8View`, ...).
     public static func sha256<D: Collection>(_ data: D) -> [UInt8] where D.Element == UInt8 {
-        digest(EVP_sha256(), data)
+        digest(Algorithms.sha256, data)
     }
 
     /// Lower-case hex of the SHA-256 of `bytes` (TC3 signing hashes payloads this way).
@@ -19,7 +19,7 @@ public enum Digest {
 
     /// SM3 (GB/T 32905) of `data`.
     public static func sm3(_ data: [UInt8]) -> [UInt8] {
-        digest(EVP_sm3(), data)
+        digest(Algorithms.sm3, data)
     }
 
     private static func digest<D: Collection>(_ md: OpaquePointer?, _ data: D) -> [UInt8]
@@ -50,13 +50,18 @@ public enum Hex {
 
     /// Lower-case hex of `bytes`, two characters per byte.
     public static func encode<D: Collection>(_ bytes: D) -> String where D.Element == UInt8 {
+        String(decoding: encodeBytes(bytes), as: UTF8.self)
+    }
+
+    /// Lower-case hex of `bytes` as ASCII bytes.
+    public static func encodeBytes<D: Collection>(_ bytes: D) -> [UInt8] where D.Element == UInt8 {
         var chars: [UInt8] = []
         chars.reserveCapacity(bytes.count * 2)
         for byte in bytes {
             chars.append(digits[Int(byte >> 4)])
             chars.append(digits[Int(byte & 0x0f)])
         }
-        return String(decoding: chars, as: UTF8.self)
+        return chars
     }
 
     /// The bytes spelled by `text` (either case, no separators), or nil if it is not hex.

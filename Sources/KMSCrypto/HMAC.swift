@@ -42,20 +42,31 @@ public enum HMAC {
         return out
     }
 
+    private static let pools = (sha256: MACContextPool(digestName: "SHA2-256"), sha1: MACContextPool(digestName: "SHA1"),
+                                sm3: MACContextPool(digestName: "SM3"))
+
     /// Fills `out` (exactly the digest size) with HMAC-`digest`(key, data).
     private static func compute(_ digest: String, _ key: UnsafeRawBufferPointer,
                                 _ data: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) {
+        let pool: MACContextPool
+        switch digest {
+        case "SHA256": pool = pools.sha256
+        case "SHA1": pool = pools.sha1
+        case "SM3": pool = pools.sm3
+        default: fatalError("HMAC over \(digest) is not offered")
+        }
         var written = 0
-        // EVP_Q_mac fetches HMAC, runs init/update/final and frees its context; it writes at most
-        // `out.count` bytes. Non-null bases because a NULL key means "no key" to the HMAC provider.
-        let result = key.withNonNullBase { k in
+        // Non-null bases because a NULL key means "keep the previous key" to EVP_MAC_init.
+        let ok = key.withNonNullBase { k in
             data.withNonNullBase { d in
-                EVP_Q_mac(nil, "HMAC", nil, digest, nil, k.baseAddress, k.count,
-                          d.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count,
-                          out.baseAddress?.assumingMemoryBound(to: UInt8.self), out.count, &written)
+                pool.withContext { context in
+                    EVP_MAC_init(context, k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count, nil) == 1
+                        && EVP_MAC_update(context, d.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count) == 1
+                        && EVP_MAC_final(context, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &written, out.count) == 1
+                }
             }
         }
-        guard result != nil, written == out.count else {
+        guard ok, written == out.count else {
             fatalError("\(CryptoError.openSSL("HMAC-\(digest) failed"))")
         }
     }

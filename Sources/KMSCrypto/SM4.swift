@@ -12,7 +12,7 @@ public enum SM4 {
         guard key.count == blockSize, block.count == blockSize else {
             throw CryptoError("SM4 key and block must be \(blockSize) bytes each")
         }
-        let context = try key.withUnsafeBytes { try CipherContext(EVP_sm4_ecb(), encrypt: true, key: $0, iv: nil) }
+        let context = try key.withUnsafeBytes { try CipherContext(Algorithms.sm4ECB, encrypt: true, key: $0, iv: nil) }
         context.disablePadding()
         var out = [UInt8](repeating: 0, count: blockSize)
         _ = try block.withUnsafeBytes { input in try out.withUnsafeMutableBytes { try context.update(input, into: $0) } }
@@ -24,7 +24,7 @@ public enum SM4 {
     /// over all 128 bits, as OpenSSL's CTR mode increments it. Writes into `output`.
     static func ctr(key: SecureBytes, counter: [UInt8], input: UnsafeRawBufferPointer,
                     into output: UnsafeMutableRawBufferPointer) throws {
-        let context = try key.withUnsafeBytes { try CipherContext(EVP_sm4_ctr(), encrypt: true, key: $0, iv: counter) }
+        let context = try key.withUnsafeBytes { try CipherContext(Algorithms.sm4CTR, encrypt: true, key: $0, iv: counter) }
         let written = try context.update(input, into: output)
         precondition(written == input.count, "SM4-CTR wrote an unexpected length")
         try context.finish()

@@ -23,20 +23,23 @@ final class FastCGIRequest {
     /// The CGI parameters and up to `maximumBody` bytes of body.
     func read(maximumBody: Int) -> HTTPRequest {
         var parameters: [String: String] = [:]
+        parameters.reserveCapacity(24)
         var invalidEncoding = false
         // envp is a NULL-terminated array of "NAME=value" C strings owned by libfcgi until finish.
         if var cursor = request.pointee.envp {
             while let entry = cursor.pointee {
-                // Validate rather than repair: a value with invalid UTF-8 must not turn into U+FFFD.
+                cursor += 1
                 let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-                if let eq = bytes.firstIndex(of: UInt8(ascii: "=")),
-                   let name = String(validating: bytes[..<eq], as: UTF8.self),
+                // Only request headers (HTTP_*) and the CGI variables the API reads become Strings.
+                guard FastCGIRequest.isWanted(bytes) else { continue }
+                // Validate rather than repair: a value with invalid UTF-8 must not turn into U+FFFD.
+                guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                if let name = String(validating: bytes[..<eq], as: UTF8.self),
                    let value = String(validating: bytes[(eq + 1)...], as: UTF8.self) {
                     parameters[name] = value
-                } else if String(validating: bytes, as: UTF8.self) == nil {
+                } else {
                     invalidEncoding = true
                 }
-                cursor += 1
             }
         }
         let declared = parameters["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
@@ -53,6 +56,16 @@ final class FastCGIRequest {
         }
         body.removeSubrange(got...)
         return HTTPRequest(parameters: parameters, body: body, hasInvalidEncoding: invalidEncoding)
+    }
+
+    /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`).
+    private static let wantedVariables: [[UInt8]] = ["REQUEST_METHOD=", "QUERY_STRING=", "CONTENT_TYPE=",
+                                                      "CONTENT_LENGTH=", "REMOTE_ADDR="].map { Array($0.utf8) }
+    private static let headerPrefix = Array("HTTP_".utf8)
+
+    private static func isWanted(_ entry: UnsafeRawBufferPointer) -> Bool {
+        if entry.starts(with: headerPrefix) { return true }
+        return wantedVariables.contains { entry.starts(with: $0) }
     }
 
     func write(_ response: HTTPResponse) {

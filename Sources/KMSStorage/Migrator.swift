@@ -33,7 +33,7 @@ public struct Migrator {
     /// concurrent runs from applying the same file twice.
     @discardableResult
     public func apply(to database: Database) throws -> [String] {
-        let connection = database.connection
+        let connection = try database.connection
         try connection.execute(script: "SET client_min_messages = warning")
         try connection.execute(script: """
             CREATE TABLE IF NOT EXISTS schema_migrations (

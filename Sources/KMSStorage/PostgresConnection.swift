@@ -52,6 +52,9 @@ public final class PostgresConnection {
     /// True when the server connection is gone and must be re-established.
     public var isBroken: Bool { handle == nil || PQstatus(handle) != CONNECTION_OK }
 
+    /// True while the session is inside a transaction block (open, or failed and not rolled back).
+    public var isInTransaction: Bool { handle.map { PQtransactionStatus($0) != PQTRANS_IDLE } ?? false }
+
     /// Re-establishes a lost connection; cheap no-op on a healthy one.
     public func reconnectIfNeeded() throws {
         // A server that closed this connection while it sat idle (restart, fast shutdown,
@@ -95,6 +98,76 @@ public final class PostgresConnection {
             PQexecPrepared(handle, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
         }
         return try check(result)
+    }
+
+    /// One command of a pipeline: SQL without parameters, or a prepared statement with its bindings.
+    public enum PipelinedCommand {
+        case sql(String)
+        case prepared(name: String, sql: String, parameters: [String?])
+    }
+
+    /// Sends `commands` in one round trip (libpq pipeline mode) and returns their results in
+    /// order. Each command still runs on its own, as if sent one by one: the pipeline changes
+    /// only how many times the client waits for the server. The first command that fails is
+    /// thrown after every result has been read; the server skips the commands after it.
+    public func execute(pipeline commands: [PipelinedCommand]) throws -> [QueryResult] {
+        guard let handle else { throw StorageError("no connection") }
+        for case let .prepared(name, sql, _) in commands where !prepared.contains(name) {
+            _ = try check(PQprepare(handle, name, sql, 0, nil))
+            prepared.insert(name)
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw StorageError("cannot enter pipeline mode: \(lastError)") }
+        defer { exitPipeline(handle) }
+        for command in commands {
+            let sent: Int32
+            switch command {
+            case .sql(let sql):
+                sent = PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0)
+            case .prepared(let name, _, let parameters):
+                let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
+                defer { cStrings.forEach { free($0) } }
+                let raw = cStrings.map { UnsafePointer($0) }
+                sent = raw.withUnsafeBufferPointer { PQsendQueryPrepared(handle, name, Int32(parameters.count), $0.baseAddress, nil, nil, 0) }
+            }
+            guard sent == 1 else { throw StorageError("sending a pipelined command failed: \(lastError)") }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw StorageError("pipeline sync failed: \(lastError)") }
+        var results: [QueryResult] = []
+        var failure: Error?
+        for _ in commands {
+            // Each command yields one result, then a NULL that ends it.
+            guard let result = PQgetResult(handle) else { throw StorageError("pipeline ended early: \(lastError)") }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            if PQresultStatus(result) == PGRES_PIPELINE_ABORTED {
+                PQclear(result)
+                if failure == nil { failure = StorageError("pipeline aborted") }
+                continue
+            }
+            do { results.append(try check(result)) } catch { if failure == nil { failure = error } }
+        }
+        guard let sync = PQgetResult(handle) else { throw StorageError("pipeline sync missing: \(lastError)") }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        if let failure { throw failure }
+        guard synced else { throw StorageError("pipeline out of step: \(lastError)") }
+        return results
+    }
+
+    /// Leaves pipeline mode, reading whatever a failed pipeline left unread; a connection that
+    /// cannot leave it is closed (the next use reconnects).
+    private func exitPipeline(_ handle: OpaquePointer) {
+        var spins = 0
+        while PQpipelineStatus(handle) != PQ_PIPELINE_OFF {
+            if PQexitPipelineMode(handle) == 1 { return }
+            guard spins < 1000, PQstatus(handle) == CONNECTION_OK else { break }
+            spins += 1
+            if let result = PQgetResult(handle) { PQclear(result) }
+        }
+        if PQpipelineStatus(handle) != PQ_PIPELINE_OFF {
+            PQfinish(self.handle)
+            self.handle = nil
+            prepared.removeAll()
+        }
     }
 
     /// Takes ownership of a PGresult and turns a failed status into a StorageError.

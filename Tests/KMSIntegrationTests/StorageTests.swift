@@ -85,6 +85,56 @@ final class StorageTests: XCTestCase {
         XCTAssertNoThrow(try app.transaction(tenant: other) { try $0.run(InsertKey(newKey(other, alias: "same"))) })
     }
 
+    func testQueuedStatementsRunInOrderAndCommitInOneRoundTrip() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let key = newKey(tenant, alias: "queued")
+        // Queued inserts are sent before a statement whose result is needed, so it sees them.
+        let seen = try app.transaction(tenant: tenant) { db -> CustomerMasterKey? in
+            try db.enqueue(InsertKey(key))
+            try db.enqueue(InsertKeyMaterial(tenant: tenant, keyID: key.id, version: 1, sealed: [9], createdAt: 100))
+            return try db.run(FindKey(tenant: tenant, keyID: key.id))
+        }
+        XCTAssertEqual(seen, key)
+        // Only queued writes: they go out with the COMMIT, and are committed.
+        let second = newKey(tenant, alias: "queued-2")
+        try app.transaction(tenant: tenant) { try $0.enqueue(InsertKey(second)) }
+        XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: second.id)) }, second)
+    }
+
+    func testAQueuedStatementThatFailsRollsBackTheWholeTransaction() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        try app.transaction(tenant: tenant) { try $0.enqueue(InsertKey(newKey(tenant, alias: "taken"))) }
+        let innocent = newKey(tenant, alias: "innocent")
+        // The clash surfaces at the COMMIT; the insert queued before it must not survive.
+        XCTAssertThrowsError(try app.transaction(tenant: tenant) { db in
+            try db.enqueue(InsertKey(innocent))
+            try db.enqueue(InsertKey(newKey(tenant, alias: "taken")))
+        }) { XCTAssertTrue(($0 as? StorageError)?.isUniqueViolation == true, "\($0)") }
+        XCTAssertNil(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: innocent.id)) })
+        // The same, failing at a statement whose result is needed rather than at the COMMIT.
+        XCTAssertThrowsError(try app.transaction(tenant: tenant) { db -> CustomerMasterKey? in
+            try db.enqueue(InsertKey(innocent))
+            try db.enqueue(InsertKey(newKey(tenant, alias: "taken")))
+            return try db.run(FindKey(tenant: tenant, keyID: innocent.id))
+        })
+        XCTAssertNil(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: innocent.id)) })
+        // A body that throws before sending anything leaves nothing behind either.
+        struct Refused: Error {}
+        XCTAssertThrowsError(try app.transaction(tenant: tenant) { db in
+            try db.enqueue(InsertKey(innocent))
+            throw Refused()
+        })
+        XCTAssertNil(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: innocent.id)) })
+        // The connection is in a clean state: outside any transaction, and usable.
+        XCTAssertFalse(try app.connection.isInTransaction, "a transaction was left open")
+        try app.transaction(tenant: tenant) { try $0.enqueue(InsertKey(innocent)) }
+        XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: innocent.id)) }, innocent)
+    }
+
     func testRowLevelSecurityHidesOtherTenantsAndUnscopedQueries() throws {
         let owner = try migrated()
         let app = try appDatabase()

@@ -56,11 +56,12 @@ enum KeyActions {
             createTime: ctx.now, currentVersion: origin == .external ? 0 : 1)
         do {
             try ctx.transaction { db in
-                try db.run(InsertKey(key))
+                // Both inserts go out with the audit record and the COMMIT: one round trip.
+                try db.enqueue(InsertKey(key))
                 if origin == .tencentKMS {
                     let material = ctx.keyring.generateMaterial(ctx.profile)
                     let sealed = ctx.keyring.sealMaterial(material, tenant: ctx.tenant, keyID: id, version: 1)
-                    try db.run(InsertKeyMaterial(tenant: ctx.tenant, keyID: id, version: 1, sealed: sealed, createdAt: ctx.now))
+                    try db.enqueue(InsertKeyMaterial(tenant: ctx.tenant, keyID: id, version: 1, sealed: sealed, createdAt: ctx.now))
                 }
             }
         } catch let error as StorageError where error.isUniqueViolation {

@@ -25,46 +25,83 @@ enum RequestSignature {
         guard auth.service == "kms", auth.date == utcDate(request.timestamp) else {
             throw KMSError(.authFailureSignatureFailure, "The credential scope does not match the service or the timestamp's date.")
         }
-        var values: [String] = []
+        var values: [ArraySlice<UInt8>] = []
+        values.reserveCapacity(auth.signedHeaders.count)
         for name in auth.signedHeaders {
             guard let value = request.http.header(name) else {
                 throw KMSError(.authFailureSignatureFailure, "A signed header is missing from the request.")
             }
-            values.append(value.trimmingCharacters())
+            values.append(TC3Authorization.trimmed(Array(value.utf8)[...]))
         }
-        let payloadHash: String
+        let payloadHash: [UInt8]
         if request.http.header("x-tc-content-sha256") == "UNSIGNED-PAYLOAD" {
-            payloadHash = Digest.sha256Hex(Array("UNSIGNED-PAYLOAD".utf8))
+            payloadHash = Array(Digest.sha256Hex(Array("UNSIGNED-PAYLOAD".utf8)).utf8)
         } else {
-            payloadHash = Digest.sha256Hex(request.http.method == "GET" ? [] : request.http.body)
+            payloadHash = Array(Digest.sha256Hex(request.http.method == "GET" ? [] : request.http.body).utf8)
         }
         let query = request.http.method == "GET" ? request.http.queryString : ""
         let signingKey = signingKeys?.key(secretId: auth.secretId, date: auth.date, service: auth.service, secretKey: secretKey)
             ?? tc3SigningKey(secretKey: secretKey, date: auth.date, service: auth.service)
-        func signature(_ headerValues: [String]) -> String {
-            let lines = zip(auth.signedHeaders, headerValues).map { "\($0):\($1)\n" }.joined()
-            let canonical = [request.http.method, "/", query, lines, auth.signedHeaders.joined(separator: ";"), payloadHash]
-                .joined(separator: "\n")
-            return tc3Signature(secretKey: secretKey, date: auth.date, service: auth.service,
-                                timestamp: request.timestamp, canonicalRequest: canonical, signingKey: signingKey)
+        func matches(lowercasingValues lower: Bool) -> Bool {
+            // The canonical request, built as bytes (this runs on every request).
+            var canonical: [UInt8] = []
+            canonical.reserveCapacity(256 + request.http.method.utf8.count + query.utf8.count)
+            canonical.append(contentsOf: request.http.method.utf8)
+            canonical.append(contentsOf: [0x0A, 0x2F, 0x0A])  // "\n/\n"
+            canonical.append(contentsOf: query.utf8)
+            canonical.append(0x0A)
+            for (name, value) in zip(auth.signedHeaders, values) {
+                canonical.append(contentsOf: name.utf8)
+                canonical.append(0x3A)  // ':'
+                if lower {
+                    for c in value { canonical.append(c >= 0x41 && c <= 0x5A ? c + 32 : c) }
+                } else {
+                    canonical.append(contentsOf: value)
+                }
+                canonical.append(0x0A)
+            }
+            canonical.append(0x0A)
+            for (index, name) in auth.signedHeaders.enumerated() {
+                if index > 0 { canonical.append(0x3B) }  // ';'
+                canonical.append(contentsOf: name.utf8)
+            }
+            canonical.append(0x0A)
+            canonical.append(contentsOf: payloadHash)
+            let signature = tc3SignatureHex(date: auth.date, service: auth.service, timestamp: request.timestamp,
+                                            canonicalRequest: canonical, signingKey: signingKey)
+            return ConstantTime.equals(signature, auth.signatureBytes)
         }
         // Tencent's documentation lower-cases canonical header values; its SDKs sign them as sent
-        // (identical for the usual lower-case content-type and host). Either form is accepted.
-        let provided = Array(auth.signature.utf8)
-        // Lower-casing only when needed keeps the common all-lower-case request to one signature.
-        let lowered = values.map { v in v.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? v.lowercased() : v }
-        var valid = ConstantTime.equals(Array(signature(lowered).utf8), provided)
-        if !valid && lowered != values { valid = ConstantTime.equals(Array(signature(values).utf8), provided) }
-        guard valid else { throw KMSError(.authFailureSignatureFailure) }
+        // (identical for the usual lower-case content-type and host). Either form is accepted, and
+        // the common all-lower-case request costs one signature.
+        let hasUpperCase = values.contains { $0.contains { $0 >= 0x41 && $0 <= 0x5A } }
+        guard matches(lowercasingValues: true) || (hasUpperCase && matches(lowercasingValues: false)) else {
+            throw KMSError(.authFailureSignatureFailure)
+        }
     }
 
     /// The TC3 signature of a canonical request (public for the known-answer test).
     static func tc3Signature(secretKey: SecureBytes, date: String, service: String, timestamp: Int64,
                              canonicalRequest: String, signingKey cached: SecureBytes? = nil) -> String {
-        let stringToSign = "TC3-HMAC-SHA256\n\(timestamp)\n\(date)/\(service)/tc3_request\n"
-            + Digest.sha256Hex(Array(canonicalRequest.utf8))
         let signingKey = cached ?? tc3SigningKey(secretKey: secretKey, date: date, service: service)
-        return Hex.encode(HMAC.sha256(key: signingKey, data: Array(stringToSign.utf8)))
+        return String(decoding: tc3SignatureHex(date: date, service: service, timestamp: timestamp,
+                                                canonicalRequest: Array(canonicalRequest.utf8), signingKey: signingKey),
+                      as: UTF8.self)
+    }
+
+    /// Lower-case hex of HMAC-SHA256(signingKey, StringToSign), as bytes.
+    static func tc3SignatureHex(date: String, service: String, timestamp: Int64, canonicalRequest: [UInt8],
+                                signingKey: SecureBytes) -> [UInt8] {
+        var stringToSign: [UInt8] = Array("TC3-HMAC-SHA256\n".utf8)
+        stringToSign.reserveCapacity(160)
+        stringToSign.append(contentsOf: String(timestamp).utf8)
+        stringToSign.append(0x0A)
+        stringToSign.append(contentsOf: date.utf8)
+        stringToSign.append(0x2F)
+        stringToSign.append(contentsOf: service.utf8)
+        stringToSign.append(contentsOf: "/tc3_request\n".utf8)
+        stringToSign.append(contentsOf: Hex.encodeBytes(Digest.sha256(canonicalRequest)))
+        return Hex.encodeBytes(HMAC.sha256(key: signingKey, data: stringToSign))
     }
 
     /// The HMAC chain "TC3"+SecretKey → date → service → "tc3_request". It changes once a day per

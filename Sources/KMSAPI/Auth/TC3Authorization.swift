@@ -8,6 +8,8 @@ struct TC3Authorization: Equatable {
     let service: String
     let signedHeaders: [String]
     let signature: String
+    /// `signature` as ASCII bytes (compared on every request).
+    let signatureBytes: [UInt8]
 
     static let prefix = Array("TC3-HMAC-SHA256 ".utf8)
 
@@ -46,6 +48,7 @@ struct TC3Authorization: Equatable {
         self.service = service
         signedHeaders = headers
         self.signature = String(decoding: signature, as: UTF8.self)
+        signatureBytes = Array(signature)
     }
 
     static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
