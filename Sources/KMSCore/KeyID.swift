@@ -48,13 +48,18 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        let hex = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for (i, byte) in bytes.enumerated() {
-            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(hex[Int(byte >> 4)]); out.append(hex[Int(byte & 0xF)])
+        // Straight from the two words into the string's storage (this runs several times a request).
+        String(unsafeUninitializedCapacity: 36) { out in
+            var i = 0
+            for nibble in 0..<32 {
+                if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { out[i] = UInt8(ascii: "-"); i += 1 }
+                let word = nibble < 16 ? high : low
+                let value = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(nibble % 16))) & 0xF
+                out[i] = value < 10 ? 0x30 + value : 0x57 + value
+                i += 1
+            }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {

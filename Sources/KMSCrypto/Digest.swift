@@ -46,8 +46,6 @@ public enum Digest {
 
 /// Lower-case hexadecimal text for bytes.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
     /// Lower-case hex of `bytes`, two characters per byte.
     public static func encode<D: Collection>(_ bytes: D) -> String where D.Element == UInt8 {
         String(decoding: encodeBytes(bytes), as: UTF8.self)
@@ -55,14 +53,26 @@ public enum Hex {
 
     /// Lower-case hex of `bytes` as ASCII bytes.
     public static func encodeBytes<D: Collection>(_ bytes: D) -> [UInt8] where D.Element == UInt8 {
-        var chars: [UInt8] = []
-        chars.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            chars.append(digits[Int(byte >> 4)])
-            chars.append(digits[Int(byte & 0x0f)])
-        }
-        return chars
+        if let hex = bytes.withContiguousStorageIfAvailable({ encodeBytes(UnsafeRawBufferPointer($0)) }) { return hex }
+        return Array(bytes).withUnsafeBytes { encodeBytes($0) }
     }
+
+    /// The loop itself, over raw bytes (the generic entry point above is not specialised for
+    /// callers in other modules, and a generic loop costs hundreds of instructions per byte).
+    static func encodeBytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { out, count in
+            var i = 0
+            for byte in bytes {
+                out[i] = hexDigit(byte >> 4)
+                out[i + 1] = hexDigit(byte & 0x0f)
+                i += 2
+            }
+            count = i
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// The bytes spelled by `text` (either case, no separators), or nil if it is not hex.
     public static func decode(_ text: String) -> [UInt8]? {

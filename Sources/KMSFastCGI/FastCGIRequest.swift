@@ -22,27 +22,22 @@ final class FastCGIRequest {
 
     /// The CGI parameters and up to `maximumBody` bytes of body.
     func read(maximumBody: Int) -> HTTPRequest {
-        var parameters: [String: String] = [:]
-        parameters.reserveCapacity(24)
-        var invalidEncoding = false
+        var entries: [UnsafeRawBufferPointer] = []
+        entries.reserveCapacity(24)
+        var declared = 0
         // envp is a NULL-terminated array of "NAME=value" C strings owned by libfcgi until finish.
         if var cursor = request.pointee.envp {
             while let entry = cursor.pointee {
                 cursor += 1
                 let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
-                // Only request headers (HTTP_*) and the CGI variables the API reads become Strings.
+                // Only request headers (HTTP_*) and the CGI variables the API reads are kept.
                 guard FastCGIRequest.isWanted(bytes) else { continue }
-                // Validate rather than repair: a value with invalid UTF-8 must not turn into U+FFFD.
-                guard let eq = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
-                if let name = String(validating: bytes[..<eq], as: UTF8.self),
-                   let value = String(validating: bytes[(eq + 1)...], as: UTF8.self) {
-                    parameters[name] = value
-                } else {
-                    invalidEncoding = true
+                if bytes.starts(with: FastCGIRequest.contentLength) {
+                    declared = Int(String(decoding: bytes[FastCGIRequest.contentLength.count...], as: UTF8.self)) ?? 0
                 }
+                entries.append(bytes)
             }
         }
-        let declared = parameters["CONTENT_LENGTH"].flatMap { Int($0) } ?? 0
         let wanted = max(0, min(declared, maximumBody))
         var body = [UInt8](repeating: 0, count: wanted)
         var got = 0
@@ -55,13 +50,15 @@ final class FastCGIRequest {
             got += Int(n)
         }
         body.removeSubrange(got...)
-        return HTTPRequest(parameters: parameters, body: body, hasInvalidEncoding: invalidEncoding)
+        // The entries point into libfcgi's memory, valid until finish: HTTPRequest copies them.
+        return HTTPRequest(entries: entries, body: body)
     }
 
     /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`).
     private static let wantedVariables: [[UInt8]] = ["REQUEST_METHOD=", "QUERY_STRING=", "CONTENT_TYPE=",
                                                       "CONTENT_LENGTH=", "REMOTE_ADDR="].map { Array($0.utf8) }
     private static let headerPrefix = Array("HTTP_".utf8)
+    private static let contentLength = Array("CONTENT_LENGTH=".utf8)
 
     private static func isWanted(_ entry: UnsafeRawBufferPointer) -> Bool {
         if entry.starts(with: headerPrefix) { return true }

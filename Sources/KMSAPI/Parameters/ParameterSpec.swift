@@ -69,7 +69,8 @@ struct Parameters {
     }
 
     static func coerce(_ raw: JSONValue, to type: ParameterType, name: String, fromForm: Bool) throws -> JSONValue {
-        let wrong = KMSError.invalid(name, "must be of type \(type)")
+        // Built only on failure: describing `type` goes through reflection, which is costly.
+        var wrong: KMSError { KMSError.invalid(name, "must be of type \(type)") }
         // No parameter has a use for NUL, and the database's text protocol would cut the value
         // short at it: refuse rather than store something other than what was acknowledged.
         if containsNUL(raw) { throw KMSError.invalidValue(name, "must not contain NUL characters") }
