@@ -1,5 +1,7 @@
 import COpenSSL
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Algorithm implementations fetched from OpenSSL's default provider once per process.
 ///
@@ -32,28 +34,29 @@ enum Algorithms {
     }
 }
 
-/// Reusable HMAC contexts for one digest. A context is made (and its digest set) once, then
-/// re-keyed by `EVP_MAC_init` for each use, so a MAC costs the key schedule and the hashing and
-/// nothing else. Contexts go back to a small free list; one holds the last key's HMAC state (as
-/// OpenSSL keeps it, in its secure heap) until it is re-keyed or freed.
-final class MACContextPool: Sendable {
+/// Reusable HMAC contexts for one digest, one per thread. A context is made (and its digest
+/// set) once per thread, then re-keyed by `EVP_MAC_init` for each use, so a MAC costs the key
+/// schedule and the hashing and nothing else, and threads never wait for each other (a shared
+/// free list behind a lock showed up as lock contention with 8 worker threads). A context holds
+/// the last key's HMAC state (as OpenSSL keeps it, in its secure heap) until it is re-keyed or
+/// its thread ends.
+final class MACContextPool: @unchecked Sendable {
     private let digestName: String
-    private let idle = Mutex<[OpaquePointer]>([])
-    private static let maximumIdle = 64
+    private var slot = pthread_key_t()
 
-    init(digestName: String) { self.digestName = digestName }
-
-    /// Runs `body` with a context ready for `EVP_MAC_init`; the context goes back afterwards.
-    func withContext<R>(_ body: (OpaquePointer) -> R) -> R {
-        let context = idle.withLock { $0.popLast() } ?? make()
-        defer {
-            let kept = idle.withLock { list -> Bool in
-                guard list.count < Self.maximumIdle else { return false }
-                list.append(context)
-                return true
-            }
-            if !kept { EVP_MAC_CTX_free(context) }
+    init(digestName: String) {
+        self.digestName = digestName
+        // The destructor frees a thread's context when the thread exits.
+        guard pthread_key_create(&slot, { EVP_MAC_CTX_free(OpaquePointer($0)) }) == 0 else {
+            fatalError("pthread_key_create failed")
         }
+    }
+
+    /// Runs `body` with this thread's context, ready for `EVP_MAC_init`. Not reentrant.
+    func withContext<R>(_ body: (OpaquePointer) -> R) -> R {
+        if let context = pthread_getspecific(slot) { return body(OpaquePointer(context)) }
+        let context = make()
+        guard pthread_setspecific(slot, UnsafeRawPointer(context)) == 0 else { fatalError("pthread_setspecific failed") }
         return body(context)
     }
 
