@@ -42,6 +42,7 @@ public final class Database {
             return try statement.decode(conn.execute(name: S.name, sql: S.sql, parameters: statement.bindings))
         }
         let commands = pending + [.prepared(name: S.name, sql: S.sql, parameters: statement.bindings)]
+        if beginIsPending { sentBegin = true }
         pending = []
         let results = try conn.execute(pipeline: commands)
         return try statement.decode(results[results.count - 1])
@@ -56,6 +57,8 @@ public final class Database {
     }
 
     private var inTransaction = false
+    /// Whether this transaction's BEGIN has gone to the server.
+    private var sentBegin = false
 
     /// Runs `body` in one transaction with the tenant set by `SET LOCAL`, so row-level security
     /// sees only that account's rows in that region. Commits when `body` returns, rolls back when it throws.
@@ -63,21 +66,37 @@ public final class Database {
         precondition(!inTransaction, "transactions do not nest")
         try conn.reconnectIfNeeded()
         pending = [.sql("BEGIN")]
+        sentBegin = false
         if let tenant { pending.append(scopeCommand(tenant)) }
         inTransaction = true
         defer { inTransaction = false }
         do {
             let value = try body(self)
-            pending.append(.sql("COMMIT"))
-            try flush()
+            if beginIsPending {
+                // Nothing was sent: the whole transaction is still queued. A pipeline without
+                // BEGIN runs as one implicit transaction that commits at its sync point, so
+                // BEGIN and COMMIT are left out (two statements fewer for the server to run).
+                pending.removeFirst()
+                try flush()
+            } else {
+                pending.append(.sql("COMMIT"))
+                try flush()
+            }
             return value
         } catch {
-            // Nothing sent yet (BEGIN still queued) means there is nothing to roll back.
-            let begun = pending.first.map { if case .sql("BEGIN") = $0 { return false } else { return true } } ?? true
+            // BEGIN was sent and the transaction may still be open (or failed): roll it back.
+            // When BEGIN never went out, the server ran at most an implicit transaction, which
+            // it has already rolled back.
             pending = []
-            if begun { try? conn.execute(script: "ROLLBACK") }
+            if sentBegin && conn.isInTransaction { try? conn.execute(script: "ROLLBACK") }
             throw error
         }
+    }
+
+    /// True while BEGIN is still queued (nothing of the transaction has reached the server).
+    private var beginIsPending: Bool {
+        if case .sql("BEGIN")? = pending.first { return true }
+        return false
     }
 
     /// Re-scopes the current transaction to `tenant` (the scheduled worker serves many tenants).
@@ -93,6 +112,7 @@ public final class Database {
     private func flush() throws {
         guard !pending.isEmpty else { return }
         let commands = pending
+        if beginIsPending { sentBegin = true }
         pending = []
         _ = try conn.execute(pipeline: commands)
     }

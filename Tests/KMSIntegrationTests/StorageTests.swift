@@ -100,6 +100,10 @@ final class StorageTests: XCTestCase {
         // Only queued writes: they go out with the COMMIT, and are committed.
         let second = newKey(tenant, alias: "queued-2")
         try app.transaction(tenant: tenant) { try $0.enqueue(InsertKey(second)) }
+        // That transaction ran without BEGIN (one implicit transaction): its tenant scope ended with it.
+        let unscoped = try app.connection.execute(name: "t_unscoped_after", sql: "SELECT count(*) FROM keys", parameters: [])
+        XCTAssertEqual(unscoped.int64(0, 0), 0)
+        XCTAssertFalse(try app.connection.isInTransaction)
         XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: second.id)) }, second)
     }
 
@@ -205,7 +209,9 @@ final class StorageTests: XCTestCase {
         let owner = try migrated()
         let app = try appDatabase()
         let appId = try newAccount(owner)
-        let secretId = "AKID" + String(repeating: "x", count: 22) + String(appId).prefix(10)
+        // 36 characters whatever the number of digits (a random app id has 7 to 10).
+        let digits = String(appId)
+        let secretId = "AKID" + String(repeating: "x", count: 32 - digits.count) + digits
         try owner.run(InsertCredential(secretId: secretId, appId: appId, sealed: [9, 9], createdAt: 1))
         let found = try app.run(FindCredential(secretId: secretId))
         XCTAssertEqual(found?.appId, appId)
