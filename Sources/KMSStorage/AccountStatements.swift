@@ -19,6 +19,7 @@ public struct CredentialRow: Sendable {
 
 public struct InsertAccount: Statement {
     public static let name = "insert_account"
+    public static let reusesPlan = true
     public static let sql = "INSERT INTO accounts (app_id, uin, name, created_at) VALUES ($1, $2, $3, $4)"
     public let account: AccountRow
     public init(_ account: AccountRow) { self.account = account }
@@ -43,6 +44,7 @@ public struct ListAccounts: Statement {
 
 public struct InsertCredential: Statement {
     public static let name = "insert_credential"
+    public static let reusesPlan = true
     public static let sql = "INSERT INTO credentials (secret_id, app_id, secret_key_sealed, created_at) VALUES ($1, $2, $3, $4)"
     public let secretId: String
     public let appId: Int64

@@ -15,6 +15,7 @@ public struct ChainedAuditRecord: Sendable, Equatable {
 /// Inserts any number of records with one prepared statement (arrays unnested server-side).
 public struct InsertAuditRecords: Statement {
     public static let name = "insert_audit_records"
+    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
                                client, latency_us, mac)

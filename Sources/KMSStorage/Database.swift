@@ -8,6 +8,15 @@ public protocol Statement {
     static var sql: String { get }
     var bindings: [String?] { get }
     func decode(_ result: QueryResult) throws -> Output
+    /// Whether one plan may serve every execution (a prepared statement's generic plan). True
+    /// only for statements with no access path to choose (INSERT … VALUES): PostgreSQL was seen
+    /// switching a primary-key lookup to a generic plan that scanned a whole tenant's keys, so
+    /// every other statement is planned for its actual values on each execution.
+    static var reusesPlan: Bool { get }
+}
+
+extension Statement {
+    public static var reusesPlan: Bool { false }
 }
 
 /// The storage of one worker: a connection plus transactions scoped to a tenant.
@@ -39,9 +48,9 @@ public final class Database {
     public func run<S: Statement>(_ statement: S) throws -> S.Output {
         if pending.isEmpty {
             try conn.reconnectIfNeeded()
-            return try statement.decode(conn.execute(name: S.name, sql: S.sql, parameters: statement.bindings))
+            return try statement.decode(conn.execute(S.command(statement.bindings)))
         }
-        let commands = pending + [.prepared(name: S.name, sql: S.sql, parameters: statement.bindings)]
+        let commands = pending + [S.command(statement.bindings)]
         if beginIsPending { sentBegin = true }
         pending = []
         let results = try conn.execute(pipeline: commands)
@@ -53,7 +62,7 @@ public final class Database {
     /// Outside a transaction it runs at once.
     public func enqueue<S: Statement>(_ statement: S) throws where S.Output == Void {
         guard !pending.isEmpty || inTransaction else { return try run(statement) }
-        pending.append(.prepared(name: S.name, sql: S.sql, parameters: statement.bindings))
+        pending.append(S.command(statement.bindings))
     }
 
     private var inTransaction = false
@@ -121,5 +130,12 @@ public final class Database {
         .prepared(name: "scope_tenant",
                   sql: "SELECT set_config('kms.app_id', $1, true), set_config('kms.region', $2, true)",
                   parameters: [String(tenant.appId), tenant.region])
+    }
+}
+
+extension Statement {
+    /// How the statement goes to the server: prepared once, or parsed and planned each time.
+    static func command(_ bindings: [String?]) -> PostgresConnection.PipelinedCommand {
+        reusesPlan ? .prepared(name: name, sql: sql, parameters: bindings) : .planned(sql: sql, parameters: bindings)
     }
 }

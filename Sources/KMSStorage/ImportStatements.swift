@@ -17,6 +17,7 @@ public struct ImportParametersRow: Sendable {
 
 public struct InsertImportParameters: Statement {
     public static let name = "insert_import_parameters"
+    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO import_parameters (app_id, region, key_id, token_hash, wrapping_algorithm, wrapping_key_spec,
                                        private_key_sealed, valid_to, created_at)

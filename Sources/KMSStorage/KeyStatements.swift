@@ -22,6 +22,7 @@ func decodeKey(_ r: QueryResult, _ row: Int) throws -> CustomerMasterKey {
 
 public struct InsertKey: Statement {
     public static let name = "insert_key"
+    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         """
@@ -38,6 +39,7 @@ public struct InsertKey: Statement {
 
 public struct InsertKeyMaterial: Statement {
     public static let name = "insert_key_material"
+    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO key_material (app_id, region, key_id, version, material_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)
         """

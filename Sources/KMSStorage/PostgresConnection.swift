@@ -90,20 +90,37 @@ public final class PostgresConnection {
             _ = try check(PQprepare(handle, name, sql, 0, nil))
             prepared.insert(name)
         }
-        // libpq wants a C array of C strings; keep the Swift strings alive across the call.
-        let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let raw = cStrings.map { UnsafePointer($0) }
-        let result = raw.withUnsafeBufferPointer { buffer in
-            PQexecPrepared(handle, name, Int32(parameters.count), buffer.baseAddress, nil, nil, 0)
-        }
-        return try check(result)
+        return try check(PostgresConnection.withCStrings(parameters) { PQexecPrepared(handle, name, Int32(parameters.count), $0, nil, nil, 0) })
     }
 
     /// One command of a pipeline: SQL without parameters, or a prepared statement with its bindings.
     public enum PipelinedCommand {
         case sql(String)
+        /// Prepared once per connection; executions reuse its plan once PostgreSQL settles on one.
         case prepared(name: String, sql: String, parameters: [String?])
+        /// Parsed and planned for its values on every execution (the unnamed statement).
+        case planned(sql: String, parameters: [String?])
+    }
+
+    /// Runs one command and returns its result.
+    public func execute(_ command: PipelinedCommand) throws -> QueryResult {
+        switch command {
+        case .sql(let sql): return try check(PQexec(handle, sql))
+        case .prepared(let name, let sql, let parameters): return try execute(name: name, sql: sql, parameters: parameters)
+        case .planned(let sql, let parameters):
+            guard let handle else { throw StorageError("no connection") }
+            return try check(PostgresConnection.withCStrings(parameters) {
+                PQexecParams(handle, sql, Int32(parameters.count), nil, $0, nil, nil, 0)
+            })
+        }
+    }
+
+    /// libpq wants a C array of C strings; they live for the duration of `body`.
+    private static func withCStrings<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let raw = cStrings.map { UnsafePointer($0) }
+        return raw.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     /// Sends `commands` in one round trip (libpq pipeline mode) and returns their results in
@@ -124,10 +141,9 @@ public final class PostgresConnection {
             case .sql(let sql):
                 sent = PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0)
             case .prepared(let name, _, let parameters):
-                let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.map { strdup($0) } ?? nil }
-                defer { cStrings.forEach { free($0) } }
-                let raw = cStrings.map { UnsafePointer($0) }
-                sent = raw.withUnsafeBufferPointer { PQsendQueryPrepared(handle, name, Int32(parameters.count), $0.baseAddress, nil, nil, 0) }
+                sent = PostgresConnection.withCStrings(parameters) { PQsendQueryPrepared(handle, name, Int32(parameters.count), $0, nil, nil, 0) }
+            case .planned(let sql, let parameters):
+                sent = PostgresConnection.withCStrings(parameters) { PQsendQueryParams(handle, sql, Int32(parameters.count), nil, $0, nil, nil, 0) }
             }
             guard sent == 1 else { throw StorageError("sending a pipelined command failed: \(lastError)") }
         }
