@@ -541,15 +541,75 @@ class Bench:
         precheck(cfg.port, sample_of(pool), "DescribeKey", "DescribeKey")
         self.runner.run("DescribeKey", "DescribeKey", "kms", c, pool, signed_at=t)
 
+    GPFI_PACED_RATE = 4.0   # per second: below what 2 cores generate (≈ 10 RSA-2048 pairs/s)
+
     def get_parameters_for_import(self):
         cfg = self.cfg
         params = {"WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+        # Saturated: more calls than key pairs can be generated, so this measures generation.
         for conns in (cfg.load_conns, 1):
             pool, t = self.sign([(self.main, "GetParametersForImport", {"KeyId": k, **params})
                                  for k in self.external])
             precheck(cfg.port, pool[:2], "GetParametersForImport", "GetParametersForImport")
             self.runner.run("GetParametersForImport", "GetParametersForImport", "kms", conns, pool,
                             signed_at=t)
+        self.get_parameters_for_import_under_load(params)
+
+    def get_parameters_for_import_under_load(self, params):
+        """GetParametersForImport at a steady rate the key-pair generation can sustain, while wrk
+        keeps the service saturated with Encrypt at 32 connections: the latency a BYOK caller
+        sees from a busy KMS. Each call is timed from the client (Python, signing included)."""
+        cfg, c = self.cfg, self.cfg.load_conns
+        log("GetParametersForImport under load: letting the wrapping-key pool refill first")
+        time.sleep(8)
+        pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
+        precheck(cfg.port, sample_of(pool), "Encrypt", "Encrypt")
+        latencies, errors, stop = [], [], threading.Event()
+
+        def paced():
+            interval, i = 1.0 / self.GPFI_PACED_RATE, 0
+            time.sleep(1.0)   # wrk is up to speed
+            next_at = time.time()
+            while not stop.is_set():
+                k = self.external[i % len(self.external)]
+                i += 1
+                t0 = time.time()
+                try:
+                    self.api.call(self.main, "GetParametersForImport", {"KeyId": k, **params})
+                    latencies.append((time.time() - t0) * 1000)
+                except Exception as exc:  # every call must succeed; a failure is reported
+                    errors.append(repr(exc))
+                next_at += interval
+                stop.wait(max(0.0, next_at - time.time()))
+
+        caller = threading.Thread(target=paced, daemon=True)
+        caller.start()
+        try:
+            self.runner.run("Encrypt (1 key), with GetParametersForImport alongside", "Encrypt", "kms", c, pool,
+                            signed_at=t, duration=max(cfg.duration, 8))
+        finally:
+            stop.set()
+            caller.join(30)
+        latencies.sort()
+
+        def pct(q):
+            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
+        seconds = max(cfg.duration, 8) - 1.0
+        res = {"name": f"GetParametersForImport, {self.GPFI_PACED_RATE:g}/s during Encrypt load",
+               "action": "GetParametersForImport", "target": "kms", "conns": 1, "threads": 1, "mode": "paced",
+               "pool": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds,
+               "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99), "max_ms": latencies[-1] if latencies else 0.0,
+               "mean_ms": sum(latencies) / len(latencies) if latencies else 0.0, "requests": len(latencies) + len(errors),
+               "ok": len(latencies), "errors": len(errors), "exhausted": 0, "sample_error": errors[0] if errors else "",
+               "cpu": self.runner.results[-1]["cpu"], "flags": [f"{len(errors)} errors"] if errors else [],
+               "note": f"one caller at {self.GPFI_PACED_RATE:g}/s while wrk ran Encrypt at {c} connections "
+                       f"(the row above); timed in the client",
+               "wall_s": seconds, "pg_per_request": None}
+        self.runner.results.append(res)
+        log(f"GetParametersForImport at {self.GPFI_PACED_RATE:g}/s during the Encrypt load: {len(latencies)} calls, "
+            f"p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, {len(errors)} errors")
+        if errors or not latencies:
+            self.runner.failures.append(f"{res['name']}: {len(errors)} errors ({errors[0] if errors else 'no calls'})")
 
     def create_key(self):
         """CreateKey into the many-keys accounts (round robin), then the durability check:
