@@ -23,11 +23,15 @@ public struct AuditRecord: Sendable, Equatable {
     /// length-prefixed so no two records encode alike.
     public func chainEncoding(lane: String, laneSeq: Int64, previousMAC: [UInt8]) -> [UInt8] {
         var out = previousMAC
-        for field in [lane, String(laneSeq), String(atMilliseconds), requestId, appId.map { String($0) } ?? "", secretId ?? "",
-                      region, action, keyID?.description ?? "", result, client, String(latencyMicroseconds)] {
-            out.appendUInt32(UInt32(field.utf8.count))
-            out.append(contentsOf: field.utf8)
+        out.reserveCapacity(previousMAC.count + 12 * 4 + 200)
+        // Field by field, without gathering them in an array first (this runs once per request).
+        func field(_ text: String) {
+            out.appendUInt32(UInt32(text.utf8.count))
+            out.append(contentsOf: text.utf8)
         }
+        field(lane); field(String(laneSeq)); field(String(atMilliseconds)); field(requestId)
+        field(appId.map { String($0) } ?? ""); field(secretId ?? ""); field(region); field(action)
+        field(keyID?.description ?? ""); field(result); field(client); field(String(latencyMicroseconds))
         return out
     }
 

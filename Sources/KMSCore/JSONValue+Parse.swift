@@ -27,7 +27,12 @@ struct JSONParser {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason) }
@@ -96,6 +101,22 @@ struct JSONParser {
 
     mutating func parseString() throws -> String {
         index += 1
+        // Fast path: most strings (ids, Base64) have no escapes; validate and copy them in one go.
+        let start = index
+        var end = start
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                let text = bytes.withUnsafeBufferPointer {
+                    String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self)
+                }
+                guard let text else { throw fail("invalid UTF-8") }
+                index = end + 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            end += 1
+        }
         var out: [UInt8] = []
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }

@@ -64,6 +64,81 @@ public struct InsertAuditRecords: Statement {
     public func decode(_ result: QueryResult) throws {}
 }
 
+/// The same rows as `InsertAuditRecords`, as the text of one `COPY … FROM STDIN`: what the
+/// batched writer sends (no array literals to build on this side, none to take apart on the
+/// server's).
+public enum AuditRecordsCopy {
+    public static let sql = """
+        COPY audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, \
+        latency_us, mac) FROM STDIN
+        """
+
+    /// Tab-separated rows in COPY's text format: `\N` is NULL; backslash, tab, newline and
+    /// carriage return are escaped. A NUL cannot be represented and is left out (no field can
+    /// hold one: headers are C strings, parameters refuse NUL).
+    public static func rows(_ records: [ChainedAuditRecord]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(records.count * 256)
+        for row in records {
+            let r = row.record
+            text(row.lane, &out); tab(&out)
+            decimal(row.laneSeq, &out); tab(&out)
+            decimal(r.atMilliseconds, &out); tab(&out)
+            text(r.requestId, &out); tab(&out)
+            if let appId = r.appId { decimal(appId, &out) } else { null(&out) }; tab(&out)
+            if let secretId = r.secretId { text(secretId, &out) } else { null(&out) }; tab(&out)
+            text(r.region, &out); tab(&out)
+            text(r.action, &out); tab(&out)
+            if let keyID = r.keyID { text(keyID.description, &out) } else { null(&out) }; tab(&out)
+            text(r.result, &out); tab(&out)
+            text(r.client, &out); tab(&out)
+            decimal(r.latencyMicroseconds, &out); tab(&out)
+            // bytea's text form `\x…`, its backslash escaped for COPY.
+            out.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "x")])
+            for byte in row.mac {
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0xF))
+            }
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    @inline(__always) private static func tab(_ out: inout [UInt8]) { out.append(0x09) }
+    @inline(__always) private static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x5C, UInt8(ascii: "N")]) }
+    @inline(__always) private static func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
+
+    private static func text(_ value: String, _ out: inout [UInt8]) {
+        for byte in value.utf8 {
+            switch byte {
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x00: continue
+            default: out.append(byte)
+            }
+        }
+    }
+
+    private static func decimal(_ value: Int64, _ out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+        }
+    }
+}
+
 /// Records for the admin CLI, newest first or in chain order, optionally for one account or key.
 public struct ListAuditRecords: Statement {
     public static let name = "list_audit_records"

@@ -117,6 +117,13 @@ public final class Database {
         pending.append(scopeCommand(tenant))
     }
 
+    /// Appends rows with `COPY … FROM STDIN`, outside any transaction (the COPY is atomic).
+    public func copy(_ sql: String, rows: [UInt8]) throws {
+        precondition(!inTransaction, "COPY runs on its own")
+        try conn.reconnectIfNeeded()
+        try conn.copyIn(sql, data: rows)
+    }
+
     /// Sends what is queued.
     private func flush() throws {
         guard !pending.isEmpty else { return }

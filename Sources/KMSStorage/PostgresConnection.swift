@@ -186,6 +186,25 @@ public final class PostgresConnection {
         }
     }
 
+    /// Runs `COPY … FROM STDIN` (text format) with `data` as its rows, as one statement (and so
+    /// one implicit transaction: all rows or none).
+    public func copyIn(_ sql: String, data: [UInt8]) throws {
+        guard let handle else { throw StorageError("no connection") }
+        guard let started = PQexec(handle, sql) else { throw StorageError("no result: \(lastError)") }
+        guard PQresultStatus(started) == PGRES_COPY_IN else { _ = try check(started); throw StorageError("COPY did not start") }
+        PQclear(started)
+        let sent = data.withUnsafeBytes { raw in
+            PQputCopyData(handle, raw.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(raw.count))
+        }
+        let ended = PQputCopyEnd(handle, sent == 1 ? nil : "client could not send the rows")
+        var failure: Error? = sent == 1 && ended == 1 ? nil : StorageError("sending COPY data failed: \(lastError)")
+        // The outcome of the COPY, then the NULL that ends its results.
+        while let result = PQgetResult(handle) {
+            do { _ = try check(result) } catch { if failure == nil { failure = error } }
+        }
+        if let failure { throw failure }
+    }
+
     /// Takes ownership of a PGresult and turns a failed status into a StorageError.
     private func check(_ result: OpaquePointer?) throws -> QueryResult {
         guard let result else { throw StorageError("no result: \(lastError)") }

@@ -77,6 +77,25 @@ final class AuditIntegrationTests: XCTestCase {
         XCTAssertFalse(try ownLanesProblems(h, lanes: lanes.union([writerLane])).isEmpty, "a deleted record is detected")
     }
 
+    func testBatchedRecordsSurviveCopyExactlyAndStillVerify() throws {
+        let h = try ServiceHarness(clock: TestClock(Int64(Date().timeIntervalSince1970)))
+        // Every character COPY's text format treats specially, and some it does not.
+        let awkward = ["tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "quote\"'", "密钥 ✓", "", "\\x41"]
+        let lane = AuditLane(sealer: h.sealer)
+        let records = awkward.enumerated().map { i, text in
+            AuditRecord(atMilliseconds: 1_700_000_000_000 + Int64(i), requestId: KeyID(random: Random.bytes(16)).description,
+                        appId: i % 2 == 0 ? nil : Int64(i) - 4, secretId: i % 3 == 0 ? nil : text, region: text, action: text,
+                        keyID: i % 2 == 0 ? KeyID(random: Random.bytes(16)) : nil, result: text, client: text,
+                        latencyMicroseconds: Int64(i) * 1_000_000_007)
+        }
+        let chained = lane.chain(records)
+        try h.database.copy(AuditRecordsCopy.sql, rows: AuditRecordsCopy.rows(chained.rows))
+        let stored = try h.owner.run(ListAuditRecords(limit: 1_000_000, ascending: true)).filter { $0.lane == lane.id }
+        XCTAssertEqual(stored.map(\.record), records)
+        XCTAssertEqual(stored.map(\.mac), chained.rows.map(\.mac))
+        XCTAssertEqual(try ownLanesProblems(h, lanes: [lane.id]), [])
+    }
+
     func testTheApplicationRoleCannotReadOrChangeTheTrail() throws {
         let h = try ServiceHarness(clock: TestClock(Int64(Date().timeIntervalSince1970)))
         for (name, sql) in [("t_app_read", "SELECT count(*) FROM audit_log"), ("t_app_update", "UPDATE audit_log SET result = 'x'"),

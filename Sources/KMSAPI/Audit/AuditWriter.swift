@@ -45,7 +45,7 @@ public final class AuditWriter: @unchecked Sendable {
         let chained = lane.chain(batch)
         do {
             if database == nil { database = try makeDatabase() }
-            try database!.transaction(tenant: nil) { try $0.enqueue(InsertAuditRecords(chained.rows)) }
+            try database!.copy(AuditRecordsCopy.sql, rows: AuditRecordsCopy.rows(chained.rows))
             lane.advance(to: chained.head, seq: chained.seq)
             lock.lock()
             queue.removeFirst(min(batch.count, queue.count))
