@@ -54,6 +54,12 @@ struct ActionContext {
         }
     }
 
+    /// The caller's key read on its own, outside any transaction, in one round trip; or `CmkNotFound`.
+    func readKey(_ id: KeyID) throws -> CustomerMasterKey {
+        guard let key = try database.query(tenant: tenant, FindKey(tenant: tenant, keyID: id)) else { throw KMSError.notFound() }
+        return key
+    }
+
     /// The caller's key, or `CmkNotFound` (also for other accounts' and regions' keys).
     func findKey(_ id: KeyID, in db: Database, forUpdate: Bool = false) throws -> CustomerMasterKey {
         if forUpdate { audit.changedKeys.append(id) }

@@ -57,12 +57,33 @@ public final class Database {
         return try statement.decode(results[results.count - 1])
     }
 
-    /// Queues a statement whose result is not needed (an INSERT). It is sent with the next
-    /// statement or with the COMMIT, and a failure (a unique violation, say) is thrown there.
-    /// Outside a transaction it runs at once.
-    public func enqueue<S: Statement>(_ statement: S) throws where S.Output == Void {
-        guard !pending.isEmpty || inTransaction else { return try run(statement) }
+    /// Runs two statements in one round trip, in order, and returns both results.
+    public func run<A: Statement, B: Statement>(_ a: A, _ b: B) throws -> (A.Output, B.Output) {
+        try conn.reconnectIfNeeded()
+        let commands = pending + [A.command(a.bindings), B.command(b.bindings)]
+        if beginIsPending { sentBegin = true }
+        pending = []
+        let results = try conn.execute(pipeline: commands)
+        return (try a.decode(results[results.count - 2]), try b.decode(results[results.count - 1]))
+    }
+
+    /// Queues a statement whose result is not needed (an INSERT, an eviction whose count does
+    /// not matter). It is sent with the next statement or with the COMMIT, and a failure (a
+    /// unique violation, say) is thrown there; its result is never decoded. Outside a
+    /// transaction it runs at once.
+    public func enqueue<S: Statement>(_ statement: S) throws {
+        guard !pending.isEmpty || inTransaction else { _ = try run(statement); return }
         pending.append(S.command(statement.bindings))
+    }
+
+    /// One statement in the tenant's scope, in one round trip: the scope and the statement go
+    /// out together without BEGIN, so they form one implicit transaction (SET LOCAL lasts until
+    /// it ends). For single reads, which need no transaction block of their own.
+    public func query<S: Statement>(tenant: Tenant, _ statement: S) throws -> S.Output {
+        precondition(!inTransaction, "query runs on its own")
+        try conn.reconnectIfNeeded()
+        let results = try conn.execute(pipeline: [scopeCommand(tenant), S.command(statement.bindings)])
+        return try statement.decode(results[1])
     }
 
     private var inTransaction = false

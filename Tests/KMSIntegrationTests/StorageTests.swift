@@ -107,6 +107,26 @@ final class StorageTests: XCTestCase {
         XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: second.id)) }, second)
     }
 
+    func testASingleScopedQueryAndAPairOfStatementsInOneRoundTrip() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let a = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let b = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let key = newKey(a, alias: "queried")
+        try app.transaction(tenant: a) { try $0.enqueue(InsertKey(key)) }
+        XCTAssertEqual(try app.query(tenant: a, FindKey(tenant: a, keyID: key.id)), key)
+        // Scoped to another tenant, the same lookup finds nothing; and no scope outlives a query.
+        XCTAssertNil(try app.query(tenant: b, FindKey(tenant: a, keyID: key.id)))
+        let unscoped = try app.connection.execute(name: "t_unscoped_query", sql: "SELECT count(*) FROM keys", parameters: [])
+        XCTAssertEqual(unscoped.int64(0, 0), 0)
+        XCTAssertFalse(try app.connection.isInTransaction)
+        let (locked, count) = try app.transaction(tenant: a) {
+            try $0.run(FindKeyForUpdate(tenant: a, keyID: key.id), CountLiveImportParameters(tenant: a, keyID: key.id, now: 0))
+        }
+        XCTAssertEqual(locked, key)
+        XCTAssertEqual(count.forTenant, 0)
+    }
+
     func testAQueuedStatementThatFailsRollsBackTheWholeTransaction() throws {
         let owner = try migrated()
         let app = try appDatabase()

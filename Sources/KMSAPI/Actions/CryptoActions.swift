@@ -100,13 +100,13 @@ enum CryptoActions {
     }
 
     /// The key with the opened material of `version` (newest when nil): from the cache, or
-    /// loaded in one tenant-scoped read and cached. Nil when the key is not the caller's; a nil
+    /// loaded in one tenant-scoped read (one round trip) and cached. Nil when the key is not the caller's; a nil
     /// material when that version does not exist (or the material was destroyed).
     static func loadKey(_ ctx: ActionContext, _ id: KeyID, version: UInt32?) throws
         -> (status: KeyStatus, version: UInt32, material: SecureBytes?)? {
         if let cached = ctx.keyCache.lookup(ctx.tenant, id, version: version) { return (cached.status, cached.version, cached.material) }
         let generation = ctx.keyCache.currentGeneration
-        guard let loaded = try ctx.transaction({ try $0.run(FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: version)) }) else {
+        guard let loaded = try ctx.database.query(tenant: ctx.tenant, FindKeyWithMaterial(tenant: ctx.tenant, keyID: id, version: version)) else {
             return nil
         }
         guard let sealed = loaded.sealed else { return (loaded.key.status, loaded.version, nil) }

@@ -40,21 +40,26 @@ enum ImportActions {
         // A cheap unlocked look first, so a refused request spends no key pair; then the pair is
         // taken outside the locked transaction: generating one when the pool is dry must not
         // happen while the key's row is locked, or concurrent calls for one key queue behind it.
-        try check(try ctx.database.transaction(tenant: ctx.tenant) { try ctx.findKey(id, in: $0) })
+        try check(try ctx.readKey(id))
         let pair = try ctx.wrappingKeys.take(spec)
-        let publicKey: [UInt8] = try ctx.transaction { db in
-            try check(try ctx.findKey(id, in: db, forUpdate: true))
-            let live = try db.run(CountLiveImportParameters(tenant: ctx.tenant, keyID: id, now: ctx.now))
+        // Sealed before the transaction, so the row lock is held only for the round trips.
+        let sealed = ctx.keyring.sealer.seal(try pair.pkcs8DER(), binding: parametersBinding(ctx.tenant, id, tokenHash))
+        let publicKey = try pair.publicKeySPKIDER()
+        try ctx.transaction { db in
+            // Three round trips: lock the key and count in one, then the writes with the COMMIT.
+            ctx.audit.changedKeys.append(id)
+            let (locked, live) = try db.run(FindKeyForUpdate(tenant: ctx.tenant, keyID: id),
+                                            CountLiveImportParameters(tenant: ctx.tenant, keyID: id, now: ctx.now))
+            guard let locked else { throw KMSError.notFound() }
+            try check(locked)
             guard live.forTenant < ImportRules.maximumParametersPerAccount else {
                 throw KMSError(.limitExceeded, "Too many unexpired import parameters in this region; import or wait for them to expire.")
             }
-            let sealed = ctx.keyring.sealer.seal(try pair.pkcs8DER(), binding: parametersBinding(ctx.tenant, id, tokenHash))
-            try db.run(InsertImportParameters(tenant: ctx.tenant, row: ImportParametersRow(
+            try db.enqueue(InsertImportParameters(tenant: ctx.tenant, row: ImportParametersRow(
                 keyID: id, tokenHash: tokenHash, wrappingAlgorithm: algorithm, wrappingKeySpec: spec.rawValue,
                 privateKeySealed: sealed, validTo: validTo), createdAt: ctx.now))
-            _ = try db.run(EvictOldestImportParameters(tenant: ctx.tenant, keyID: id, keep: ImportRules.maximumParametersPerKey))
-            try db.run(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: ctx.tenant, keyID: id, dueAt: validTo), earliest: true))
-            return try pair.publicKeySPKIDER()
+            try db.enqueue(EvictOldestImportParameters(tenant: ctx.tenant, keyID: id, keep: ImportRules.maximumParametersPerKey))
+            try db.enqueue(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: ctx.tenant, keyID: id, dueAt: validTo), earliest: true))
         }
         return [
             ("KeyId", .string(id.description)), ("ImportToken", .string(token)),

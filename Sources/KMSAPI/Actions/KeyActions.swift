@@ -76,7 +76,7 @@ enum KeyActions {
 
     static func describeKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try lookupID(p)
-        let key = try ctx.transaction { try ctx.findKey(id, in: $0) }
+        let key = try ctx.readKey(id)
         return [("KeyMetadata", KeyMetadata.json(key, profile: ctx.profile, now: ctx.now))]
     }
 
