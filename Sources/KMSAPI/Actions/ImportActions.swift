@@ -43,8 +43,8 @@ enum ImportActions {
         try check(try ctx.readKey(id))
         let pair = try ctx.wrappingKeys.take(spec)
         // Sealed before the transaction, so the row lock is held only for the round trips.
-        let sealed = ctx.keyring.sealer.seal(try pair.pkcs8DER(), binding: parametersBinding(ctx.tenant, id, tokenHash))
-        let publicKey = try pair.publicKeySPKIDER()
+        let sealed = ctx.keyring.sealer.seal(pair.privateKeyDER, binding: parametersBinding(ctx.tenant, id, tokenHash))
+        let publicKey = pair.publicKeyDER
         try ctx.transaction { db in
             // Three round trips: lock the key and count in one, then the writes with the COMMIT.
             ctx.audit.changedKeys.append(id)

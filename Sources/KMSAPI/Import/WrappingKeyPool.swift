@@ -9,15 +9,25 @@ import KMSCrypto
 /// generates its own, so the pool only ever makes things faster. Keys never leave the process
 /// unsealed and each is handed out once.
 public final class WrappingKeyPool: @unchecked Sendable {
+    /// A generated pair in the forms GetParametersForImport stores and returns. Exporting a key
+    /// goes through OpenSSL 3's encoder machinery, which is not cheap either, so that is done
+    /// ahead too.
+    struct Pair {
+        /// The private key as PKCS#8 DER (in zeroing storage; sealed before it is stored).
+        let privateKeyDER: SecureBytes
+        /// The public key as SubjectPublicKeyInfo DER.
+        let publicKeyDER: [UInt8]
+    }
+
     private let capacity: Int
     private let condition = NSCondition()
-    private var ready: [WrappingKeySpec: [PrivateKey]] = [:]
+    private var ready: [WrappingKeySpec: [Pair]] = [:]
     private var running = false
 
     public init(capacity: Int = 32) { self.capacity = capacity }
 
     /// A fresh key pair of `spec`, from the pool when one is ready.
-    func take(_ spec: WrappingKeySpec) throws -> PrivateKey {
+    func take(_ spec: WrappingKeySpec) throws -> Pair {
         condition.lock()
         let key = ready[spec]?.popLast()
         condition.signal()
@@ -26,11 +36,13 @@ public final class WrappingKeyPool: @unchecked Sendable {
         return try WrappingKeyPool.generate(spec)
     }
 
-    static func generate(_ spec: WrappingKeySpec) throws -> PrivateKey {
+    static func generate(_ spec: WrappingKeySpec) throws -> Pair {
+        let key: PrivateKey
         switch spec {
-        case .rsa2048: return try PrivateKey.generateRSA2048()
-        case .sm2: return try PrivateKey.generateSM2()
+        case .rsa2048: key = try PrivateKey.generateRSA2048()
+        case .sm2: key = try PrivateKey.generateSM2()
         }
+        return Pair(privateKeyDER: try key.pkcs8DER(), publicKeyDER: try key.publicKeySPKIDER())
     }
 
     /// Starts the refilling thread (idempotent).
