@@ -333,7 +333,7 @@ class Runner:
         return prefix
 
     def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
-            port=None, note=""):
+            port=None, note="", quiet_first=True):
         """One wrk run; appends and returns its result."""
         cfg = self.cfg
         duration = duration or cfg.duration
@@ -342,7 +342,8 @@ class Runner:
         if mode != "cycle" and len(requests) < threads:
             raise BenchFailure(f"{name}: pool of {len(requests)} is smaller than the {threads} wrk threads")
         prefix = self.write_pool(name.replace(" ", "_").replace("/", "_"), requests, threads)
-        wait_quiet(self.stack)
+        if quiet_first:
+            wait_quiet(self.stack)
         pg0 = self.pg_counters()
         limit = 600 if mode == "work" else duration
         cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{limit}s", "--timeout", cfg.timeout, "--latency",
@@ -564,13 +565,18 @@ class Bench:
         time.sleep(8)
         pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
         precheck(cfg.port, sample_of(pool), "Encrypt", "Encrypt")
-        latencies, errors, stop = [], [], threading.Event()
+        latencies, errors, stop, span = [], [], threading.Event(), []
+
+        duration = max(cfg.duration, 8)
 
         def paced():
+            # Calls only inside wrk's run: from its second second to a second before its end.
             interval, i = 1.0 / self.GPFI_PACED_RATE, 0
-            time.sleep(1.0)   # wrk is up to speed
+            time.sleep(1.0)
             next_at = time.time()
-            while not stop.is_set():
+            span.append(next_at)
+            deadline = next_at + duration - 2.0
+            while not stop.is_set() and time.time() < deadline:
                 k = self.external[i % len(self.external)]
                 i += 1
                 t0 = time.time()
@@ -581,12 +587,16 @@ class Bench:
                     errors.append(repr(exc))
                 next_at += interval
                 stop.wait(max(0.0, next_at - time.time()))
+            span.append(time.time())
 
+        # The machine is quiet now; the caller starts with wrk (after its first second), so that
+        # every call it makes meets the Encrypt load.
+        wait_quiet(self.stack)
         caller = threading.Thread(target=paced, daemon=True)
         caller.start()
         try:
             self.runner.run("Encrypt (1 key), with GetParametersForImport alongside", "Encrypt", "kms", c, pool,
-                            signed_at=t, duration=max(cfg.duration, 8))
+                            signed_at=t, duration=duration, quiet_first=False)
         finally:
             stop.set()
             caller.join(30)
@@ -594,7 +604,7 @@ class Bench:
 
         def pct(q):
             return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
-        seconds = max(cfg.duration, 8) - 1.0
+        seconds = span[-1] - span[0] if len(span) == 2 else float(duration)
         res = {"name": f"GetParametersForImport, {self.GPFI_PACED_RATE:g}/s during Encrypt load",
                "action": "GetParametersForImport", "target": "kms", "conns": 1, "threads": 1, "mode": "paced",
                "pool": len(latencies), "seconds": seconds, "rps": len(latencies) / seconds,
