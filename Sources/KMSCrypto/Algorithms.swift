@@ -62,10 +62,15 @@ final class MACContextPool: @unchecked Sendable {
 
     private func make() -> OpaquePointer {
         guard let context = EVP_MAC_CTX_new(Algorithms.hmac) else { fatalError("\(CryptoError.openSSL("EVP_MAC_CTX_new failed"))") }
-        let status = digestName.withCString { name in
-            var params = [OSSL_PARAM_construct_utf8_string("digest", UnsafeMutablePointer(mutating: name), 0),
-                          OSSL_PARAM_construct_end()]
-            return EVP_MAC_CTX_set_params(context, &params)
+        // An OSSL_PARAM keeps pointers to its key and value: both must outlive the call that
+        // reads them, so both come from withCString (a literal passed straight to the
+        // constructor may be a temporary that is freed when the constructor returns).
+        let status = "digest".withCString { key in
+            digestName.withCString { name in
+                var params = [OSSL_PARAM_construct_utf8_string(key, UnsafeMutablePointer(mutating: name), 0),
+                              OSSL_PARAM_construct_end()]
+                return EVP_MAC_CTX_set_params(context, &params)
+            }
         }
         guard status == 1 else { fatalError("\(CryptoError.openSSL("HMAC digest \(digestName) unavailable"))") }
         return context
