@@ -94,11 +94,8 @@ public enum AuditRecordsCopy {
             text(r.client, &out); tab(&out)
             decimal(r.latencyMicroseconds, &out); tab(&out)
             // bytea's text form `\x…`, its backslash escaped for COPY.
-            out.append(contentsOf: [0x5C, 0x5C, UInt8(ascii: "x")])
-            for byte in row.mac {
-                out.append(hexDigit(byte >> 4))
-                out.append(hexDigit(byte & 0xF))
-            }
+            out.append(0x5C)
+            out.append(contentsOf: Bytea.encode(row.mac).utf8)
             out.append(0x0A)
         }
         return out
@@ -106,7 +103,6 @@ public enum AuditRecordsCopy {
 
     @inline(__always) private static func tab(_ out: inout [UInt8]) { out.append(0x09) }
     @inline(__always) private static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x5C, UInt8(ascii: "N")]) }
-    @inline(__always) private static func hexDigit(_ n: UInt8) -> UInt8 { n < 10 ? 0x30 + n : 0x57 + n }
 
     private static func text(_ value: String, _ out: inout [UInt8]) {
         for byte in value.utf8 {

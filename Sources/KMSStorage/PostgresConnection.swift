@@ -79,21 +79,24 @@ public final class PostgresConnection {
 
     /// Runs SQL with no parameters through the simple protocol (several statements allowed).
     public func execute(script sql: String) throws {
-        let result = try check(PQexec(handle, sql))
-        _ = result
+        _ = try check(PQexec(handle, sql))
     }
 
     /// Runs a statement with positional text parameters (`$1`, `$2`, …), preparing it once.
     public func execute(name: String, sql: String, parameters: [String?]) throws -> QueryResult {
         guard let handle else { throw StorageError("no connection") }
-        if !prepared.contains(name) {
-            _ = try check(PQprepare(handle, name, sql, 0, nil))
-            prepared.insert(name)
-        }
+        try prepareIfNeeded(name: name, sql: sql, on: handle)
         return try check(PostgresConnection.withCStrings(parameters) { PQexecPrepared(handle, name, Int32(parameters.count), $0, nil, nil, 0) })
     }
 
-    /// One command of a pipeline: SQL without parameters, or a prepared statement with its bindings.
+    /// Prepares `sql` as `name` on this connection unless it already is.
+    private func prepareIfNeeded(name: String, sql: String, on handle: OpaquePointer) throws {
+        guard !prepared.contains(name) else { return }
+        _ = try check(PQprepare(handle, name, sql, 0, nil))
+        prepared.insert(name)
+    }
+
+    /// One command, alone or in a pipeline: SQL without parameters, or a statement with its bindings.
     public enum PipelinedCommand {
         case sql(String)
         /// Prepared once per connection; executions reuse its plan once PostgreSQL settles on one.
@@ -129,10 +132,7 @@ public final class PostgresConnection {
     /// thrown after every result has been read; the server skips the commands after it.
     public func execute(pipeline commands: [PipelinedCommand]) throws -> [QueryResult] {
         guard let handle else { throw StorageError("no connection") }
-        for case let .prepared(name, sql, _) in commands where !prepared.contains(name) {
-            _ = try check(PQprepare(handle, name, sql, 0, nil))
-            prepared.insert(name)
-        }
+        for case let .prepared(name, sql, _) in commands { try prepareIfNeeded(name: name, sql: sql, on: handle) }
         guard PQenterPipelineMode(handle) == 1 else { throw StorageError("cannot enter pipeline mode: \(lastError)") }
         defer { exitPipeline(handle) }
         for command in commands {

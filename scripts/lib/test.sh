@@ -77,6 +77,19 @@ cmd_test() {
 # run for KMS_FUZZ_SECONDS (default 30) from its committed seed corpus, the four side by side.
 # A crash, a sanitizer report, a leak or an input that hangs fails the suite; that input is kept
 # in .build-fuzz/artifacts/ and replays through a plain debug build of the same target.
+# test_pytest DIR [PYTEST_ARGS...]: one pytest suite against the test stack; pytest's exit status.
+test_pytest() {
+    local dir=$1
+    shift
+    (cd "$REPO" &&
+        KMS_HOME="$KMS_HOME" \
+        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
+        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
+        KMS_CA_FILE="$CA_FILE" \
+        KMS_REPO="$REPO" \
+        python3 -m pytest -q "$dir" "$@")
+}
+
 FUZZ_TARGETS=(RequestDecoder FormDecoding Envelope Authorization)
 
 test_fuzz() {
@@ -170,13 +183,7 @@ test_integration() {
 
     rc=0
     say "end-to-end tests: python3 -m pytest -q Tests/e2e ${*}"
-    (cd "$REPO" &&
-        KMS_HOME="$KMS_HOME" \
-        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
-        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
-        KMS_CA_FILE="$CA_FILE" \
-        KMS_REPO="$REPO" \
-        python3 -m pytest -q Tests/e2e "$@") || rc=$?
+    test_pytest Tests/e2e "$@" || rc=$?
     # pytest's 5 ("no tests collected") is a failure here: the suite must exist.
     suite_result e2e $rc
 
@@ -185,13 +192,7 @@ test_integration() {
     # recovered (every worker answering) before the next one starts.
     rc=0
     say "fault tests: python3 -m pytest -q Tests/faults ${*}"
-    (cd "$REPO" &&
-        KMS_HOME="$KMS_HOME" \
-        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
-        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
-        KMS_CA_FILE="$CA_FILE" \
-        KMS_REPO="$REPO" \
-        python3 -m pytest -q Tests/faults "$@") || rc=$?
+    test_pytest Tests/faults "$@" || rc=$?
     if ((rc == 5 && $# > 0)); then
         # PYTEST_ARGS (e.g. -k) that select only tests of the other suite: not a failure of this one.
         say "suite faults: no test selected by the pytest arguments"

@@ -28,42 +28,51 @@ public struct MasterKeyRotation {
     /// Re-seals what is not under the newest key; with `dryRun` only counts it.
     public func reseal(regions: [String], dryRun: Bool = false) throws -> Counts {
         var counts = Counts()
-        let current = sealer.currentKeyId
-        func stale(_ sealed: [UInt8]) -> Bool { Sealer.keyId(of: sealed) != current }
-
         try database.transaction(tenant: nil) { db in
-            for row in try db.run(ListSealedCredentials()) where stale(row.sealed) {
-                if dryRun { counts.olderLeft += 1; continue }
-                let binding = Keyring.credentialBinding(row.id[0])
-                guard let secret = try? sealer.open(row.sealed, binding: binding) else { counts.unreadable += 1; continue }
-                try db.run(UpdateSealedCredential(secretId: row.id[0], sealed: sealer.seal(secret, binding: binding)))
-                counts.credentials += 1
-            }
+            try reseal(try db.run(ListSealedCredentials()), counting: \.credentials, in: &counts, dryRun: dryRun,
+                binding: { Keyring.credentialBinding($0.id[0]) },
+                update: { row, sealed in try db.enqueue(UpdateSealedCredential(secretId: row.id[0], sealed: sealed)) })
         }
         for account in try database.run(ListAccounts()) {
             for region in regions {
                 let tenant = Tenant(appId: account.appId, region: region)
                 try database.transaction(tenant: tenant) { db in
-                    for row in try db.run(ListSealedMaterial(tenant: tenant)) where stale(row.sealed) {
-                        if dryRun { counts.olderLeft += 1; continue }
-                        guard let id = KeyID(row.id[0]), let version = UInt32(row.id[1]) else { continue }
-                        let binding = Keyring.materialBinding(tenant, id, version)
-                        guard let secret = try? sealer.open(row.sealed, binding: binding) else { counts.unreadable += 1; continue }
-                        try db.run(UpdateSealedMaterial(tenant: tenant, keyID: row.id[0], version: row.id[1],
-                                                        sealed: sealer.seal(secret, binding: binding)))
-                        counts.materials += 1
-                    }
-                    for row in try db.run(ListSealedImportKeys(tenant: tenant)) where stale(row.sealed) {
-                        if dryRun { counts.olderLeft += 1; continue }
-                        guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { continue }
-                        let binding = ImportActions.parametersBinding(tenant, id, hash)
-                        guard let secret = try? sealer.open(row.sealed, binding: binding) else { counts.unreadable += 1; continue }
-                        try db.run(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealer.seal(secret, binding: binding)))
-                        counts.importKeys += 1
-                    }
+                    try reseal(try db.run(ListSealedMaterial(tenant: tenant)), counting: \.materials, in: &counts, dryRun: dryRun,
+                        binding: { row in
+                            guard let id = KeyID(row.id[0]), let version = UInt32(row.id[1]) else { return nil }
+                            return Keyring.materialBinding(tenant, id, version)
+                        },
+                        update: { row, sealed in
+                            try db.enqueue(UpdateSealedMaterial(tenant: tenant, keyID: row.id[0], version: row.id[1], sealed: sealed))
+                        })
+                    try reseal(try db.run(ListSealedImportKeys(tenant: tenant)), counting: \.importKeys, in: &counts, dryRun: dryRun,
+                        binding: { row in
+                            guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { return nil }
+                            return ImportActions.parametersBinding(tenant, id, hash)
+                        },
+                        update: { row, sealed in
+                            try db.enqueue(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealed))
+                        })
                 }
             }
         }
         return counts
+    }
+
+    /// Re-seals the rows not under the newest key, counting each in `field`. A dry run only
+    /// counts them (`olderLeft`); a row whose identity does not parse is skipped, one that does
+    /// not open for its row is counted as `unreadable` and left as it is. The updates go out with
+    /// the transaction's COMMIT.
+    private func reseal(_ rows: [SealedRow], counting field: WritableKeyPath<Counts, Int>, in counts: inout Counts,
+                        dryRun: Bool, binding: (SealedRow) -> String?,
+                        update: (SealedRow, [UInt8]) throws -> Void) throws {
+        let current = sealer.currentKeyId
+        for row in rows where Sealer.keyId(of: row.sealed) != current {
+            if dryRun { counts.olderLeft += 1; continue }
+            guard let binding = binding(row) else { continue }
+            guard let secret = try? sealer.open(row.sealed, binding: binding) else { counts.unreadable += 1; continue }
+            try update(row, sealer.seal(secret, binding: binding))
+            counts[keyPath: field] += 1
+        }
     }
 }

@@ -5,7 +5,8 @@ import KMSStorage
 
 /// Writes the audit records of requests that change nothing (Encrypt, Decrypt, Describe…, and
 /// every failed request) in batches, off the request path: a request only appends to a queue.
-/// The trade-off, documented: up to 50 ms of such records can be lost if the process is killed. Records of state changes never take this path; they commit with the change.
+/// The trade-off, documented: what was queued since the last batch (every 50 ms) can be lost if
+/// the process is killed. Records of state changes never take this path; they commit with the change.
 public final class AuditWriter: @unchecked Sendable {
     private let lock = NSLock()
     /// One flush at a time: the lane is a single chain.
