@@ -26,8 +26,7 @@ struct Connection: ParsableArguments {
     }
 
     func registry() throws -> AccountRegistry {
-        guard !masterKey.isEmpty else { throw ValidationError("no master key: pass --master-key or set KMS_MASTER_KEY") }
-        return AccountRegistry(sealer: try sealer(), database: try open())
+        AccountRegistry(sealer: try sealer(), database: try open())
     }
 
     /// Every master key of the ring (`master.key`, `master.key.2`, …).

@@ -100,8 +100,8 @@ enum CryptoActions {
     }
 
     /// The key with the opened material of `version` (newest when nil): from the cache, or
-    /// loaded in one tenant-scoped read (one round trip) and cached. Nil when the key is not the caller's; a nil
-    /// material when that version does not exist (or the material was destroyed).
+    /// loaded in one tenant-scoped read (one round trip) and cached. Nil when the key is not the
+    /// caller's; a nil material when that version does not exist (or the material was destroyed).
     static func loadKey(_ ctx: ActionContext, _ id: KeyID, version: UInt32?) throws
         -> (status: KeyStatus, version: UInt32, material: SecureBytes?)? {
         if let cached = ctx.keyCache.lookup(ctx.tenant, id, version: version) { return (cached.status, cached.version, cached.material) }

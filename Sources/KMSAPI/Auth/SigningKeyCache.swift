@@ -7,13 +7,19 @@ import KMSCore
 /// signature is checked, so entries need no invalidation; they are bounded in number.
 final class SigningKeyCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var keys: [String: SecureBytes] = [:]
+    private struct Slot: Hashable {
+        let secretId: String
+        let date: String
+        let service: String
+    }
+
+    private var keys: [Slot: SecureBytes] = [:]
     private let capacity: Int
 
     init(capacity: Int = 100_000) { self.capacity = capacity }
 
     func key(secretId: String, date: String, service: String, secretKey: SecureBytes) -> SecureBytes {
-        let slot = secretId + "|" + date + "|" + service
+        let slot = Slot(secretId: secretId, date: date, service: service)
         lock.lock()
         if let key = keys[slot] { lock.unlock(); return key }
         lock.unlock()
