@@ -57,6 +57,7 @@ struct ActionContext {
     /// The caller's key read on its own, outside any transaction, in one round trip; or `CmkNotFound`.
     func readKey(_ id: KeyID) throws -> CustomerMasterKey {
         guard let key = try database.query(tenant: tenant, FindKey(tenant: tenant, keyID: id)) else { throw KMSError.notFound() }
+        try key.lifecycle(now: now).checkExists()
         return key
     }
 
@@ -65,6 +66,8 @@ struct ActionContext {
         if forUpdate { audit.changedKeys.append(id) }
         let key = forUpdate ? try db.run(FindKeyForUpdate(tenant: tenant, keyID: id)) : try db.run(FindKey(tenant: tenant, keyID: id))
         guard let key else { throw KMSError.notFound() }
+        // A key past its DeletionDate is gone on arrival, whether or not the worker has run.
+        try key.lifecycle(now: now).checkExists()
         return key
     }
 }

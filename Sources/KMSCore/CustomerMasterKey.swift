@@ -35,7 +35,7 @@ public struct CustomerMasterKey: Sendable, Equatable {
 
     /// What decides whether the key may be used now.
     public var status: KeyStatus {
-        KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion)
+        KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion, deletionDate: deletionDate)
     }
 
     /// The lifecycle as seen at `now` (see `KeyStatus.lifecycle`).
@@ -48,12 +48,15 @@ public struct KeyStatus: Sendable, Equatable {
     public let origin: KeyOrigin
     public let validTo: Int64
     public let currentVersion: UInt32
+    /// Unix seconds; 0 when no deletion is scheduled.
+    public let deletionDate: Int64
 
-    public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32) {
+    public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32, deletionDate: Int64 = 0) {
         self.state = state
         self.origin = origin
         self.validTo = validTo
         self.currentVersion = currentVersion
+        self.deletionDate = deletionDate
     }
 
     /// Material is present and, when it has a ValidTo, not yet expired at `now`.
@@ -61,12 +64,19 @@ public struct KeyStatus: Sendable, Equatable {
         currentVersion > 0 && (validTo == 0 || now < validTo)
     }
 
-    /// The lifecycle as seen at `now`: expired material counts as none, so the key reads as
-    /// PendingImport at once, before the scheduled worker destroys it.
+    /// A PendingDelete key whose DeletionDate has come no longer exists, whether or not the
+    /// scheduled worker has destroyed its row yet (the same boundary the worker uses).
+    public func isDeleted(now: Int64) -> Bool {
+        state == .pendingDelete && deletionDate != 0 && now >= deletionDate
+    }
+
+    /// The lifecycle as seen at `now`: every deadline holds on arrival, before the scheduled
+    /// worker acts. Expired material counts as none, so the key reads as PendingImport; a key past
+    /// its DeletionDate is gone (every use and transition answers CmkNotFound).
     public func lifecycle(now: Int64) -> KeyLifecycle {
         let usable = hasUsableMaterial(now: now)
         let effective: KeyState = (origin == .external && !usable && state != .pendingDelete) ? .pendingImport : state
-        return KeyLifecycle(state: effective, hasMaterial: usable)
+        return KeyLifecycle(state: effective, hasMaterial: usable, isDeleted: isDeleted(now: now))
     }
 }
 

@@ -30,6 +30,8 @@ extension KMSError {
         case materialNotMatch = "InvalidParameterValue.MaterialNotMatch"
         case invalidPendingWindowInDays = "InvalidParameter.InvalidPendingWindowInDays"
         case decryptMaterialError = "InvalidParameter.DecryptMaterialError"
+        case invalidKeyId = "InvalidParameterValue.InvalidKeyId"
+        case duplicatedKeyId = "InvalidParameterValue.DuplicatedKeyId"
 
         // Resource state errors.
         case cmkNotFound = "ResourceUnavailable.CmkNotFound"
@@ -41,6 +43,9 @@ extension KMSError {
         case tokenExpired = "ResourceUnavailable.TokenExpired"
         case notExternalCmk = "UnsupportedOperation.NotExternalCmk"
         case externalCmkCanNotRotate = "UnsupportedOperation.ExternalCmkCanNotRotate"
+        case cmkArchived = "ResourceUnavailable.CmkArchived"
+        case rotateNotSupported = "UnsupportedOperation.RotateNotSupported"
+        case rotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
         case limitExceeded = "LimitExceeded"
     }
 }
@@ -99,6 +104,16 @@ extension KMSError.Code {
             return english ? "PendingWindowInDays must be between 7 and 30." : "PendingWindowInDays 取值须在 7 到 30 之间。"
         case .decryptMaterialError:
             return english ? "The encrypted key material could not be decrypted." : "解密密钥材料失败。"
+        case .invalidKeyId:
+            return english ? "The KeyId is not a valid key id." : "KeyId 格式错误。"
+        case .duplicatedKeyId:
+            return english ? "The same KeyId is given more than once." : "KeyId 重复。"
+        case .cmkArchived:
+            return english ? "The CMK is archived." : "CMK 已被归档。"
+        case .rotateNotSupported:
+            return english ? "Key rotation is not enabled for this CMK." : "CMK 未开启密钥轮换，不支持该操作。"
+        case .rotateRateLimited:
+            return english ? "The CMK was rotated less than 24 hours ago." : "24 小时内只能轮换一次密钥。"
         case .cmkNotFound:
             return english ? "The CMK does not exist." : "CMK 不存在。"
         case .cmkDisabled:

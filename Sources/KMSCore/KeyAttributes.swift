@@ -44,6 +44,14 @@ public enum KeySchedule {
         guard pendingWindowDays.contains(days) else { throw KMSError(.invalidPendingWindowInDays) }
     }
 
+    /// RotateKey needs rotation enabled and runs at most once in 24 h. Any rotation counts toward
+    /// the 24 h, automatic ones included (LastRotateTime), so a RotateKey just after the automatic
+    /// rotation is refused; the automatic schedule itself is never held back by this.
+    public static func checkManualRotation(rotationEnabled: Bool, lastRotateTime: Int64, now: Int64) throws {
+        guard rotationEnabled else { throw KMSError(.rotateNotSupported) }
+        if lastRotateTime != 0 && now - lastRotateTime < day { throw KMSError(.rotateRateLimited) }
+    }
+
     public static func checkRotateDays(_ days: Int64) throws {
         guard rotateDays.contains(days) else { throw KMSError.invalidValue("RotateDays", "must be between 7 and 365") }
     }

@@ -32,17 +32,28 @@ public struct KeyLifecycle: Sendable {
     public let state: KeyState
     /// Whether the key currently has usable key material (false for EXTERNAL keys before import).
     public let hasMaterial: Bool
+    /// Past its DeletionDate: the key no longer exists for any action, even before the
+    /// scheduled worker has destroyed it.
+    public let isDeleted: Bool
 
-    public init(state: KeyState, hasMaterial: Bool) {
+    public init(state: KeyState, hasMaterial: Bool, isDeleted: Bool = false) {
         self.state = state
         self.hasMaterial = hasMaterial
+        self.isDeleted = isDeleted
+    }
+
+    /// `CmkNotFound` for a key past its DeletionDate, answered exactly as for a key that never existed.
+    public func checkExists() throws {
+        if isDeleted { throw KMSError.notFound() }
     }
 
     /// The state after `transition`, or the exact error Tencent answers with.
     public func applying(_ transition: KeyTransition) throws -> KeyState {
+        try checkExists()
         switch (transition, state) {
-        case (.enable, .disabled): return .enabled
-        case (.disable, .enabled): return .disabled
+        // Enabling an Enabled key and disabling a Disabled one succeed and change nothing (as Tencent).
+        case (.enable, .disabled), (.enable, .enabled): return .enabled
+        case (.disable, .enabled), (.disable, .disabled): return .disabled
         case (.scheduleDeletion, .disabled), (.scheduleDeletion, .pendingImport): return .pendingDelete
         case (.scheduleDeletion, .enabled): throw KMSError(.cmkShouldBeDisabled)
         case (.cancelDeletion, .pendingDelete): return hasMaterial ? .disabled : .pendingImport
@@ -57,16 +68,19 @@ public struct KeyLifecycle: Sendable {
 
     /// Encrypt, GenerateDataKey and ReEncrypt's destination.
     public func checkCanEncrypt() throws {
+        try checkExists()
         switch state {
         case .enabled: return
         case .disabled: throw KMSError(.cmkDisabled)
         case .pendingDelete: throw KMSError(.keyPendingDelete)
-        case .pendingImport, .archived: throw KMSError(.cmkStateNotSupport)
+        case .archived: throw KMSError(.cmkArchived)
+        case .pendingImport: throw KMSError(.cmkStateNotSupport)
         }
     }
 
     /// Decrypt and ReEncrypt's source.
     public func checkCanDecrypt() throws {
+        try checkExists()
         switch state {
         case .enabled, .archived: return
         case .disabled: throw KMSError(.cmkDisabled)
@@ -77,6 +91,7 @@ public struct KeyLifecycle: Sendable {
 
     /// Renaming and re-describing (UpdateAlias, UpdateKeyDescription).
     public func checkCanEditMetadata() throws {
+        try checkExists()
         if state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
     }
 }

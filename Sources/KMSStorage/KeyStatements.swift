@@ -127,10 +127,13 @@ public struct KeyQuery: Sendable {
     public var newestFirst: Bool
     public var offset: Int
     public var limit: Int
+    /// Unix seconds of the request: keys past their DeletionDate at `now` are gone, and neither
+    /// listed nor counted, even before the scheduled worker has destroyed them.
+    public var now: Int64
     public init(states: [KeyState], origin: KeyOrigin? = nil, keyUsage: String? = nil, search: String? = nil,
-                newestFirst: Bool = true, offset: Int, limit: Int) {
+                newestFirst: Bool = true, offset: Int, limit: Int, now: Int64) {
         self.states = states; self.origin = origin; self.keyUsage = keyUsage; self.search = search
-        self.newestFirst = newestFirst; self.offset = offset; self.limit = limit
+        self.newestFirst = newestFirst; self.offset = offset; self.limit = limit; self.now = now
     }
 }
 
@@ -142,6 +145,7 @@ public struct ListKeysPage: Statement {
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
           AND ($4::text IS NULL OR origin = $4) AND ($5::text IS NULL OR key_usage = $5)
           AND ($6::text IS NULL OR strpos(key_id::text, lower($6)) > 0 OR strpos(alias, $6) > 0)
+          AND NOT (state = 'PendingDelete' AND deletion_date <> 0 AND deletion_date <= $10)
         ORDER BY CASE WHEN $7 THEN -create_time ELSE create_time END, key_id
         OFFSET $8 LIMIT $9
         """
@@ -151,7 +155,7 @@ public struct ListKeysPage: Statement {
     public var bindings: [String?] {
         [String(tenant.appId), tenant.region, "{" + query.states.map(\.rawValue).joined(separator: ",") + "}",
          query.origin?.rawValue, query.keyUsage, query.search, query.newestFirst ? "true" : "false",
-         String(query.offset), String(query.limit)]
+         String(query.offset), String(query.limit), String(query.now)]
     }
     public func decode(_ result: QueryResult) throws -> (total: Int, keys: [CustomerMasterKey]) {
         let keys = try (0..<result.rowCount).map { try decodeKey(result, $0) }
@@ -167,10 +171,11 @@ public struct CountKeys: Statement {
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
           AND ($4::text IS NULL OR origin = $4) AND ($5::text IS NULL OR key_usage = $5)
           AND ($6::text IS NULL OR strpos(key_id::text, lower($6)) > 0 OR strpos(alias, $6) > 0)
+          AND NOT (state = 'PendingDelete' AND deletion_date <> 0 AND deletion_date <= $7)
         """
     public let page: ListKeysPage
     public init(tenant: Tenant, query: KeyQuery) { page = ListKeysPage(tenant: tenant, query: query) }
-    public var bindings: [String?] { Array(page.bindings.prefix(6)) }
+    public var bindings: [String?] { Array(page.bindings.prefix(6)) + [String(page.query.now)] }
     public func decode(_ result: QueryResult) throws -> Int { Int(result.int64(0, 0)) }
 }
 

@@ -8,9 +8,9 @@ final class KeyLifecycleTests: XCTestCase {
     func expected(_ state: KeyState, _ t: KeyTransition, hasMaterial: Bool) -> Outcome {
         let notSupported = Outcome.failure(KMSError(.cmkStateNotSupport))
         switch (t, state) {
-        case (.enable, .disabled): return .success(.enabled)
+        case (.enable, .disabled), (.enable, .enabled): return .success(.enabled)
         case (.enable, _): return notSupported
-        case (.disable, .enabled): return .success(.disabled)
+        case (.disable, .enabled), (.disable, .disabled): return .success(.disabled)
         case (.disable, _): return notSupported
         case (.scheduleDeletion, .disabled), (.scheduleDeletion, .pendingImport): return .success(.pendingDelete)
         case (.scheduleDeletion, .enabled): return .failure(KMSError(.cmkShouldBeDisabled))
@@ -47,7 +47,7 @@ final class KeyLifecycleTests: XCTestCase {
             (.disabled, .cmkDisabled, .cmkDisabled),
             (.pendingDelete, .keyPendingDelete, .keyPendingDelete),
             (.pendingImport, .cmkStateNotSupport, .cmkStateNotSupport),
-            (.archived, .cmkStateNotSupport, nil),
+            (.archived, .cmkArchived, nil),
         ]
         for (state, encryptError, decryptError) in cases {
             let lifecycle = KeyLifecycle(state: state, hasMaterial: true)
@@ -63,6 +63,53 @@ final class KeyLifecycleTests: XCTestCase {
         XCTAssertEqual(key.lifecycle(now: 99).state, .enabled)
         XCTAssertEqual(key.lifecycle(now: 100).state, .pendingImport)
         XCTAssertThrowsError(try key.lifecycle(now: 100).checkCanEncrypt())
+    }
+
+    func pendingDeleteKey(deletionDate: Int64) -> CustomerMasterKey {
+        CustomerMasterKey(id: KeyID(random: Array(repeating: 2, count: 16)), appId: 1, region: "r", alias: "a",
+                          description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .pendingDelete,
+                          creatorUin: 1, createTime: 0, deletionDate: deletionDate, currentVersion: 1)
+    }
+
+    func testKeyPastItsDeletionDateIsNotFoundForEveryUseAndTransition() {
+        let key = pendingDeleteKey(deletionDate: 1000)
+        let before = key.lifecycle(now: 999)
+        XCTAssertFalse(before.isDeleted)
+        XCTAssertEqual(Result { try before.applying(.cancelDeletion) }.failureCode, nil)
+        XCTAssertEqual(Result { try before.checkCanDecrypt() }.failureCode, .keyPendingDelete)
+        for now: Int64 in [1000, 1001, 10_000_000] {
+            let gone = key.lifecycle(now: now)
+            XCTAssertTrue(gone.isDeleted, "\(now)")
+            XCTAssertEqual(Result { try gone.checkExists() }.failureCode, .cmkNotFound)
+            XCTAssertEqual(Result { try gone.checkCanEncrypt() }.failureCode, .cmkNotFound)
+            XCTAssertEqual(Result { try gone.checkCanDecrypt() }.failureCode, .cmkNotFound)
+            XCTAssertEqual(Result { try gone.checkCanEditMetadata() }.failureCode, .cmkNotFound)
+            for transition in KeyTransition.allCases {
+                XCTAssertEqual(Result { try gone.applying(transition) }.failureCode, .cmkNotFound, "\(transition)")
+            }
+        }
+        // The rule lives in the status too, which is all the key cache keeps.
+        XCTAssertTrue(key.status.lifecycle(now: 1000).isDeleted)
+    }
+
+    func testOnlyAPendingDeleteKeyWithADeletionDateCanBeGone() {
+        var key = pendingDeleteKey(deletionDate: 0)
+        XCTAssertFalse(key.lifecycle(now: 5).isDeleted)
+        key.deletionDate = 4
+        for state in KeyState.allCases where state != .pendingDelete {
+            key.state = state
+            XCTAssertFalse(key.lifecycle(now: 5).isDeleted, "\(state)")
+        }
+    }
+
+    func testRotateKeyNeedsRotationEnabledAndAtMostOnceIn24Hours() {
+        let day = KeySchedule.day
+        XCTAssertEqual(Result { try KeySchedule.checkManualRotation(rotationEnabled: false, lastRotateTime: 0, now: 10 * day) }.failureCode,
+                       .rotateNotSupported)
+        XCTAssertEqual(Result { try KeySchedule.checkManualRotation(rotationEnabled: true, lastRotateTime: 0, now: 10 * day) }.failureCode, nil)
+        XCTAssertEqual(Result { try KeySchedule.checkManualRotation(rotationEnabled: true, lastRotateTime: 9 * day + 1, now: 10 * day) }.failureCode,
+                       .rotateRateLimited)
+        XCTAssertEqual(Result { try KeySchedule.checkManualRotation(rotationEnabled: true, lastRotateTime: 9 * day, now: 10 * day) }.failureCode, nil)
     }
 }
 

@@ -67,7 +67,7 @@ final class StorageTests: XCTestCase {
         XCTAssertTrue(try app.transaction(tenant: tenant) { try $0.run(UpdateKey(key)) })
         XCTAssertEqual(try app.transaction(tenant: tenant) { try $0.run(FindKey(tenant: tenant, keyID: key.id)) }, key)
         let page = try app.transaction(tenant: tenant) {
-            try $0.run(ListKeysPage(tenant: tenant, query: KeyQuery(states: [.disabled], search: "rename", offset: 0, limit: 10)))
+            try $0.run(ListKeysPage(tenant: tenant, query: KeyQuery(states: [.disabled], search: "rename", offset: 0, limit: 10, now: 0)))
         }
         XCTAssertEqual(page.total, 1)
         XCTAssertEqual(page.keys.map(\.id), [key.id])

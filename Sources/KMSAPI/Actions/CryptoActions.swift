@@ -56,16 +56,24 @@ enum CryptoActions {
                                                        name: "DestinationEncryptionContext")
         var destination = envelope.keyID
         if let text = p.string("DestinationKeyId"), !text.isEmpty {
-            guard let id = KeyID(text) else { throw KMSError.notFound() }
-            destination = id
+            destination = try KeyActions.parseID(text)
         }
         // The plaintext exists only inside this call, in a zeroing buffer.
         let plaintext = try open(ctx, envelope, sourceContext)
-        let sealed = try sealUnderCurrentVersion(ctx, destination, plaintext, destinationContext)
-        let same = sealed.keyID == envelope.keyID && sealed.materialVersion == envelope.materialVersion
+        let target = try loadForEncryption(ctx, destination)
+        // Same key, still its newest version, same canonical context: sealing again would only
+        // change the nonce, so the caller's blob comes back as it was (Tencent's ReEncrypted false).
+        if destination == envelope.keyID && target.version == envelope.materialVersion && sourceContext == destinationContext {
+            return [
+                ("CiphertextBlob", .string(try p.requiredString("CiphertextBlob"))), ("KeyId", .string(destination.description)),
+                ("SourceKeyId", .string(envelope.keyID.description)), ("ReEncrypted", .bool(false)),
+            ]
+        }
+        let sealed = try ctx.keyring.encrypt(plaintext, material: target.material, profile: ctx.profile, keyID: destination,
+                                             version: target.version, region: ctx.region, context: destinationContext)
         return [
             ("CiphertextBlob", .string(sealed.base64)), ("KeyId", .string(destination.description)),
-            ("SourceKeyId", .string(envelope.keyID.description)), ("ReEncrypted", .bool(!same)),
+            ("SourceKeyId", .string(envelope.keyID.description)), ("ReEncrypted", .bool(true)),
         ]
     }
 
@@ -118,11 +126,17 @@ enum CryptoActions {
     /// Loads the key with its newest material, checks it may encrypt, and seals `plaintext`.
     static func sealUnderCurrentVersion(_ ctx: ActionContext, _ id: KeyID, _ plaintext: SecureBytes,
                                         _ context: EncryptionContext) throws -> CiphertextEnvelope {
+        let target = try loadForEncryption(ctx, id)
+        return try ctx.keyring.encrypt(plaintext, material: target.material, profile: ctx.profile, keyID: id,
+                                       version: target.version, region: ctx.region, context: context)
+    }
+
+    /// The key's newest version and its material, once the key is checked to be able to encrypt.
+    static func loadForEncryption(_ ctx: ActionContext, _ id: KeyID) throws -> (version: UInt32, material: SecureBytes) {
         guard let loaded = try loadKey(ctx, id, version: nil) else { throw KMSError.notFound() }
         try loaded.status.lifecycle(now: ctx.now).checkCanEncrypt()
         guard let material = loaded.material else { throw KMSError(.cmkStateNotSupport) }
-        return try ctx.keyring.encrypt(plaintext, material: material, profile: ctx.profile, keyID: id,
-                                       version: loaded.version, region: ctx.region, context: context)
+        return (loaded.version, material)
     }
 
     /// Loads the envelope's key and material version, checks it may decrypt, and opens it.

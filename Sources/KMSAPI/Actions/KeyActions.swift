@@ -9,8 +9,10 @@ enum KeyActions {
             .required("Alias", .string), .optional("Description", .string), .optional("KeyUsage", .string),
             .optional("Type", .integer), .unsupported("Tags", .objectArray), .unsupported("HsmClusterId", .string),
         ], handler: createKey),
-        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string)], handler: describeKey),
-        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray)], handler: describeKeys),
+        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+                   handler: describeKey),
+        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+                   handler: describeKeys),
         ActionSpec(name: "ListKeys", parameters: [
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
             .unsupported("HsmClusterId", .string),
@@ -19,16 +21,18 @@ enum KeyActions {
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
             .optional("OrderType", .integer), .optional("KeyState", .integer), .optional("SearchKeyAlias", .string),
             .optional("Origin", .string), .optional("KeyUsage", .string), .unsupported("TagFilters", .objectArray),
-            .unsupported("HsmClusterId", .string), .unsupported("MemberAccounts", .stringArray),
+            .unsupported("HsmClusterId", .string), .unsupported("MemberAccounts", .objectArray),
         ], handler: listKeyDetail),
         ActionSpec(name: "UpdateAlias", mutates: true, parameters: [
-            .required("Alias", .string), .required("KeyId", .string), .unsupported("MemberAccount", .string),
+            .required("Alias", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
         ], handler: updateAlias),
         ActionSpec(name: "UpdateKeyDescription", mutates: true, parameters: [
-            .required("Description", .string), .required("KeyId", .string),
+            .required("Description", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
         ], handler: updateKeyDescription),
-        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string)], handler: { try transition($0, $1, .enable) }),
-        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string)], handler: { try transition($0, $1, .disable) }),
+        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+                   handler: { try transition($0, $1, .enable) }),
+        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+                   handler: { try transition($0, $1, .disable) }),
     ]
 
     static let supportedKeyUsages: Set<String> = ["ENCRYPT_DECRYPT"]
@@ -81,11 +85,10 @@ enum KeyActions {
     }
 
     static func describeKeys(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let texts = p.strings("KeyIds") ?? []
-        guard (1...100).contains(texts.count) else { throw KMSError.invalidValue("KeyIds", "must hold 1 to 100 key ids") }
-        // Ids that are not UUIDs cannot exist, so they are omitted like any other unknown id.
-        let ids = texts.compactMap(KeyID.init)
-        let keys = ids.isEmpty ? [] : try ctx.transaction { try $0.run(FindKeys(tenant: ctx.tenant, keyIDs: ids)) }
+        let ids = try parseIDs(p.strings("KeyIds") ?? [])
+        // Keys past their DeletionDate are gone, like any other unknown id: omitted.
+        let keys = try ctx.transaction { try $0.run(FindKeys(tenant: ctx.tenant, keyIDs: ids)) }
+            .filter { !$0.lifecycle(now: ctx.now).isDeleted }
         return [("KeyMetadatas", .array(keys.map { KeyMetadata.json($0, profile: ctx.profile, now: ctx.now) }))]
     }
 
@@ -107,9 +110,9 @@ enum KeyActions {
 
     static func listKeys(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let (offset, limit) = try page(p)
-        _ = try p.int("Role", default: 0, in: 0...1)
-        let query = KeyQuery(states: KeyState.allCases.filter(\.isListed), newestFirst: false, offset: offset, limit: limit)
-        let result = try runPage(ctx, query)
+        let query = KeyQuery(states: KeyState.allCases.filter(\.isListed), newestFirst: false, offset: offset, limit: limit,
+                             now: ctx.now)
+        let result = try userCreated(p) ? try runPage(ctx, query) : (total: 0, keys: [])
         return [
             ("Keys", .array(result.keys.map { .object([("KeyId", .string($0.id.description))]) })),
             ("TotalCount", .int(Int64(result.total))),
@@ -118,7 +121,7 @@ enum KeyActions {
 
     static func listKeyDetail(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let (offset, limit) = try page(p)
-        _ = try p.int("Role", default: 0, in: 0...1)
+        let userKeys = try userCreated(p)
         let order = try p.int("OrderType", default: 0, in: 0...1)
         let stateFilter = try p.int("KeyState", default: 0, in: 0...5)
         let states = stateFilter == 0 ? KeyState.allCases : [KeyState(filterNumber: stateFilter)!]
@@ -133,8 +136,9 @@ enum KeyActions {
         if usage == "ALL" { usage = "" }
         let search = p.string("SearchKeyAlias") ?? ""
         let query = KeyQuery(states: states, origin: origin, keyUsage: usage.isEmpty ? nil : usage,
-                             search: search.isEmpty ? nil : search, newestFirst: order == 0, offset: offset, limit: limit)
-        let result = try runPage(ctx, query)
+                             search: search.isEmpty ? nil : search, newestFirst: order == 0, offset: offset, limit: limit,
+                             now: ctx.now)
+        let result = userKeys ? try runPage(ctx, query) : (total: 0, keys: [])
         return [
             ("TotalCount", .int(Int64(result.total))),
             ("KeyMetadatas", .array(result.keys.map { KeyMetadata.json($0, profile: ctx.profile, now: ctx.now) })),
@@ -175,15 +179,45 @@ enum KeyActions {
         let id = try lookupID(p)
         try ctx.transaction { db in
             var key = try ctx.findKey(id, in: db, forUpdate: true)
-            key.state = try key.lifecycle(now: ctx.now).applying(transition)
+            let state = try key.lifecycle(now: ctx.now).applying(transition)
+            // Enabling an Enabled key (disabling a Disabled one) succeeds without writing anything.
+            guard state != key.state else { return }
+            key.state = state
             _ = try db.run(UpdateKey(key))
         }
         return []
     }
 
-    /// A KeyId that is not UUID-shaped names no key: answered like any unknown key.
-    static func lookupID(_ p: Parameters) throws -> KeyID {
-        guard let id = KeyID(try p.requiredString("KeyId")) else { throw KMSError.notFound() }
+    /// `Role` of ListKeys/ListKeyDetail: 0 (or absent) the user's own keys, 1 keys created by
+    /// cloud products, of which this service has none.
+    static func userCreated(_ p: Parameters) throws -> Bool {
+        try p.int("Role", default: 0, in: 0...1) == 0
+    }
+
+    static func lookupID(_ p: Parameters) throws -> KeyID { try parseID(try p.requiredString("KeyId")) }
+
+    /// A KeyId that is not a key id at all (not a UUID) is `InvalidKeyId`; a well-formed id of no
+    /// key of the caller's stays `CmkNotFound`.
+    static func parseID(_ text: String) throws -> KeyID {
+        guard let id = KeyID(text) else {
+            throw KMSError(.invalidKeyId, "The KeyId `\(FormDecoding.sanitized(text))` is not a valid key id.")
+        }
         return id
+    }
+
+    /// The KeyIds of a batch: 1 to 100, each a key id, none twice (compared after parsing, so
+    /// an upper-case copy of an id is the same id).
+    static func parseIDs(_ texts: [String]) throws -> [KeyID] {
+        guard (1...100).contains(texts.count) else { throw KMSError.invalidValue("KeyIds", "must hold 1 to 100 key ids") }
+        var ids: [KeyID] = []
+        var seen = Set<KeyID>()
+        for text in texts {
+            let id = try parseID(text)
+            guard seen.insert(id).inserted else {
+                throw KMSError(.duplicatedKeyId, "The KeyId `\(id)` is given more than once.")
+            }
+            ids.append(id)
+        }
+        return ids
     }
 }

@@ -6,17 +6,17 @@ import KMSStorage
 enum LifecycleActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "ScheduleKeyDeletion", mutates: true, parameters: [
-            .required("KeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .string),
+            .required("KeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .object),
         ], handler: scheduleKeyDeletion),
-        ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: cancelKeyDeletion),
-        ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: { try KeyActions.transition($0, $1, .archive) }),
-        ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: { try KeyActions.transition($0, $1, .cancelArchive) }),
-        ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
                    handler: { try batch($0, $1, .enable) }),
-        ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
                    handler: { try batch($0, $1, .disable) }),
     ]
 
@@ -50,19 +50,16 @@ enum LifecycleActions {
     /// All or nothing, in one transaction: one key that is not the caller's, or not in a state
     /// the transition allows, changes none of them.
     static func batch(_ ctx: ActionContext, _ p: Parameters, _ transition: KeyTransition) throws -> ResponseFields {
-        let texts = p.strings("KeyIds") ?? []
-        guard (1...100).contains(texts.count) else { throw KMSError.invalidValue("KeyIds", "must hold 1 to 100 key ids") }
-        var ids: [KeyID] = []
-        for text in texts {
-            guard let id = KeyID(text) else { throw KMSError.notFound() }
-            if !ids.contains(id) { ids.append(id) }
-        }
+        var ids = try KeyActions.parseIDs(p.strings("KeyIds") ?? [])
         // Locking in one order keeps two overlapping batches from deadlocking.
         ids.sort { $0.description < $1.description }
         try ctx.transaction { db in
             for id in ids {
                 var key = try ctx.findKey(id, in: db, forUpdate: true)
-                key.state = try key.lifecycle(now: ctx.now).applying(transition)
+                let state = try key.lifecycle(now: ctx.now).applying(transition)
+                // A key already in the target state is left as it is (no-op, as EnableKey/DisableKey).
+                guard state != key.state else { continue }
+                key.state = state
                 _ = try db.run(UpdateKey(key))
             }
         }

@@ -6,13 +6,13 @@ import KMSStorage
 enum RotationActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "EnableKeyRotation", mutates: true, parameters: [
-            .required("KeyId", .string), .optional("RotateDays", .integer), .unsupported("MemberAccount", .string),
+            .required("KeyId", .string), .optional("RotateDays", .integer), .unsupported("MemberAccount", .object),
         ], handler: enableKeyRotation),
-        ActionSpec(name: "DisableKeyRotation", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "DisableKeyRotation", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: disableKeyRotation),
-        ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: getKeyRotationStatus),
-        ActionSpec(name: "RotateKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .string)],
+        ActionSpec(name: "RotateKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: rotateKey),
     ]
 
@@ -41,6 +41,8 @@ enum RotationActions {
         let id = try KeyActions.lookupID(p)
         try ctx.transaction { db in
             var key = try ctx.findKey(id, in: db, forUpdate: true)
+            // An EXTERNAL key never rotates, so disabling its rotation is a no-op success (as Tencent).
+            if key.origin == .external { return }
             try checkRotatable(key, now: ctx.now)
             key.rotationEnabled = false
             key.nextRotateTime = 0
@@ -53,8 +55,8 @@ enum RotationActions {
     static func getKeyRotationStatus(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try KeyActions.lookupID(p)
         let key = try ctx.transaction { try ctx.findKey(id, in: $0) }
-        guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
-        return [("KeyRotationEnabled", .bool(key.rotationEnabled))]
+        // EXTERNAL keys answer false: they never rotate.
+        return [("KeyRotationEnabled", .bool(key.origin == .tencentKMS && key.rotationEnabled))]
     }
 
     /// Rotates now. The automatic schedule is unchanged; LastRotateTime becomes now.
@@ -64,6 +66,7 @@ enum RotationActions {
             var key = try ctx.findKey(id, in: db, forUpdate: true)
             try checkRotatable(key, now: ctx.now)
             try key.lifecycle(now: ctx.now).checkCanEncrypt()
+            try KeySchedule.checkManualRotation(rotationEnabled: key.rotationEnabled, lastRotateTime: key.lastRotateTime, now: ctx.now)
             try KeyVersions.rotate(&key, profile: ctx.profile, keyring: ctx.keyring, now: ctx.now, in: db)
             _ = try db.run(UpdateKey(key))
         }

@@ -4,7 +4,8 @@ import KMSCore
 enum ServiceActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "GetServiceStatus", parameters: [], handler: { _, _ in
-            [("ServiceEnabled", .bool(true)), ("InvalidType", .int(0)), ("UserLevel", .int(0))]
+            // InvalidType 1 is "normal" (0 would mean "not purchased").
+            [("ServiceEnabled", .bool(true)), ("InvalidType", .int(1)), ("UserLevel", .int(0))]
         }),
         ActionSpec(name: "ListAlgorithms", parameters: [], handler: { ctx, _ in
             [

@@ -19,7 +19,7 @@ enum KeyMetadata {
             ("DeletionDate", .int(key.deletionDate)),
             ("Origin", .string(key.origin.rawValue)),
             ("ValidTo", .int(key.validTo)),
-            ("ResourceId", .string("qcs::kms:\(key.region):uin/\(key.creatorUin):key/creatorUin/\(key.creatorUin)/\(key.id)")),
+            ("ResourceId", .string("creatorUin/\(key.creatorUin)/\(key.id)")),
             ("RotateDays", .int(Int64(key.rotateDays))),
             ("LastRotateTime", .int(key.lastRotateTime)),
             ("CreatorUinString", .string(String(key.creatorUin))),

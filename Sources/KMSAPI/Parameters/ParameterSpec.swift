@@ -8,6 +8,8 @@ enum ParameterType {
     case stringArray
     /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
     case objectArray
+    /// One object (MemberAccount): the SDK sends `{}` for an empty model object.
+    case object
 }
 
 /// One parameter an action defines.
@@ -62,6 +64,7 @@ struct Parameters {
         switch value {
         case .string(let s): return s.isEmpty
         case .array(let a): return a.isEmpty
+        case .object(let members): return members.allSatisfy { $0.1 == .null }
         case .int(let i): return i == 0
         case .bool(let b): return !b
         default: return false
@@ -91,6 +94,7 @@ struct Parameters {
         case (.stringArray, .array(let elements)):
             guard elements.allSatisfy({ if case .string = $0 { return true } else { return false } }) else { throw wrong }
             return raw
+        case (.object, .object): return raw
         case (.objectArray, .array(let elements)):
             guard elements.allSatisfy({ if case .object = $0 { return true } else { return false } }) else { throw wrong }
             return raw
