@@ -46,8 +46,8 @@ final class CacheIntegrationTests: XCTestCase {
         a.call("EnableKey", ["KeyId": .string(keyId)], as: account)
         XCTAssertTrue(within(seconds: 1) { encryptCode(b, account, keyId) == nil })
         a.call("ArchiveKey", ["KeyId": .string(keyId)], as: account)
-        XCTAssertEqual(encryptCode(a, account, keyId), "ResourceUnavailable.CmkStateNotSupport")
-        XCTAssertTrue(within(seconds: 1) { encryptCode(b, account, keyId) == "ResourceUnavailable.CmkStateNotSupport" })
+        XCTAssertEqual(encryptCode(a, account, keyId), "ResourceUnavailable.CmkArchived")
+        XCTAssertTrue(within(seconds: 1) { encryptCode(b, account, keyId) == "ResourceUnavailable.CmkArchived" })
 
         // Deletion by the scheduled worker (running in A's process).
         a.call("CancelKeyArchive", ["KeyId": .string(keyId)], as: account)
