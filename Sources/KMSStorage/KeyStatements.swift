@@ -198,6 +198,26 @@ public struct UpdateKey: Statement {
 }
 
 
+/// Frees an alias still held by a key past its DeletionDate at `now` (gone on arrival, its row not
+/// yet destroyed by the scheduled worker): destroys that key and its jobs, as the worker would.
+public struct DestroyDeletedKeyHoldingAlias: Statement {
+    public static let name = "destroy_deleted_key_holding_alias"
+    public static let sql = """
+        WITH gone AS (
+            DELETE FROM keys WHERE app_id = $1 AND region = $2 AND alias = $3
+               AND state = 'PendingDelete' AND deletion_date <> 0 AND deletion_date <= $4
+            RETURNING app_id, region, key_id)
+        DELETE FROM scheduled_jobs j USING gone
+        WHERE j.app_id = gone.app_id AND j.region = gone.region AND j.key_id = gone.key_id
+        """
+    public let tenant: Tenant
+    public let alias: String
+    public let now: Int64
+    public init(tenant: Tenant, alias: String, now: Int64) { self.tenant = tenant; self.alias = alias; self.now = now }
+    public var bindings: [String?] { [String(tenant.appId), tenant.region, alias, String(now)] }
+    public func decode(_ result: QueryResult) throws {}
+}
+
 /// Destroys a key for good: its row, and by cascade every material version and import parameter set.
 public struct DeleteKey: Statement {
     public static let name = "delete_key"

@@ -148,3 +148,25 @@ def test_import_token_past_parameters_valid_to_is_expired_before_the_worker_runs
         KeyId=key_id, ImportToken=params.ImportToken, EncryptedKeyMaterial=b64(wrapped)), TOKEN_EXPIRED)])
     assert kms.state(key_id) == "PendingImport"
     assert rows_of(kms, key_id, "import_parameters") == 1, "the worker must not have purged the parameters yet"
+
+
+def test_alias_of_a_key_past_its_deletion_date_is_free_before_the_worker_runs(client, make_account):
+    kms = client(make_account("deadline"), FIPS_REGION)
+    doomed = {}
+    for use in ("create", "rename"):
+        alias = unique_alias(f"gone-{use}")
+        doomed[use] = (kms.new_key_id(Alias=alias), alias)
+        kms.DisableKey(KeyId=doomed[use][0])
+        kms.ScheduleKeyDeletion(KeyId=doomed[use][0], PendingWindowInDays=7)
+        move_deadline(kms, doomed[use][0], column="deletion_date", job="delete_key")
+    created = kms.new_key(alias=doomed["create"][1])
+    assert kms.DescribeKey(KeyId=created.KeyId).KeyMetadata.Alias == doomed["create"][1]
+    renamed = kms.new_key_id()
+    kms.UpdateAlias(KeyId=renamed, Alias=doomed["rename"][1])
+    assert kms.DescribeKey(KeyId=renamed).KeyMetadata.Alias == doomed["rename"][1]
+    for key_id, _ in doomed.values():
+        assert rows_of(kms, key_id) == 0, "the key holding the alias is destroyed with its jobs"
+        assert psql(f"SELECT count(*) FROM scheduled_jobs WHERE key_id = '{key_id}'") == "0"
+    # a live key's alias stays taken
+    assert_codes([("CreateKey", lambda: kms.new_key(alias=doomed["create"][1]),
+                   "InvalidParameterValue.AliasAlreadyExists")])

@@ -60,7 +60,9 @@ enum KeyActions {
             createTime: ctx.now, currentVersion: origin == .external ? 0 : 1)
         do {
             try ctx.transaction { db in
-                // Both inserts go out with the audit record and the COMMIT: one round trip.
+                // All go out with the audit record and the COMMIT: one round trip. A key past its
+                // DeletionDate is gone, so its alias is free even before the worker destroys it.
+                try db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: ctx.tenant, alias: alias, now: ctx.now))
                 try db.enqueue(InsertKey(key))
                 if origin == .tencentKMS {
                     let material = ctx.keyring.generateMaterial(ctx.profile)
@@ -154,6 +156,7 @@ enum KeyActions {
                 var key = try ctx.findKey(id, in: db, forUpdate: true)
                 try key.lifecycle(now: ctx.now).checkCanEditMetadata()
                 key.alias = alias
+                try db.run(DestroyDeletedKeyHoldingAlias(tenant: ctx.tenant, alias: alias, now: ctx.now))
                 _ = try db.run(UpdateKey(key))
             }
         } catch let error as StorageError where error.isUniqueViolation {
