@@ -1,0 +1,47 @@
+import XCTest
+@testable import KMSAPI
+import KMSCore
+
+/// KeyId/KeyIds and the SDK's MemberAccount object as actions take them (issue 10 items 19, 20).
+final class KeyIDParameterTests: XCTestCase {
+    let a = "0f8e3a52-6c1d-4b7e-9a2f-1c3d5e7f9a0b"
+    let b = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+
+    func code(_ body: () throws -> Any) -> KMSError.Code? {
+        do { _ = try body(); return nil } catch { return (error as? KMSError)?.code ?? .internalError }
+    }
+
+    func testAKeyIdThatIsNotAUUIDIsInvalidKeyId() {
+        for bad in ["", "not-a-key-id", String(a.dropLast()), a + "0", String(a.dropLast()) + "g", a.replacingOccurrences(of: "-", with: "_")] {
+            XCTAssertEqual(code { try KeyActions.parseID(bad) }, .invalidKeyId, bad)
+            XCTAssertEqual(code { try KeyActions.parseIDs([a, bad]) }, .invalidKeyId, bad)
+        }
+        XCTAssertEqual(try KeyActions.parseID(a.uppercased()).description, a)
+    }
+
+    func testTheSameIdTwiceInABatchIsDuplicatedKeyIdInAnyCase() throws {
+        XCTAssertEqual(try KeyActions.parseIDs([b, a]).map(\.description), [b, a])
+        XCTAssertEqual(code { try KeyActions.parseIDs([a, b, a]) }, .duplicatedKeyId)
+        XCTAssertEqual(code { try KeyActions.parseIDs([a, a.uppercased()]) }, .duplicatedKeyId)
+        XCTAssertEqual(code { try KeyActions.parseIDs([]) }, .invalidParameterValue)
+        XCTAssertEqual(code { try KeyActions.parseIDs(Array(repeating: a, count: 101)) }, .invalidParameterValue)
+    }
+
+    let specs: [ParameterSpec] = [.required("KeyId", .string), .unsupported("MemberAccount", .object),
+                                  .unsupported("MemberAccounts", .objectArray)]
+
+    func decode(_ json: String) -> KMSError.Code? {
+        code { try Parameters(decoding: try JSONValue.parse(json), specs: self.specs, fromForm: false) }
+    }
+
+    func testAnEmptyMemberAccountObjectIsAcceptedAndANamedMemberIsUnsupported() throws {
+        XCTAssertNil(decode(#"{"KeyId":"k","MemberAccount":{}}"#))
+        XCTAssertNil(decode(#"{"KeyId":"k","MemberAccount":{"MemberAppId":null,"MemberUin":null}}"#))
+        XCTAssertNil(decode(#"{"KeyId":"k","MemberAccount":null,"MemberAccounts":[]}"#))
+        XCTAssertEqual(decode(#"{"KeyId":"k","MemberAccount":{"MemberAppId":1}}"#), .unsupportedOperation)
+        XCTAssertEqual(decode(#"{"KeyId":"k","MemberAccounts":[{"MemberUin":2}]}"#), .unsupportedOperation)
+        XCTAssertEqual(decode(#"{"KeyId":"k","MemberAccount":"x"}"#), .invalidParameter)
+        let form = try FormDecoding.unflatten(FormDecoding.pairs("KeyId=k&MemberAccount.MemberAppId=1"))
+        XCTAssertEqual(code { try Parameters(decoding: form, specs: self.specs, fromForm: true) }, .unsupportedOperation)
+    }
+}
