@@ -91,7 +91,12 @@ public final class Service: @unchecked Sendable {
             response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
                                              english: english ?? APIRequest.prefersEnglish(http))
         }
-        if !audit.written { auditWriter.enqueue(audit.record(result: result)) }
+        if !audit.written {
+            // A request that never authenticated is counted into a summary (a flood of bogus
+            // requests must not grow the trail by a row each); every other one is its own record.
+            if audit.appId == nil { auditWriter.enqueueUnauthenticated(audit.record(result: result)) }
+            else { auditWriter.enqueue(audit.record(result: result)) }
+        }
         return response
     }
 
