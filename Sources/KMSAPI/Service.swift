@@ -120,6 +120,9 @@ public final class Service: @unchecked Sendable {
             throw KMSError(.authFailureSecretIdNotFound)
         }
         try RequestSignature.verify(request, secretKey: secretKey, signingKeys: signingKeys)
+        // Known from here on: a replay is recorded against the account, not summarised as anonymous.
+        audit.appId = credential.appId
+        audit.secretId = credential.secretId
         // Only a verified signature is remembered: nobody can spend another caller's signature in advance.
         switch request.style {
         case .tc3(let auth):
@@ -128,8 +131,6 @@ public final class Service: @unchecked Sendable {
         case .v1:
             try replayMemory.admitNonce(secretId: credential.secretId, nonce: request.nonce, timestamp: request.timestamp, now: now)
         }
-        audit.appId = credential.appId
-        audit.secretId = credential.secretId
         try rateLimiter.admit(credential.appId)
         if let token = request.token, !token.isEmpty {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.

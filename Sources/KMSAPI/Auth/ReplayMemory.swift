@@ -42,6 +42,8 @@ public final class ReplayMemory: @unchecked Sendable {
         var oldest = Int64.max
         /// Timestamps at or before this were forgotten early (the stripe was full): refused.
         var floor = Int64.min
+        /// Signatures forgotten early.
+        var forgotten = 0
         init(slots: Int) {
             seconds = Array(repeating: [], count: slots)
             secondOf = Array(repeating: Int64.min, count: slots)
@@ -55,7 +57,6 @@ public final class ReplayMemory: @unchecked Sendable {
     private let perStripe: Int
     private let mask: Int64
     private let seed: (UInt64, UInt64)
-    private let evictions = ManagedAtomicCounter()
 
     /// `capacity` entries in all (about 60 bytes each); 2^20 holds 300 s of 3,500 unique signatures per second.
     public init(capacity: Int = 1 << 20, window: Int64 = 300) {
@@ -72,7 +73,13 @@ public final class ReplayMemory: @unchecked Sendable {
     }
 
     /// Signatures forgotten before their time because a stripe was full.
-    public var forgottenEarly: Int { evictions.value }
+    public var forgottenEarly: Int {
+        stripes.reduce(0) { total, stripe in
+            stripe.lock.lock()
+            defer { stripe.lock.unlock() }
+            return total + stripe.forgotten
+        }
+    }
 
     /// Admits a verified TC3 signature (64 lower-case hex digits) used with this shape, or throws.
     func admitTC3(signatureHex: [UInt8], action: String, region: String, version: String, timestamp: Int64, now: Int64) throws {
@@ -154,7 +161,7 @@ public final class ReplayMemory: @unchecked Sendable {
         for _ in 0...Int(mask) {
             let slot = Int(second & mask)
             if stripe.secondOf[slot] == second, !stripe.seconds[slot].isEmpty {
-                evictions.add(stripe.seconds[slot].count)
+                stripe.forgotten += stripe.seconds[slot].count
                 drop(stripe, slot: slot)
                 stripe.floor = max(stripe.floor, second)
                 stripe.oldest = second + 1
@@ -180,12 +187,4 @@ public final class ReplayMemory: @unchecked Sendable {
     }
 
     static func word(_ bytes: ArraySlice<UInt8>) -> UInt64 { bytes.reduce(0) { $0 << 8 | UInt64($1) } }
-}
-
-/// A counter read rarely (metrics, tests) and bumped under a stripe lock.
-final class ManagedAtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add(_ n: Int) { lock.lock(); count += n; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
