@@ -94,12 +94,14 @@ public struct HTTPRequest: Sendable {
     /// (1.23 joins them with commas); either way the request is ambiguous and must be refused.
     public var repeatedSignatureHeader: String? {
         block.withUnsafeBufferPointer { bytes in
-            var seen: [UnsafeBufferPointer<UInt8>] = []
-            for entry in entries {
+            // Pairwise over a dozen entries: no allocation on the hot path.
+            for (i, entry) in entries.enumerated() {
                 let name = UnsafeBufferPointer(rebasing: bytes[entry.name])
                 guard name.starts(with: "HTTP_X_TC_".utf8) || HTTPRequest.equal(name, "HTTP_AUTHORIZATION") else { continue }
-                if seen.contains(where: { $0.elementsEqual(name) }) { return String(decoding: name, as: UTF8.self) }
-                seen.append(name)
+                for later in entries[(i + 1)...] where later.name.count == name.count
+                    && UnsafeBufferPointer(rebasing: bytes[later.name]).elementsEqual(name) {
+                    return String(decoding: name, as: UTF8.self)
+                }
             }
             return nil
         }
