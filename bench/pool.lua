@@ -6,7 +6,9 @@
 -- POOL_PREFIX.<n> (n = 0 .. threads-1) holds thread n's requests, each a complete HTTP/1.1
 -- request (request line, headers, body) followed by one NUL byte. They are written by
 -- bench/kmsbench.py seconds before the run: wrk's LuaJIT has no HMAC-SHA256, and TC3
--- signatures stay valid for 300 s while the service does not reject replays.
+-- signatures stay valid for 300 s. The service remembers every signature with the action,
+-- region and version it was first used with (SPEC §6) and allows identical repeats, so a
+-- pool may be replayed as long as each of its signatures always goes with the same request.
 --
 -- MODE "cycle": the thread goes round its requests again and again (Encrypt, DescribeKey…).
 -- MODE "once":  every request may be sent only once (CreateKey aliases, ImportKeyMaterial

@@ -21,12 +21,16 @@ public final class Service: @unchecked Sendable {
     /// Credentials with their opened secrets.
     public let credentialCache: CredentialCache
     let signingKeys = SigningKeyCache()
+    /// Signatures and v1 nonces already used, with what for (SPEC §6).
+    let replayMemory: ReplayMemory
 
     /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), keyCache: KeyCache = KeyCache(),
-                credentialCache: CredentialCache = CredentialCache(), clock: @escaping @Sendable () -> Int64) {
+                credentialCache: CredentialCache = CredentialCache(), replayMemory: ReplayMemory = ReplayMemory(),
+                clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
+        self.replayMemory = replayMemory
         self.keyCache = keyCache
         self.credentialCache = credentialCache
         self.rateLimiter = rateLimiter
@@ -87,7 +91,12 @@ public final class Service: @unchecked Sendable {
             response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
                                              english: english ?? APIRequest.prefersEnglish(http))
         }
-        if !audit.written { auditWriter.enqueue(audit.record(result: result)) }
+        if !audit.written {
+            // A request that never authenticated is counted into a summary (a flood of bogus
+            // requests must not grow the trail by a row each); every other one is its own record.
+            if audit.appId == nil { auditWriter.enqueueUnauthenticated(audit.record(result: result)) }
+            else { auditWriter.enqueue(audit.record(result: result)) }
+        }
         return response
     }
 
@@ -111,8 +120,17 @@ public final class Service: @unchecked Sendable {
             throw KMSError(.authFailureSecretIdNotFound)
         }
         try RequestSignature.verify(request, secretKey: secretKey, signingKeys: signingKeys)
+        // Known from here on: a replay is recorded against the account, not summarised as anonymous.
         audit.appId = credential.appId
         audit.secretId = credential.secretId
+        // Only a verified signature is remembered: nobody can spend another caller's signature in advance.
+        switch request.style {
+        case .tc3(let auth):
+            try replayMemory.admitTC3(signatureHex: auth.signatureBytes, action: request.action, region: request.region,
+                                      version: request.version, timestamp: request.timestamp, now: now)
+        case .v1:
+            try replayMemory.admitNonce(secretId: credential.secretId, nonce: request.nonce, timestamp: request.timestamp, now: now)
+        }
         try rateLimiter.admit(credential.appId)
         if let token = request.token, !token.isEmpty {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.

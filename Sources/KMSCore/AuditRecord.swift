@@ -11,12 +11,15 @@ public struct AuditRecord: Sendable, Equatable {
     public var result: String
     public var client: String
     public var latencyMicroseconds: Int64
+    /// How many requests the record stands for: 1, or more for a summary of unauthenticated
+    /// failures (first request's id, time and latency; `action`/`region` "*" when they varied).
+    public var occurrences: Int64
 
     public init(atMilliseconds: Int64, requestId: String, appId: Int64?, secretId: String?, region: String, action: String,
-                keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64) {
+                keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64, occurrences: Int64 = 1) {
         self.atMilliseconds = atMilliseconds; self.requestId = requestId; self.appId = appId; self.secretId = secretId
         self.region = region; self.action = action; self.keyID = keyID; self.result = result; self.client = client
-        self.latencyMicroseconds = latencyMicroseconds
+        self.latencyMicroseconds = latencyMicroseconds; self.occurrences = occurrences
     }
 
     /// The bytes the chain MAC covers, with the record's place in its lane: every field
@@ -32,6 +35,8 @@ public struct AuditRecord: Sendable, Equatable {
         field(lane); field(String(laneSeq)); field(String(atMilliseconds)); field(requestId)
         field(appId.map { String($0) } ?? ""); field(secretId ?? ""); field(region); field(action)
         field(keyID?.description ?? ""); field(result); field(client); field(String(latencyMicroseconds))
+        // Only summaries carry a count, so every record written before summaries existed still verifies.
+        if occurrences != 1 { field(String(occurrences)) }
         return out
     }
 

@@ -89,6 +89,24 @@ public struct HTTPRequest: Sendable {
         }
     }
 
+    /// The first header among `X-TC-*` and `Authorization` sent more than once, as its CGI name.
+    /// nginx 1.22 passes each copy of a repeated request header as its own `HTTP_*` parameter
+    /// (1.23 joins them with commas); either way the request is ambiguous and must be refused.
+    public var repeatedSignatureHeader: String? {
+        block.withUnsafeBufferPointer { bytes in
+            // Pairwise over a dozen entries: no allocation on the hot path.
+            for (i, entry) in entries.enumerated() {
+                let name = UnsafeBufferPointer(rebasing: bytes[entry.name])
+                guard name.starts(with: "HTTP_X_TC_".utf8) || HTTPRequest.equal(name, "HTTP_AUTHORIZATION") else { continue }
+                for later in entries[(i + 1)...] where later.name.count == name.count
+                    && UnsafeBufferPointer(rebasing: bytes[later.name]).elementsEqual(name) {
+                    return String(decoding: name, as: UTF8.self)
+                }
+            }
+            return nil
+        }
+    }
+
     private static func find(_ block: [UInt8], _ entries: [(name: Range<Int>, value: Range<Int>)],
                              where matches: (UnsafeBufferPointer<UInt8>) -> Bool) -> String? {
         block.withUnsafeBufferPointer { bytes in

@@ -70,7 +70,7 @@ public struct InsertAuditRecords: Statement {
 public enum AuditRecordsCopy {
     public static let sql = """
         COPY audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, \
-        latency_us, mac) FROM STDIN
+        latency_us, mac, occurrences) FROM STDIN
         """
 
     /// Tab-separated rows in COPY's text format: `\N` is NULL; backslash, tab, newline and
@@ -95,7 +95,8 @@ public enum AuditRecordsCopy {
             decimal(r.latencyMicroseconds, &out); tab(&out)
             // bytea's text form `\x…`, its backslash escaped for COPY.
             out.append(0x5C)
-            out.append(contentsOf: Bytea.encode(row.mac).utf8)
+            out.append(contentsOf: Bytea.encode(row.mac).utf8); tab(&out)
+            decimal(r.occurrences, &out)
             out.append(0x0A)
         }
         return out
@@ -139,7 +140,8 @@ public enum AuditRecordsCopy {
 public struct ListAuditRecords: Statement {
     public static let name = "list_audit_records"
     public static let sql = """
-        SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac
+        SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
+               occurrences
         FROM audit_log WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::uuid IS NULL OR key_id = $2) AND seq > $3
         ORDER BY CASE WHEN $5 THEN seq END ASC, CASE WHEN NOT $5 THEN seq END DESC LIMIT $4
         """
@@ -160,7 +162,7 @@ public struct ListAuditRecords: Statement {
                 atMilliseconds: r.int64(i, 3), requestId: r.string(i, 4) ?? "", appId: r.isNull(i, 5) ? nil : r.int64(i, 5),
                 secretId: r.string(i, 6), region: r.string(i, 7) ?? "", action: r.string(i, 8) ?? "",
                 keyID: r.string(i, 9).flatMap(KeyID.init), result: r.string(i, 10) ?? "", client: r.string(i, 11) ?? "",
-                latencyMicroseconds: r.int64(i, 12)), mac: r.bytes(i, 13) ?? [])
+                latencyMicroseconds: r.int64(i, 12), occurrences: r.int64(i, 14)), mac: r.bytes(i, 13) ?? [])
         }
     }
 }

@@ -175,15 +175,30 @@ struct Credential: ParsableCommand {
 }
 
 struct Audit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read and check the audit trail.", subcommands: [Verify.self, Tail.self])
+    static let configuration = CommandConfiguration(abstract: "Read, check and archive the audit trail.",
+                                                    subcommands: [Verify.self, Tail.self, Archive.self])
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Re-compute every record's chain MAC; exit 1 if any record was edited, inserted or deleted.")
         @OptionGroup var connection: Connection
+        @Option(help: "Verify this archive file (from `audit archive`) instead of the database.") var archive: String?
         func run() throws {
             let sealer = try connection.sealer()
+            if let archive {
+                guard let data = FileManager.default.contents(atPath: archive) else { throw ValidationError("cannot read \(archive)") }
+                let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+                let (records, problems) = AuditArchiver(sealer: sealer).verifyArchive(lines: lines)
+                print("\(records) archived records checked")
+                for problem in problems { print("PROBLEM: \(problem)") }
+                if !problems.isEmpty { throw ExitCode(1) }
+                print("audit archive intact")
+                return
+            }
             let report = try AuditVerifier(sealer: sealer).verify(try connection.open())
+            if let checkpoint = report.checkpoint {
+                print("from checkpoint \(checkpoint.id) (records up to seq \(checkpoint.cutSeq) archived)")
+            }
             print("\(report.records) records in \(report.lanes) lanes checked")
             for problem in report.problems { print("PROBLEM: \(problem)") }
             if !report.problems.isEmpty { throw ExitCode(1) }
@@ -214,10 +229,48 @@ struct Audit: ParsableCommand {
                         ("Region", .string(r.region)), ("Action", .string(r.action)),
                         ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)),
                         ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
+                        ("Count", .int(r.occurrences)),
                     ]))
                 } else {
-                    print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)")
+                    print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)\(r.occurrences == 1 ? "" : "\t×\(r.occurrences)")")
                 }
+            }
+        }
+    }
+
+    struct Archive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the records older than DATE to FILE (JSON lines) and prune them, leaving a checkpoint.",
+            discussion: """
+                The file holds every pruned record with its chain MAC, between the checkpoint it continues from and \
+                the new one: `audit verify --archive FILE` checks it offline (with the master key). `audit verify` \
+                then verifies the remaining records from the new checkpoint. Audit writes wait while it runs.
+                """)
+        @OptionGroup var connection: Connection
+        @Option(help: "Archive records older than this: YYYY-MM-DD (UTC midnight) or RFC 3339 (2026-01-31T12:00:00Z).")
+        var before: String
+        @Option(help: "The archive file to create (it must not exist).") var to: String
+        func run() throws {
+            let iso = ISO8601DateFormatter()
+            let day = ISO8601DateFormatter()
+            day.formatOptions = [.withFullDate]
+            guard let date = iso.date(from: before) ?? day.date(from: before) else {
+                throw ValidationError("--before: not YYYY-MM-DD or RFC 3339: \(before)")
+            }
+            let now = Date()
+            guard date <= now else { throw ValidationError("--before is in the future") }
+            do {
+                let outcome = try AuditArchiver(sealer: try connection.sealer()).archive(
+                    try connection.open(), beforeMilliseconds: Int64(date.timeIntervalSince1970 * 1000), to: to,
+                    nowMilliseconds: Int64(now.timeIntervalSince1970 * 1000))
+                guard let checkpoint = outcome.checkpoint else {
+                    print("nothing to archive before \(before)")
+                    return
+                }
+                print("archived \(outcome.archived) records (up to seq \(checkpoint.cutSeq)) to \(to) and pruned them")
+            } catch let failure as AuditArchiver.Failure {
+                print("audit archive: \(failure.description)")
+                throw ExitCode(1)
             }
         }
     }

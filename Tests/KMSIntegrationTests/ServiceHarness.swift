@@ -73,7 +73,10 @@ struct ServiceHarness {
         let host = "kms.test:443"
         let timestamp = clock.now
         let date = RequestSignature.utcDate(timestamp)
-        let canonical = ["POST", "/", "", "content-type:application/json\nhost:\(host)\n", "content-type;host",
+        // Action and region are signed too (as SPEC §1 allows): the test clock stands still, and the
+        // replay memory refuses one signature used for two actions or regions (SPEC §6).
+        let canonical = ["POST", "/", "", "content-type:application/json\nhost:\(host)\nx-tc-action:\(action.lowercased())\n"
+                            + "x-tc-region:\(region.lowercased())\n", "content-type;host;x-tc-action;x-tc-region",
                          Digest.sha256Hex(body)].joined(separator: "\n")
         let signature = RequestSignature.tc3Signature(secretKey: account.secretKey, date: date, service: "kms",
                                                       timestamp: timestamp, canonicalRequest: canonical)
@@ -81,7 +84,7 @@ struct ServiceHarness {
             "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/json", "HTTP_HOST": host,
             "HTTP_X_TC_ACTION": action, "HTTP_X_TC_VERSION": "2019-01-18", "HTTP_X_TC_TIMESTAMP": String(timestamp),
             "HTTP_X_TC_REGION": region, "HTTP_X_TC_LANGUAGE": "en-US",
-            "HTTP_AUTHORIZATION": "TC3-HMAC-SHA256 Credential=\(account.secretId)/\(date)/kms/tc3_request, SignedHeaders=content-type;host, Signature=\(signature)",
+            "HTTP_AUTHORIZATION": "TC3-HMAC-SHA256 Credential=\(account.secretId)/\(date)/kms/tc3_request, SignedHeaders=content-type;host;x-tc-action;x-tc-region, Signature=\(signature)",
         ], body: body)
         let response = service.handle(request, session: database.map { service.makeSession(database: $0) } ?? session)
         guard let parsed = try? JSONValue.parse(response.body), let inner = parsed["Response"] else {

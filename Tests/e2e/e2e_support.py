@@ -18,6 +18,7 @@ import os
 import random
 import re
 import subprocess
+import threading
 import time
 import uuid
 import warnings
@@ -224,6 +225,55 @@ def _check_sdk_http(resp, *args, **kwargs):
             f"expected 200 and exactly {JSON_CT!r}")
 
 
+# SPEC §6: the service remembers each TC3 signature with the action, region and version it was
+# first used with and refuses it with any other. The SDK signs only content-type and host, so two
+# different actions (or regions) with the same body in the same second carry the same signature —
+# what a legitimate client does then is wait for the next second and sign again (README,
+# "Decisions where the API is silent"). The helpers here do exactly that: they remember what each
+# signature they sent was for, and never send one again for something else.
+_SENT_SHAPES = {}
+_SENT_LOCK = threading.Lock()
+SHAPE_COLLISION = "e2e: this signature was already sent for another action/region/version"
+
+
+def claim_signature(headers) -> bool:
+    """Records the shape a TC3 request's signature is sent with; False when the same signature was
+    already sent with another shape (the request would be refused as a replay)."""
+    auth = headers.get("Authorization") or ""
+    marker = "Signature="
+    if marker not in auth:
+        return True
+    sig = auth.split(marker, 1)[1].strip()
+    shape = (headers.get("X-TC-Action"), headers.get("X-TC-Region"), headers.get("X-TC-Version"))
+    with _SENT_LOCK:
+        if len(_SENT_SHAPES) > 200_000:
+            _SENT_SHAPES.clear()
+        return _SENT_SHAPES.setdefault(sig, shape) == shape
+
+
+def wait_next_second():
+    time.sleep(1.02 - (time.time() % 1.0))
+
+
+def _guarded_send(send):
+    def send_once(prepared, **kwargs):
+        if not claim_signature(prepared.headers):
+            raise RuntimeError(SHAPE_COLLISION)
+        return send(prepared, **kwargs)
+    return send_once
+
+
+def _sdk_call(fn):
+    """``fn()`` (one SDK call), signed again in the next second if its signature collided."""
+    for attempt in range(3):
+        try:
+            return fn()
+        except TencentCloudSDKException as exc:
+            if SHAPE_COLLISION not in str(exc) or attempt == 2:
+                raise
+            wait_next_second()
+
+
 class Kms:
     """``Kms(account, region, endpoint)``; ``kms.DescribeKey(KeyId=k).KeyMetadata.KeyState``."""
 
@@ -240,6 +290,7 @@ class Kms:
         session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
         if session is not None:
             session.hooks["response"].append(_check_sdk_http)
+            session.send = _guarded_send(session.send)
 
     def __getattr__(self, action):
         if not action[:1].isupper():
@@ -253,7 +304,7 @@ class Kms:
                 req.from_json_string(json.dumps(fields))
             for name in fields:  # the model must know every field we mean to send
                 assert hasattr(req, "_" + name), f"{action}Request has no field {name}"
-            return getattr(self.sdk, action)(req)
+            return _sdk_call(lambda: getattr(self.sdk, action)(req))
 
         invoke.__name__ = action
         return invoke
@@ -261,7 +312,7 @@ class Kms:
     def call(self, action, **params):
         """Send arbitrary params (unknown / wrongly typed ones too), signed by the SDK. Returns the
         ``Response`` dict; raises TencentCloudSDKException on an error response."""
-        return self.sdk.call_json(action, params)["Response"]
+        return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
 
     # conveniences ---------------------------------------------------------------------------
     def new_key(self, alias=None, **fields):
@@ -389,7 +440,7 @@ class RawClient:
             version=VERSION, language=None, body=None, content_type=None, secret_id=None,
             secret_key=None, sign_host=None, sign_content_type=None, extra_signed=None,
             unsigned_payload=False, date=None, service=SERVICE, send_body=None,
-            authorization=_AUTO, extra_headers=None):
+            authorization=_AUTO, extra_headers=None, _dry_run=False):
         """Build, sign and send one TC3 request.
 
         ``body``: raw body bytes/str to send (default: JSON of ``params`` for POST, empty for GET);
@@ -398,7 +449,21 @@ class RawClient:
         real values; ``extra_signed``: additional headers (name -> value) that are both sent and
         signed; ``authorization``: literal header value, or None to omit it."""
         params = {} if params is None else params
-        timestamp = now() if timestamp is None else timestamp
+        if timestamp is None:
+            # A test that leaves the timestamp to the client gets a signature never sent for
+            # another shape (see claim_signature); an explicit timestamp is sent as asked.
+            for _ in range(3):
+                kwargs = dict(region=region, method=method, timestamp=now(), version=version, language=language,
+                              body=body, content_type=content_type, secret_id=secret_id, secret_key=secret_key,
+                              sign_host=sign_host, sign_content_type=sign_content_type,
+                              extra_signed=extra_signed, unsigned_payload=unsigned_payload, date=date,
+                              service=service, send_body=send_body, authorization=authorization,
+                              extra_headers=extra_headers)
+                prepared = self.tc3(account, action, params, _dry_run=True, **kwargs)
+                if claim_signature(prepared):
+                    break
+                wait_next_second()
+            return self.tc3(account, action, params, **kwargs)
         sid = account.secret_id if secret_id is None else secret_id
         skey = account.secret_key if secret_key is None else secret_key
         query = ""
@@ -438,6 +503,8 @@ class RawClient:
                              f"SignedHeaders={signed_headers}, Signature={signature}")
         if authorization is not None:
             headers["Authorization"] = authorization
+        if _dry_run:
+            return headers
         wire = payload if send_body is None else send_body
         if method == "GET" and not wire:
             wire = None

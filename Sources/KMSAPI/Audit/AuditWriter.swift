@@ -12,6 +12,9 @@ public final class AuditWriter: @unchecked Sendable {
     /// One flush at a time: the lane is a single chain.
     private let flushing = NSLock()
     private var queue: [AuditRecord] = []
+    /// Records of unauthenticated requests, summarised before they reach the queue.
+    private var failures: FailureSummaries
+    private var stopping = false
     /// Records dropped because the queue was full (the database unreachable for long); reported at the next flush.
     private var dropped = 0
     private let lane: AuditLane
@@ -20,7 +23,10 @@ public final class AuditWriter: @unchecked Sendable {
     /// Upper bound on records held in memory while the database is unreachable.
     static let maximumQueued = 100_000
 
-    public init(sealer: Sealer, makeDatabase: @escaping () throws -> Database) {
+    /// `failureInterval`: seconds over which unauthenticated failures are summed into one record
+    /// per source address, action and error code.
+    public init(sealer: Sealer, failureInterval: Double = 10, makeDatabase: @escaping () throws -> Database) {
+        failures = FailureSummaries(interval: UInt64(max(0, failureInterval) * 1_000_000_000))
         lane = AuditLane(sealer: sealer)
         self.makeDatabase = makeDatabase
     }
@@ -31,12 +37,22 @@ public final class AuditWriter: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Writes what is queued now; false if the database refused (the records stay queued).
+    /// A request that never authenticated: counted into its summary, not written on its own.
+    func enqueueUnauthenticated(_ record: AuditRecord) {
+        lock.lock()
+        failures.add(record, now: DispatchTimeNow.nanoseconds)
+        lock.unlock()
+    }
+
+    /// Writes what is queued now, and the failure summaries whose interval ended (all of them
+    /// with `summaries`, and when stopping); false if the database refused (the records stay queued).
     @discardableResult
-    public func flush() -> Bool {
+    public func flush(summaries force: Bool = false) -> Bool {
         flushing.lock()
         defer { flushing.unlock() }
         lock.lock()
+        let summaries = failures.drain(now: DispatchTimeNow.nanoseconds, force: force || stopping)
+        if queue.count + summaries.count <= AuditWriter.maximumQueued { queue.append(contentsOf: summaries) } else { dropped += summaries.count }
         let batch = queue
         let lost = dropped
         dropped = 0
@@ -65,5 +81,10 @@ public final class AuditWriter: @unchecked Sendable {
     /// Flushes every 50 ms on its own thread until `stop()`, which flushes once more.
     public func start() { thread.start() }
 
-    public func stop() { thread.stop() }
+    public func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        thread.stop()
+    }
 }

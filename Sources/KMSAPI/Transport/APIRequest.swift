@@ -25,6 +25,8 @@ struct APIRequest {
     let fromForm: Bool
     /// For v1: every form parameter except Signature, decoded, for the string to sign.
     let signedPairs: [(String, String)]
+    /// For v1: the `Nonce`, single-use with SecretId and Timestamp (`ReplayMemory`).
+    let nonce: String
 
     /// The v1 common parameters, which never reach an action.
     static let v1CommonNames: Set<String> = [
@@ -44,6 +46,11 @@ struct APIRequest {
         guard !http.hasInvalidEncoding else { throw KMSError(.invalidParameter, "The request is not valid UTF-8.") }
         guard http.method == "POST" || http.method == "GET" else {
             throw KMSError(.invalidParameter, "Only GET and POST are supported.")
+        }
+        // A second X-TC-Action (or Region, Version, Authorization) would otherwise silently win.
+        if let repeated = http.repeatedSignatureHeader {
+            let name = String(repeated.dropFirst(5).map { $0 == "_" ? "-" : $0 })
+            throw KMSError(.invalidParameter, "The header \(FormDecoding.sanitized(name)) appears more than once.")
         }
         if let authorization = http.header("authorization") {
             try self.init(tc3: http, authorization: authorization)
@@ -81,7 +88,8 @@ struct APIRequest {
         guard let timestamp = Int64(timestampText) else { throw KMSError.invalid("X-TC-Timestamp", "must be Unix seconds") }
         self.init(http: http, action: action, version: version, region: http.header("x-tc-region") ?? "",
                   english: http.header("x-tc-language") == "en-US", timestamp: timestamp, secretId: auth.secretId,
-                  token: http.header("x-tc-token"), style: .tc3(auth), parameters: parameters, fromForm: fromForm, signedPairs: [])
+                  token: http.header("x-tc-token"), style: .tc3(auth), parameters: parameters, fromForm: fromForm, signedPairs: [],
+                  nonce: "")
     }
 
     private init(v1 http: HTTPRequest) throws {
@@ -106,7 +114,7 @@ struct APIRequest {
         guard let secretId = common["SecretId"], !secretId.isEmpty else { throw KMSError.missing("SecretId") }
         guard let timestampText = common["Timestamp"] else { throw KMSError.missing("Timestamp") }
         guard let timestamp = Int64(timestampText) else { throw KMSError.invalid("Timestamp", "must be Unix seconds") }
-        guard common["Nonce"] != nil else { throw KMSError.missing("Nonce") }
+        guard let nonce = common["Nonce"], !nonce.isEmpty else { throw KMSError.missing("Nonce") }
         let method = common["SignatureMethod"] ?? "HmacSHA1"
         guard method == "HmacSHA1" || method == "HmacSHA256" else {
             throw KMSError.invalidValue("SignatureMethod", "must be HmacSHA1 or HmacSHA256")
@@ -114,7 +122,7 @@ struct APIRequest {
         self.init(http: http, action: action, version: version, region: common["Region"] ?? "",
                   english: common["Language"] == "en-US", timestamp: timestamp, secretId: secretId, token: common["Token"],
                   style: .v1(signature: signature, method: method), parameters: try FormDecoding.unflatten(own),
-                  fromForm: true, signedPairs: pairs.filter { $0.0 != "Signature" })
+                  fromForm: true, signedPairs: pairs.filter { $0.0 != "Signature" }, nonce: nonce)
     }
 
     /// The media type of a Content-Type value, lower-cased, without parameters.
@@ -135,10 +143,10 @@ struct APIRequest {
 
     private init(http: HTTPRequest, action: String, version: String, region: String, english: Bool, timestamp: Int64,
                  secretId: String, token: String?, style: SignatureStyle, parameters: JSONValue, fromForm: Bool,
-                 signedPairs: [(String, String)]) {
+                 signedPairs: [(String, String)], nonce: String) {
         self.http = http; self.action = action; self.version = version; self.region = region; self.english = english
         self.timestamp = timestamp; self.secretId = secretId; self.token = token; self.style = style
-        self.parameters = parameters; self.fromForm = fromForm; self.signedPairs = signedPairs
+        self.parameters = parameters; self.fromForm = fromForm; self.signedPairs = signedPairs; self.nonce = nonce
     }
 }
 
