@@ -71,7 +71,7 @@ struct MasterKey: ParsableCommand {
             if retire {
                 do {
                     let retired = try rotation.retire(ringBase: connection.masterKey, keep: id)
-                    print("retired master keys \(retired.map(String.init)); keys now: 1 and \(id)")
+                    print("retired master keys \(retired.isEmpty ? "none" : retired.map { String($0) }.joined(separator: ", ")); keys now: 1 and \(id)")
                 } catch let refused as MasterKeyRotation.RetirementRefused {
                     throw ValidationError("\(refused)")
                 }
