@@ -115,8 +115,10 @@ public struct ListSealedTenants: Statement {
 }
 
 /// How many sealed values name each master key id, by table and column (`sealed_value_census()`,
-/// migration 009: every bytea column named `…sealed…`). `masterKeyId` -1: not a sealed value.
+/// migration 009: every bytea column named `…sealed…`). `masterKeyId` -1: not a sealed value;
+/// `uncountable` (-2): a table with row-level security the census cannot see across tenants.
 public struct SealedValueCount: Sendable, Equatable {
+    public static let uncountable = -2
     public let table: String
     public let column: String
     public let masterKeyId: Int

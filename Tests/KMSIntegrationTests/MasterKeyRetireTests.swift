@@ -85,4 +85,19 @@ final class MasterKeyRetireTests: XCTestCase {
             "KeyId": .string(external), "ImportToken": .string(ServiceHarness.string(params, "ImportToken")),
             "EncryptedKeyMaterial": .string(Base64.encode(wrapped))], as: account, region: "ap-nanjing")))
     }
+
+    func testRetireRefusesWhileATenantTableCannotBeCountedAcrossTenants() throws {
+        let h = try ServiceHarness(clock: TestClock(Int64(Date().timeIntervalSince1970)))
+        let table = "unseen_\(UInt32.random(in: 0...UInt32.max))"
+        // A tenant table added later without the owner_maintenance policy: its rows are invisible to the census.
+        _ = try h.owner.connection.execute(script: """
+            CREATE TABLE \(table) (app_id bigint, region text, secret_sealed bytea);
+            ALTER TABLE \(table) ENABLE ROW LEVEL SECURITY; ALTER TABLE \(table) FORCE ROW LEVEL SECURITY;
+            """)
+        defer { try? h.owner.connection.execute(script: "DROP TABLE \(table)") }
+        let rotation = MasterKeyRotation(sealer: h.sealer, database: h.owner)
+        let left = try rotation.valuesUnder([oldId])
+        XCTAssertTrue(left.contains { $0.table == table && $0.column == "secret_sealed" && $0.masterKeyId == SealedValueCount.uncountable },
+                      "\(left)")
+    }
 }

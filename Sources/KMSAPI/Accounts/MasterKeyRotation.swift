@@ -67,13 +67,17 @@ public struct MasterKeyRotation {
     }
 
     /// The sealed values, by table and column, still under one of the master keys `retiring`:
-    /// every column of every table the census finds, every tenant (maintenance mode).
+    /// every column of every table the census finds, every tenant (maintenance mode). A sealed
+    /// column the census cannot count across tenants (id -2) is listed too: it might hold any key.
     public func valuesUnder(_ retiring: Set<UInt8>) throws -> [SealedValueCount] {
         let census = try database.transaction(tenant: nil) { db in
             try db.run(EnterMaintenanceMode())
             return try db.run(CountSealedValues())
         }
-        return census.filter { (0...255).contains($0.masterKeyId) && retiring.contains(UInt8($0.masterKeyId)) && $0.count > 0 }
+        return census.filter { row in
+            row.count > 0 && (row.masterKeyId == SealedValueCount.uncountable
+                || (0...255).contains(row.masterKeyId) && retiring.contains(UInt8(row.masterKeyId)))
+        }
     }
 
     /// Deletes the key files of the ring at `ringBase` other than key 1 and `keep`, but only when
@@ -93,7 +97,11 @@ public struct MasterKeyRotation {
         public let left: [SealedValueCount]
         public var description: String {
             "not retiring: values remain under older master keys (nothing deleted): "
-                + left.map { "\($0.table).\($0.column) under key \($0.masterKeyId): \($0.count)" }.joined(separator: ", ")
+                + left.map { row in
+                    row.masterKeyId == SealedValueCount.uncountable
+                        ? "\(row.table).\(row.column) cannot be counted across tenants (no owner_maintenance policy)"
+                        : "\(row.table).\(row.column) under key \(row.masterKeyId): \(row.count)"
+                }.joined(separator: ", ")
         }
     }
 

@@ -33,8 +33,9 @@ public final class ScheduledWorker: @unchecked Sendable {
     /// tried, or when not even the failure can be recorded (the database is away; the next pass retries).
     @discardableResult
     public func runDueJobs(limit: Int = 1000) -> Int {
-        var done = 0
-        for _ in 0..<limit {
+        var done = 0, tried = 0
+        while tried < limit {
+            tried += 1
             var claimed: ScheduledJob? = nil
             do {
                 guard try runOne(onClaim: { claimed = $0 }) else { break }
