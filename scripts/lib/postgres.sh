@@ -1,5 +1,5 @@
 # PostgreSQL 15 under $KMS_HOME/pg, reachable only through its Unix socket in
-# $KMS_HOME/run. Sourced by scripts/kms.
+# $KMS_HOME/run/pg. Sourced by scripts/kms.
 
 pg_tool() { as_user "$PG_USER" "$PG_BIN/$1" "${@:2}"; }
 
