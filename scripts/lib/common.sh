@@ -151,12 +151,24 @@ pid_from_file() {
     cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=""
     exe=${exe% (deleted)}   # the binary was replaced since it started (responder_install)
-    if [[ $uid != "$(id -u "$user" 2>/dev/null)" || $cmdline != *"$pattern"* ||
-          (-n $exe && "|$exes|" != *"|$exe|"*) ]]; then
+    if [[ $uid != "$(id -u "$user" 2>/dev/null)" || $cmdline != *"$pattern"* ]] || ! exe_matches "$exe" "$exes"; then
         pid_report "$file" "names pid $pid (user $(id -un "$uid" 2>/dev/null || echo "$uid"), ${exe:-${cmdline%% *}}), which is not the process this stack started; not signalling it"
         return 1
     fi
     printf '%s\n' "$pid"
+}
+
+# exe_matches EXE EXES: EXE (empty: unreadable, not checked) is one of EXES; a name that
+# exe_path could not resolve (not on this PATH) is compared with EXE's base name.
+exe_matches() {
+    local exe=$1 candidate
+    [[ -z $exe ]] && return 0
+    local -a candidates
+    IFS="|" read -ra candidates <<<"$2"
+    for candidate in "${candidates[@]}"; do
+        [[ $candidate == "$exe" || ($candidate != */* && $candidate == "${exe##*/}") ]] && return 0
+    done
+    return 1
 }
 
 pid_report() {
@@ -166,7 +178,15 @@ pid_report() {
 }
 
 # The resolved path of a program (what /proc/PID/exe shows for it).
-exe_path() { realpath -e "$(command -v "$1" 2>/dev/null || printf '%s' "$1")" 2>/dev/null || printf '%s' "$1"; }
+# A program that is not found stays a bare name (compared by base name, see exe_matches).
+exe_path() {
+    local found
+    if found=$(command -v "$1" 2>/dev/null) && [[ $found == /* ]]; then
+        realpath -e "$found" 2>/dev/null || printf '%s\n' "$found"
+    else
+        printf '%s\n' "${1##*/}"
+    fi
+}
 
 # wait_gone PID SECONDS: true once PID has exited, false on timeout.
 wait_gone() {
