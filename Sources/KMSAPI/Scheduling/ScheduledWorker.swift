@@ -41,10 +41,11 @@ public final class ScheduledWorker: @unchecked Sendable {
                 guard try runOne(onClaim: { claimed = $0 }) else { break }
                 done += 1
             } catch {
-                guard let job = claimed, recordFailure(of: job, error) else {
+                guard let job = claimed else {
                     Log.error("scheduled work failed before a job was claimed: \(Self.failureReason(error))")
                     break
                 }
+                guard recordFailure(of: job, error) else { break }  // logged there
             }
         }
         return done
