@@ -191,7 +191,7 @@ class Stack:
 
     def psql(self, sql):
         """Runs SQL as the superuser (row-level security does not apply); rows as lists."""
-        dsn = f"host={self.cfg.run_dir} dbname=kms user=postgres"
+        dsn = f"host={os.path.join(self.cfg.run_dir, 'pg')} dbname=kms user=postgres"
         out = subprocess.run([os.path.join(self.cfg.pg_bin, "psql"), "-X", "-At", "-F", "\t",
                               "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
                              check=True, capture_output=True, text=True, cwd="/").stdout

@@ -84,3 +84,56 @@ public struct UpdateSealedImportKey: Statement {
     public var bindings: [String?] { [String(tenant.appId), tenant.region, tokenHashHex, Bytea.encode(sealed)] }
     public func decode(_ result: QueryResult) throws {}
 }
+
+/// Lets the owner's transaction see every tenant's rows (`kms.maintenance`, migration 009): for
+/// re-sealing and counting across tenants, regions no longer served included. Only the owner's
+/// policy reads the variable, so it does nothing for the application role.
+public struct EnterMaintenanceMode: Statement {
+    public static let name = "enter_maintenance_mode"
+    public static let sql = "SELECT set_config('kms.maintenance', 'on', true)"
+    public init() {}
+    public var bindings: [String?] { [] }
+    public func decode(_ result: QueryResult) throws {}
+}
+
+/// Every (account, region) that holds a sealed tenant value, whatever regions are configured now.
+/// Needs maintenance mode.
+public struct ListSealedTenants: Statement {
+    public static let name = "list_sealed_tenants"
+    public static let sql = """
+        SELECT app_id, region FROM key_material UNION SELECT app_id, region FROM import_parameters
+        WHERE length(private_key_sealed) > 0 ORDER BY 1, 2
+        """
+    public init() {}
+    public var bindings: [String?] { [] }
+    public func decode(_ r: QueryResult) throws -> [Tenant] {
+        try (0..<r.rowCount).map { row in
+            guard let region = r.string(row, 1), !region.isEmpty else { throw StorageError("undecodable tenant") }
+            return Tenant(appId: r.int64(row, 0), region: region)
+        }
+    }
+}
+
+/// How many sealed values name each master key id, by table and column (`sealed_value_census()`,
+/// migration 009: every bytea column named `…sealed…`). `masterKeyId` -1: not a sealed value;
+/// `uncountable` (-2): a table with row-level security the census cannot see across tenants.
+public struct SealedValueCount: Sendable, Equatable {
+    public static let uncountable = -2
+    public let table: String
+    public let column: String
+    public let masterKeyId: Int
+    public let count: Int64
+}
+
+/// The census of every sealed value in the database. Needs maintenance mode to see every tenant.
+public struct CountSealedValues: Statement {
+    public static let name = "count_sealed_values"
+    public static let sql = "SELECT table_name, column_name, master_key_id, value_count FROM sealed_value_census()"
+    public init() {}
+    public var bindings: [String?] { [] }
+    public func decode(_ r: QueryResult) throws -> [SealedValueCount] {
+        (0..<r.rowCount).map {
+            SealedValueCount(table: r.string($0, 0) ?? "", column: r.string($0, 1) ?? "", masterKeyId: Int(r.int64($0, 2)), count: r.int64($0, 3))
+        }
+    }
+}

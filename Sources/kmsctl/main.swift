@@ -10,7 +10,7 @@ struct KMSCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmsctl",
         abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials.",
-        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self, Audit.self])
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self, Audit.self, Jobs.self])
 }
 
 struct Connection: ParsableArguments {
@@ -45,35 +45,36 @@ struct MasterKey: ParsableCommand {
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: """
-            Add a new master key and re-seal every secret under it, while the service runs. Responders load \
-            the new key within a second; values they seal meanwhile are caught by a second pass. With \
-            --retire, older rotation keys are removed once nothing is sealed under them (key 1 stays: the \
-            fingerprint and audit keys derive from it).
+            Add a new master key and re-seal every secret under it, while the service runs: every account \
+            and every region found in the database, served or not. Responders load the new key within a \
+            second; values they seal meanwhile are caught by a second pass. With --retire, older rotation \
+            keys are removed only when no value in any table is still sealed under them (otherwise nothing \
+            is deleted and the command fails); key 1 stays: the fingerprint and audit keys derive from it.
             """)
         @OptionGroup var connection: Connection
-        @Option(help: "Regions to re-seal (default: $KMS_REGIONS or the default set).")
-        var regions: String = ProcessInfo.processInfo.environment["KMS_REGIONS"] ?? RegionTable.defaultSpec
         @Option(help: "Seconds to wait for responders to load the new key before re-sealing.") var wait: Double = 3
         @Flag var retire = false
         func run() throws {
-            let names = try RegionTable(spec: regions).regions.map(\.name)
             let id = try MasterKeyRing.addKey(base: connection.masterKey)
             print("added master key \(id) (\(MasterKeyRing.path(connection.masterKey, id: id)))")
             Thread.sleep(forTimeInterval: wait)
             let sealer = try connection.sealer()
             let rotation = MasterKeyRotation(sealer: sealer, database: try connection.open())
-            var counts = try rotation.reseal(regions: names)
+            var counts = try rotation.reseal()
             print("re-sealed \(counts.credentials) credential secrets, \(counts.materials) material versions, \(counts.importKeys) import keys")
             if counts.unreadable > 0 { print("WARNING: \(counts.unreadable) values open under no loaded master key (damaged or moved); left as they are") }
             // Values sealed by a responder that had not yet loaded the new key.
             Thread.sleep(forTimeInterval: 1)
-            let second = try rotation.reseal(regions: names)
-            counts = try rotation.reseal(regions: names, dryRun: true)
+            let second = try rotation.reseal()
+            counts = try rotation.reseal(dryRun: true)
             print("second pass re-sealed \(second.credentials + second.materials + second.importKeys); \(counts.olderLeft) values left under older keys")
             if retire {
-                guard counts.olderLeft == 0 else { throw ValidationError("values remain under older keys; not retiring") }
-                try MasterKeyRing.retire(base: connection.masterKey, keep: id)
-                print("retired older rotation keys; keys now: 1 and \(id)")
+                do {
+                    let retired = try rotation.retire(ringBase: connection.masterKey, keep: id)
+                    print("retired master keys \(retired.isEmpty ? "none" : retired.map { String($0) }.joined(separator: ", ")); keys now: 1 and \(id)")
+                } catch let refused as MasterKeyRotation.RetirementRefused {
+                    throw ValidationError("\(refused)")
+                }
             }
         }
     }
@@ -272,6 +273,49 @@ struct Audit: ParsableCommand {
                 print("audit archive: \(failure.description)")
                 throw ExitCode(1)
             }
+        }
+    }
+}
+
+struct Jobs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The scheduled work (deletions, expiries, rotations): list it, bring dead jobs back.",
+        subcommands: [List.self, Retry.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: """
+            List scheduled jobs, oldest due first, with their failed attempts and last error. A job is dead \
+            after \(JobRetryPolicy.standard.maxAttempts) failed attempts and is not tried again until retried.
+            """)
+        @OptionGroup var connection: Connection
+        @Flag(help: "Only dead jobs.") var dead = false
+        @Flag var json = false
+        func run() throws {
+            let rows = try connection.open().run(ListScheduledJobs(deadOnly: dead))
+            if json {
+                printJSON(.array(rows.map { r in .object([
+                    ("Id", .int(r.job.id)), ("Kind", .string(r.job.kind.rawValue)), ("AppId", .int(r.job.tenant.appId)),
+                    ("Region", .string(r.job.tenant.region)), ("KeyId", .string(r.job.keyID.description)),
+                    ("DueAt", .int(r.job.dueAt)), ("Attempts", .int(Int64(r.job.attempts))), ("NotBefore", .int(r.notBefore)),
+                    ("LastError", r.lastError.map { .string($0) } ?? .null), ("Dead", .bool(r.deadAt != nil)),
+                    ("DeadAt", r.deadAt.map { .int($0) } ?? .null),
+                ]) }))
+            } else {
+                for r in rows {
+                    let state = r.deadAt != nil ? "dead" : r.job.attempts > 0 ? "retrying" : "scheduled"
+                    print("\(r.job.id)\t\(r.job.kind.rawValue)\t\(r.job.tenant.appId)\t\(r.job.tenant.region)\t\(r.job.keyID)\tdue \(r.job.dueAt)\t\(state)\tattempts \(r.job.attempts)\t\(r.lastError ?? "-")")
+                }
+            }
+        }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Try a (dead) job again at once, its attempts counted from zero.")
+        @OptionGroup var connection: Connection
+        @Argument(help: "The job's Id (kmsctl jobs list).") var id: Int64
+        func run() throws {
+            guard try connection.open().run(RetryJob(id: id)) else { throw ValidationError("no scheduled job \(id)") }
+            print("job \(id) will be tried again")
         }
     }
 }

@@ -33,7 +33,9 @@ struct ServiceHarness {
     let appURL: String
 
     /// `sharing`: another harness whose master key this one uses (a second process of one deployment).
-    init(clock: TestClock, rateLimit: Double = 0, sharing other: ServiceHarness? = nil) throws {
+    /// `regions`: the served regions (a test may serve one that the deployment later drops).
+    init(clock: TestClock, rateLimit: Double = 0, sharing other: ServiceHarness? = nil,
+         regions: String = RegionTable.defaultSpec) throws {
         guard let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"] else {
             XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
             throw StorageError("no database")
@@ -47,7 +49,7 @@ struct ServiceHarness {
         let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
         self.appURL = appURL
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
-        service = Service(regions: try RegionTable(spec: RegionTable.defaultSpec), sealer: sealer, auditWriter: auditWriter,
+        service = Service(regions: try RegionTable(spec: regions), sealer: sealer, auditWriter: auditWriter,
                           rateLimiter: RateLimiter(rate: rateLimit), clock: clock.function)
         session = service.makeSession(database: database)
     }

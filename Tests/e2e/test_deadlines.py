@@ -25,7 +25,7 @@ FAR_FUTURE = 4_000_000_000
 
 def psql(sql):
     """``sql`` as kms_owner over the stack's socket (peer authentication); stdout, unaligned."""
-    run_dir = os.path.join(os.path.realpath(os.environ["KMS_HOME"]), "run")
+    run_dir = os.path.join(os.path.realpath(os.environ["KMS_HOME"]), "run", "pg")
     proc = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
                            f"host={run_dir} dbname=kms user=kms_owner", "-c", sql],
                           capture_output=True, text=True, timeout=60, cwd="/")

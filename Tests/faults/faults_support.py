@@ -288,7 +288,7 @@ class Stack:
         """Runs ``sql`` through psql over the stack's socket (peer authentication: root and the
         developer are mapped to postgres, kms_owner and kms_app). Returns stdout (unaligned)."""
         cmd = [f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-               f"host={self.run_dir} dbname={dbname} user={user}", "-c", sql]
+               f"host={os.path.join(self.run_dir, 'pg')} dbname={dbname} user={user}", "-c", sql]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/")
         assert proc.returncode == 0, f"psql ({user}) {sql!r} exited {proc.returncode}: {proc.stderr}"
         return proc.stdout.strip()

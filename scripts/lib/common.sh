@@ -31,6 +31,7 @@ load_config() {
 
     STACK_ENV=$KMS_HOME/stack.env
     RUN_DIR=$KMS_HOME/run
+    PG_SOCKET_DIR=$RUN_DIR/pg
     FCGI_DIR=$RUN_DIR/fcgi
     FCGI_SOCKET=$FCGI_DIR/responder.sock
     LOG_DIR=$KMS_HOME/log
@@ -81,10 +82,10 @@ load_config() {
         PG_USER=$(id -un) SVC_USER=$(id -un) WEB_USER=$(id -un) SOCKET_GROUP=$(id -gn)
     fi
 
-    APP_DSN="host=$RUN_DIR dbname=kms user=kms_app"
-    OWNER_DSN="host=$RUN_DIR dbname=kms user=kms_owner"
-    SUPER_DSN="host=$RUN_DIR dbname=postgres user=postgres"
-    DATABASE_URL="postgresql:///kms?host=$RUN_DIR&user=kms_app"
+    APP_DSN="host=$PG_SOCKET_DIR dbname=kms user=kms_app"
+    OWNER_DSN="host=$PG_SOCKET_DIR dbname=kms user=kms_owner"
+    SUPER_DSN="host=$PG_SOCKET_DIR dbname=postgres user=postgres"
+    DATABASE_URL="postgresql:///kms?host=$PG_SOCKET_DIR&user=kms_app"
 
     if [[ -n $KMS_TLS_CERT ]]; then
         TLS_CERT=$KMS_TLS_CERT TLS_KEY=$KMS_TLS_KEY CA_FILE=$KMS_TLS_CA
@@ -99,7 +100,7 @@ save_config() {
     local key tmp=$STACK_ENV.tmp.$$
     for key in "${CONFIG_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done >"$tmp"
     chmod 0644 "$tmp"
-    mv -f "$tmp" "$STACK_ENV"
+    mv -fT "$tmp" "$STACK_ENV"
 }
 
 # Region names (without their profiles), one per line.
@@ -107,7 +108,7 @@ region_names() { tr ',' '\n' <<<"$KMS_REGIONS" | cut -d= -f1; }
 
 check_socket_paths() {
     local path
-    for path in "$RUN_DIR/.s.PGSQL.5432" "$FCGI_SOCKET"; do
+    for path in "$PG_SOCKET_DIR/.s.PGSQL.5432" "$FCGI_SOCKET"; do
         if ((${#path} > MAX_SOCKET_PATH)); then
             die "KMS_HOME is too deep: the Unix socket $path would be ${#path} characters (limit $MAX_SOCKET_PATH). Use a shorter KMS_HOME."
         fi
@@ -126,21 +127,65 @@ as_user() {
     fi
 }
 
-# pid_from_file FILE [PATTERN]: prints the pid in FILE's first line if that process is
-# alive and its command line matches PATTERN (guards against a stale, reused pid).
+# pid_from_file FILE USER EXES PATTERN: prints the pid in FILE's first line if that process
+# is alive and is the one this stack started: its real user is USER, its executable one of EXES
+# ('|'-separated; checked where /proc lets us read it) and its command line contains PATTERN.
+# A pid file alone is never trusted (a pid is reused; the old layout let postgres write here):
+# a live process that does not match is reported (once) and never signalled. A symbolic link
+# is not a pid file.
+declare -gA PID_REPORTED=()
 pid_from_file() {
-    local file=$1 pattern=${2:-} pid cmdline
-    [[ -r $file ]] || return 1
+    local file=$1 user=$2 exes=$3 pattern=$4 pid uid cmdline exe
+    if [[ -L $file ]]; then
+        pid_report "$file" "is a symbolic link, not a pid file; ignoring it"
+        return 1
+    fi
+    [[ -f $file && -r $file ]] || return 1
     read -r pid <"$file" || [[ -n ${pid:-} ]] || return 1
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    [[ $pid =~ ^[1-9][0-9]{0,9}$ ]] || return 1
     [[ -r /proc/$pid/cmdline ]] || return 1
     # An exited process that nobody has reaped yet is not running.
     [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
-    if [[ -n $pattern ]]; then
-        cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-        [[ $cmdline == *$pattern* ]] || return 1
+    # The real uid from status: a non-dumpable process's /proc files all belong to root.
+    uid=$(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null) || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || exe=""
+    exe=${exe% (deleted)}   # the binary was replaced since it started (responder_install)
+    if [[ $uid != "$(id -u "$user" 2>/dev/null)" || $cmdline != *"$pattern"* ]] || ! exe_matches "$exe" "$exes"; then
+        pid_report "$file" "names pid $pid (user $(id -un "$uid" 2>/dev/null || echo "$uid"), ${exe:-${cmdline%% *}}), which is not the process this stack started; not signalling it"
+        return 1
     fi
     printf '%s\n' "$pid"
+}
+
+# exe_matches EXE EXES: EXE (empty: unreadable, not checked) is one of EXES; a name that
+# exe_path could not resolve (not on this PATH) is compared with EXE's base name.
+exe_matches() {
+    local exe=$1 candidate
+    [[ -z $exe ]] && return 0
+    local -a candidates
+    IFS="|" read -ra candidates <<<"$2"
+    for candidate in "${candidates[@]}"; do
+        [[ $candidate == "$exe" || ($candidate != */* && $candidate == "${exe##*/}") ]] && return 0
+    done
+    return 1
+}
+
+pid_report() {
+    [[ -n ${PID_REPORTED[$1]:-} ]] && return 0
+    PID_REPORTED[$1]=1
+    warn "$1 $2"
+}
+
+# The resolved path of a program (what /proc/PID/exe shows for it).
+# A program that is not found stays a bare name (compared by base name, see exe_matches).
+exe_path() {
+    local found
+    if found=$(command -v "$1" 2>/dev/null) && [[ $found == /* ]]; then
+        realpath -e "$found" 2>/dev/null || printf '%s\n' "$found"
+    else
+        printf '%s\n' "${1##*/}"
+    fi
 }
 
 # wait_gone PID SECONDS: true once PID has exited, false on timeout.
@@ -164,21 +209,22 @@ install_file() {
     [[ -f $dst ]] && cmp -s "$src" "$dst" && return 1
     cp "$src" "$dst.tmp.$$"
     chmod "$mode" "$dst.tmp.$$"
-    mv -f "$dst.tmp.$$" "$dst"
+    mv -fT "$dst.tmp.$$" "$dst"
 }
 
-# write_if_changed FILE OWNER MODE < content: returns 0 if FILE changed.
+# write_if_changed FILE OWNER MODE < content: returns 0 if FILE changed. A new file replaces
+# FILE by rename, so a symbolic link at FILE is replaced, never written through.
 write_if_changed() {
     local file=$1 owner=$2 mode=$3 tmp
     tmp=$(mktemp "$file.XXXXXX")
     cat >"$tmp"
-    if [[ -f $file ]] && cmp -s "$tmp" "$file"; then
+    if [[ -f $file && ! -L $file ]] && cmp -s "$tmp" "$file"; then
         rm -f "$tmp"
         return 1
     fi
     chmod "$mode" "$tmp"
     is_root && chown "$owner" "$tmp"
-    mv -f "$tmp" "$file"
+    mv -fT "$tmp" "$file"
 }
 
 json_string() {

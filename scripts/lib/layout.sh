@@ -2,7 +2,8 @@
 #
 #   $KMS_HOME/            invoking user 0755
 #     pg/                 postgres 0700          PostgreSQL data
-#     run/                root:postgres 0775     pid files, PostgreSQL's socket (postgres creates it)
+#     run/                root 0755              root's pid files (nginx, supervisor, responder), responder.cmd
+#       pg/               postgres 0755          PostgreSQL's socket and its lock file
 #       fcgi/             kms:www-data 0750      the responder's socket (0660, group www-data)
 #     log/                root 0755              postgres.log (owned by postgres), responder.log, nginx-*.log
 #     tls/                root 0755              ca.pem, server.pem; ca.key, server.key 0600
@@ -40,13 +41,42 @@ prepare_layout() {
     local pg_group
     pg_group=$(id -gn "$PG_USER")
     make_dir "$PG_DATA" "$PG_USER:$pg_group" 0700
-    make_dir "$RUN_DIR" "root:$pg_group" 0775
+    # Only root writes in run/: no other user can swap a pid file root writes or reads.
+    make_dir "$RUN_DIR" root:root 0755
+    make_dir "$PG_SOCKET_DIR" "$PG_USER:$pg_group" 0755
     make_dir "$FCGI_DIR" "$SVC_USER:$SOCKET_GROUP" 0750
+    remove_planted_links
     make_dir "$LOG_DIR" root:root 0755
     make_dir "$TLS_DIR" root:root 0755
     make_dir "$NGINX_DIR" root:root 0755
     make_dir "$NGINX_DIR/tmp" "$WEB_USER:$(id -gn "$WEB_USER")" 0700
     make_dir "$BIN_DIR" root:root 0755
+}
+
+# A symbolic link where root writes a pid file (left from the old layout, when postgres could
+# write in run/) is removed, with a warning: nginx opens its pid file following links.
+remove_planted_links() {
+    local name
+    for name in nginx.pid supervisor.pid responder.pid responder.cmd; do
+        [[ -L $RUN_DIR/$name ]] || continue
+        warn "$RUN_DIR/$name is a symbolic link (to $(readlink "$RUN_DIR/$name")); removing it, not writing through it"
+        rm -f "$RUN_DIR/$name"
+    done
+}
+
+# A KMS_HOME laid out before issue 10 had run/ as root:postgres 0775 with PostgreSQL's socket
+# in it. Its stack is stopped (every pid checked before it is signalled) so that PostgreSQL
+# comes back with its socket in run/pg/ and the responder with the new DSN; `up` then starts
+# it again. Stale socket files of a stopped server are removed.
+migrate_layout() {
+    [[ -e $RUN_DIR/.s.PGSQL.5432.lock || ( -d $RUN_DIR && ! -d $PG_SOCKET_DIR ) ]] || return 0
+    say "migrating $RUN_DIR to the current layout (PostgreSQL's socket moves to $PG_SOCKET_DIR)"
+    nginx_stop
+    responder_stop
+    postgres_stop
+    if ! postgres_pid >/dev/null; then
+        rm -f "$RUN_DIR/.s.PGSQL.5432" "$RUN_DIR/.s.PGSQL.5432.lock"
+    fi
 }
 
 # Every service user must be able to walk down to $KMS_HOME: a home directory under

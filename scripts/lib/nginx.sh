@@ -1,7 +1,12 @@
 # nginx in front of the responder, configured from the templates in nginx/.
 # Sourced by scripts/kms.
 
-nginx_pid() { pid_from_file "$RUN_DIR/nginx.pid" nginx; }
+# nginx's master runs as root (as the developer without root), with our config.
+nginx_pid() {
+    local user=root
+    is_root || user=$(id -un)
+    pid_from_file "$RUN_DIR/nginx.pid" "$user" "$(exe_path nginx)" "-c $NGINX_CONF"
+}
 
 # nginx with this stack's config and prefix; -e sends start-up errors to our log
 # instead of the compiled-in /var/log/nginx/error.log.
@@ -41,7 +46,9 @@ nginx_start() {
     if pid=$(nginx_pid); then
         if ((changed == 0)); then
             say "nginx configuration changed: reloading nginx (pid $pid)"
-            nginx_cmd -s reload
+            # HUP is what `nginx -s reload` sends, but to the pid checked above, not to
+            # whatever the pid file says.
+            kill -HUP "$pid"
         else
             say "nginx already running (pid $pid)"
         fi

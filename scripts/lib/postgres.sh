@@ -1,9 +1,10 @@
 # PostgreSQL 15 under $KMS_HOME/pg, reachable only through its Unix socket in
-# $KMS_HOME/run. Sourced by scripts/kms.
+# $KMS_HOME/run/pg. Sourced by scripts/kms.
 
 pg_tool() { as_user "$PG_USER" "$PG_BIN/$1" "${@:2}"; }
 
-postgres_pid() { pid_from_file "$PG_DATA/postmaster.pid" postgres; }
+# The postmaster of this data directory, as the PostgreSQL user (postmaster.pid is postgres's file).
+postgres_pid() { pid_from_file "$PG_DATA/postmaster.pid" "$PG_USER" "$(exe_path "$PG_BIN/postgres")" "-D $PG_DATA"; }
 
 # psql_super [psql args]: a psql session as the `postgres` superuser (peer-mapped).
 psql_super() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$SUPER_DSN" "$@"; }
@@ -32,7 +33,7 @@ postgres_write_config() {
 # Unix socket only: no TCP listener, so several stacks never collide on a port.
 listen_addresses = ''
 port = 5432
-unix_socket_directories = '$RUN_DIR'
+unix_socket_directories = '$PG_SOCKET_DIR'
 unix_socket_permissions = 0777	# who may log in is decided by pg_hba.conf (peer) alone
 max_connections = 100
 

@@ -2,8 +2,17 @@
 
 RESPONDER_STOP_GRACE=10   # seconds a stopping responder gets to finish in-flight requests
 
-supervisor_pid() { pid_from_file "$RUN_DIR/supervisor.pid" supervisor; }
-responder_pid()  { pid_from_file "$RUN_DIR/responder.pid"; }
+# The supervisor: bash running our installed script for this run directory, as root (or
+# the developer). The responder: its binary, as the service user, on this stack's socket.
+supervisor_pid() {
+    local user=root
+    is_root || user=$(id -un)
+    pid_from_file "$RUN_DIR/supervisor.pid" "$user" "$(exe_path bash)" "$BIN_DIR/supervisor $RUN_DIR "
+}
+responder_pid() {
+    pid_from_file "$RUN_DIR/responder.pid" "$SVC_USER" "$(exe_path "$(responder_bin)")|$(exe_path "$BIN_DIR/kms-responder")" \
+        "--socket $FCGI_SOCKET "
+}
 
 # The binary the supervisor runs: a copy under $KMS_HOME/bin, because the service user
 # may not be able to read the checkout (e.g. a clone under /root), and because a rebuild
@@ -65,7 +74,7 @@ responder_start() {
 
     say "starting the responder (as $SVC_USER, $KMS_WORKERS workers)"
     [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
-    printf '%s' "$wanted" >"$RUN_DIR/responder.cmd"
+    printf '%s' "$wanted" | write_if_changed "$RUN_DIR/responder.cmd" root:root 0644 || true
     # A clean environment; setsid detaches it from this terminal; 9>&- drops our lock.
     setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
         "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \

@@ -22,6 +22,17 @@ child=
 signalled=
 stopping=0
 
+# Pid files are replaced (a temp file renamed over the name, in this root-owned directory),
+# never written through: a symbolic link at the name is replaced, not followed.
+write_pid() {
+    local tmp
+    tmp=$(mktemp "$run_dir/.pid.XXXXXX") || return 1
+    if ! { echo "$2" >"$tmp" && chmod 0644 "$tmp" && mv -fT "$tmp" "$1"; }; then
+        rm -f "$tmp"
+        return 1
+    fi
+}
+
 log() { printf '%s supervisor[%d]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"; }
 
 # shellcheck disable=SC2317 # invoked by the trap below
@@ -44,7 +55,7 @@ start_child() {
         setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --reset-env -- "$@" &
     fi
     child=$!
-    echo "$child" >"$responder_pidfile"
+    write_pid "$responder_pidfile" "$child" || log "cannot write $responder_pidfile"
 }
 
 # wait_child: waits until the child has exited, even across interrupting signals; once a
@@ -72,7 +83,7 @@ wait_child() {
     status=$?
 }
 
-echo "$$" >"$supervisor_pidfile"
+write_pid "$supervisor_pidfile" "$$" || log "cannot write $supervisor_pidfile"
 log "supervising: $*"
 while ((!stopping)); do
     start_child "$@"

@@ -173,7 +173,7 @@ test_integration() {
     say "integration tests: swift test --filter KMSIntegrationTests (database kms_test)"
     if postgres_ensure_database kms_test; then
         (cd "$REPO" &&
-            KMS_TEST_DATABASE_URL="host=$RUN_DIR dbname=kms_test user=kms_owner" \
+            KMS_TEST_DATABASE_URL="host=$PG_SOCKET_DIR dbname=kms_test user=kms_owner" \
             KMS_TEST_SQL_DIR="$REPO/SQL" \
             swift test --filter KMSIntegrationTests) || rc=$?
     else

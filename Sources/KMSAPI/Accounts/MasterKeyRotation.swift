@@ -6,6 +6,11 @@ import KMSStorage
 /// the sealer's newest master key (`kmsctl master-key rotate`). Row by row under row locks, one
 /// transaction per tenant, while the service keeps running: responders open both the old and
 /// the new key's values, and seal new ones under the newest once they have loaded it.
+///
+/// Every tenant in the database is re-sealed, found in the data itself (maintenance mode, migration
+/// 009), not in the configured region list: a region no longer served still holds values. Retiring
+/// old keys counts every sealed value of every table first and refuses while any is under a key
+/// it would delete.
 public struct MasterKeyRotation {
     public struct Counts: Sendable, Equatable {
         public var credentials = 0
@@ -25,38 +30,79 @@ public struct MasterKeyRotation {
         self.database = database
     }
 
-    /// Re-seals what is not under the newest key; with `dryRun` only counts it.
-    public func reseal(regions: [String], dryRun: Bool = false) throws -> Counts {
+    /// Re-seals what is not under the newest key, in every account and region that holds any;
+    /// with `dryRun` only counts it.
+    public func reseal(dryRun: Bool = false) throws -> Counts {
         var counts = Counts()
         try database.transaction(tenant: nil) { db in
             try reseal(try db.run(ListSealedCredentials()), counting: \.credentials, in: &counts, dryRun: dryRun,
                 binding: { Keyring.credentialBinding($0.id[0]) },
                 update: { row, sealed in try db.enqueue(UpdateSealedCredential(secretId: row.id[0], sealed: sealed)) })
         }
-        for account in try database.run(ListAccounts()) {
-            for region in regions {
-                let tenant = Tenant(appId: account.appId, region: region)
-                try database.transaction(tenant: tenant) { db in
-                    try reseal(try db.run(ListSealedMaterial(tenant: tenant)), counting: \.materials, in: &counts, dryRun: dryRun,
-                        binding: { row in
-                            guard let id = KeyID(row.id[0]), let version = UInt32(row.id[1]) else { return nil }
-                            return Keyring.materialBinding(tenant, id, version)
-                        },
-                        update: { row, sealed in
-                            try db.enqueue(UpdateSealedMaterial(tenant: tenant, keyID: row.id[0], version: row.id[1], sealed: sealed))
-                        })
-                    try reseal(try db.run(ListSealedImportKeys(tenant: tenant)), counting: \.importKeys, in: &counts, dryRun: dryRun,
-                        binding: { row in
-                            guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { return nil }
-                            return ImportActions.parametersBinding(tenant, id, hash)
-                        },
-                        update: { row, sealed in
-                            try db.enqueue(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealed))
-                        })
-                }
+        let tenants = try database.transaction(tenant: nil) { db in
+            try db.run(EnterMaintenanceMode())
+            return try db.run(ListSealedTenants())
+        }
+        for tenant in tenants {
+            try database.transaction(tenant: tenant) { db in
+                try reseal(try db.run(ListSealedMaterial(tenant: tenant)), counting: \.materials, in: &counts, dryRun: dryRun,
+                    binding: { row in
+                        guard let id = KeyID(row.id[0]), let version = UInt32(row.id[1]) else { return nil }
+                        return Keyring.materialBinding(tenant, id, version)
+                    },
+                    update: { row, sealed in
+                        try db.enqueue(UpdateSealedMaterial(tenant: tenant, keyID: row.id[0], version: row.id[1], sealed: sealed))
+                    })
+                try reseal(try db.run(ListSealedImportKeys(tenant: tenant)), counting: \.importKeys, in: &counts, dryRun: dryRun,
+                    binding: { row in
+                        guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { return nil }
+                        return ImportActions.parametersBinding(tenant, id, hash)
+                    },
+                    update: { row, sealed in
+                        try db.enqueue(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealed))
+                    })
             }
         }
         return counts
+    }
+
+    /// The sealed values, by table and column, still under one of the master keys `retiring`:
+    /// every column of every table the census finds, every tenant (maintenance mode). A sealed
+    /// column the census cannot count across tenants (id -2) is listed too: it might hold any key.
+    public func valuesUnder(_ retiring: Set<UInt8>) throws -> [SealedValueCount] {
+        let census = try database.transaction(tenant: nil) { db in
+            try db.run(EnterMaintenanceMode())
+            return try db.run(CountSealedValues())
+        }
+        return census.filter { row in
+            row.count > 0 && (row.masterKeyId == SealedValueCount.uncountable
+                || (0...255).contains(row.masterKeyId) && retiring.contains(UInt8(row.masterKeyId)))
+        }
+    }
+
+    /// Deletes the key files of the ring at `ringBase` other than key 1 and `keep`, but only when
+    /// no value in the database is sealed under any of them; otherwise deletes nothing and throws
+    /// `RetirementRefused` naming what is left. Returns the retired ids.
+    @discardableResult
+    public func retire(ringBase: String, keep: UInt8) throws -> [UInt8] {
+        let retiring = try MasterKeyRing.load(base: ringBase).map(\.id).filter { $0 != Sealer.masterKeyId && $0 != keep }
+        let left = try valuesUnder(Set(retiring))
+        guard left.isEmpty else { throw RetirementRefused(left: left) }
+        try MasterKeyRing.retire(base: ringBase, keep: keep)
+        return retiring
+    }
+
+    /// Retiring was refused: these values are still sealed under a key it would delete.
+    public struct RetirementRefused: Error, CustomStringConvertible {
+        public let left: [SealedValueCount]
+        public var description: String {
+            "not retiring: values remain under older master keys (nothing deleted): "
+                + left.map { row in
+                    row.masterKeyId == SealedValueCount.uncountable
+                        ? "\(row.table).\(row.column) cannot be counted across tenants (no owner_maintenance policy)"
+                        : "\(row.table).\(row.column) under key \(row.masterKeyId): \(row.count)"
+                }.joined(separator: ", ")
+        }
     }
 
     /// Re-seals the rows not under the newest key, counting each in `field`. A dry run only
