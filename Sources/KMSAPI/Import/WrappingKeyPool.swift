@@ -17,6 +17,9 @@ public final class WrappingKeyPool: @unchecked Sendable {
         let privateKeyDER: SecureBytes
         /// The public key as SubjectPublicKeyInfo DER.
         let publicKeyDER: [UInt8]
+        /// The CPU time its generation took, charged to the account that takes it (`CPUBudget`):
+        /// a pooled pair cost the refill thread the same as one made on demand.
+        let cpuMilliseconds: Double
     }
 
     private let capacity: Int
@@ -37,12 +40,15 @@ public final class WrappingKeyPool: @unchecked Sendable {
     }
 
     static func generate(_ spec: WrappingKeySpec) throws -> Pair {
+        let start = ThreadCPUClock.milliseconds
         let key: PrivateKey
         switch spec {
         case .rsa2048: key = try PrivateKey.generateRSA2048()
         case .sm2: key = try PrivateKey.generateSM2()
         }
-        return Pair(privateKeyDER: try key.pkcs8DER(), publicKeyDER: try key.publicKeySPKIDER())
+        let privateKeyDER = try key.pkcs8DER(), publicKeyDER = try key.publicKeySPKIDER()
+        return Pair(privateKeyDER: privateKeyDER, publicKeyDER: publicKeyDER,
+                    cpuMilliseconds: ThreadCPUClock.milliseconds - start)
     }
 
     /// Starts the refilling thread (idempotent).
