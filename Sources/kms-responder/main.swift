@@ -20,7 +20,7 @@ struct Options {
     /// Requests per second per account (bursts of twice that); 0 turns limiting off.
     var rateLimit = 10000.0
     /// CPU milliseconds per second per account for key-pair generation and unwrapping; 0 = off.
-    var cpuBudget = 250.0
+    var cpuBudget = 500.0
 
     static let usage = """
         usage: kms-responder --socket PATH --database DSN --master-key PATH
@@ -116,7 +116,8 @@ for sig in [SIGTERM, SIGINT] {
 }
 
 let databaseURL = options.database
-wrappingKeys.start()
+// The pool fills from idle CPU only; a request that finds it dry pays from its account's budget.
+wrappingKeys.start { _ = kms_lower_thread_priority() }
 auditWriter.start()
 // A master key added by `kmsctl master-key rotate` is loaded within a second, before re-sealing starts.
 let masterKeyWatcher = Thread {

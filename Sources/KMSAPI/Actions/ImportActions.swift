@@ -41,11 +41,11 @@ enum ImportActions {
         // taken outside the locked transaction: generating one when the pool is dry must not
         // happen while the key's row is locked, or concurrent calls for one key queue behind it.
         try check(try ctx.readKey(id))
-        // Every pair handed out is charged what its generation cost, pooled or not: the pool's
-        // refill thread spends the same CPU later, on the same cores.
+        // A pair made on this thread because the pool was dry is charged to the account; an
+        // account out of budget gets no pooled pair either, or it could keep the pool dry.
         try ctx.cpuBudget.admit(ctx.caller.appId)
         let pair = try ctx.wrappingKeys.take(spec)
-        ctx.cpuBudget.charge(ctx.caller.appId, milliseconds: pair.cpuMilliseconds)
+        if pair.generatedOnDemand { ctx.cpuBudget.charge(ctx.caller.appId, milliseconds: pair.cpuMilliseconds) }
         // Sealed before the transaction, so the row lock is held only for the round trips.
         let sealed = ctx.keyring.sealer.seal(pair.privateKeyDER, binding: parametersBinding(ctx.tenant, id, tokenHash))
         let publicKey = pair.publicKeyDER

@@ -7,8 +7,8 @@ import KMSCore
 ///
 /// Token buckets of CPU milliseconds: each account earns `rate` ms per second up to `burst`;
 /// a call is admitted while the bucket is positive and is charged what it really cost
-/// afterwards (the thread CPU time measured around it, or for a pooled key pair the time its
-/// generation took), so a bucket may go briefly into debt by the calls already in flight.
+/// afterwards (the CPU time of the request's thread, measured around the work), so a bucket
+/// may go briefly into debt by the calls already in flight.
 /// Above the accounts, a process-wide bucket (`processRate`, by default half the host's cores)
 /// bounds what all accounts together may spend, so many tenants at once still leave the other
 /// half of the machine to everyone's cheap calls.
@@ -31,7 +31,7 @@ public final class CPUBudget: @unchecked Sendable {
 
     /// `now` is monotonic nanoseconds (injectable for tests).
     /// Buckets hold `burstSeconds` of their rate. `now` is monotonic nanoseconds (injectable for tests).
-    public init(rate: Double, processRate: Double? = nil, burstSeconds: Double = 30,
+    public init(rate: Double, processRate: Double? = nil, burstSeconds: Double = 20,
                 now: (@Sendable () -> UInt64)? = nil) {
         self.rate = rate
         self.burstSeconds = burstSeconds

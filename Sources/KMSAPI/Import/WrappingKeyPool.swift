@@ -17,9 +17,11 @@ public final class WrappingKeyPool: @unchecked Sendable {
         let privateKeyDER: SecureBytes
         /// The public key as SubjectPublicKeyInfo DER.
         let publicKeyDER: [UInt8]
-        /// The CPU time its generation took, charged to the account that takes it (`CPUBudget`):
-        /// a pooled pair cost the refill thread the same as one made on demand.
+        /// The CPU time its generation took.
         let cpuMilliseconds: Double
+        /// Made on the request's own thread because the pool was dry: the account is charged
+        /// for it (`CPUBudget`). Pooled pairs were made at the lowest priority, from idle CPU.
+        var generatedOnDemand = false
     }
 
     private let capacity: Int
@@ -36,7 +38,9 @@ public final class WrappingKeyPool: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if let key { return key }
-        return try WrappingKeyPool.generate(spec)
+        var pair = try WrappingKeyPool.generate(spec)
+        pair.generatedOnDemand = true
+        return pair
     }
 
     static func generate(_ spec: WrappingKeySpec) throws -> Pair {
@@ -51,13 +55,17 @@ public final class WrappingKeyPool: @unchecked Sendable {
                     cpuMilliseconds: ThreadCPUClock.milliseconds - start)
     }
 
-    /// Starts the refilling thread (idempotent).
-    public func start() {
+    /// Starts the refilling thread (idempotent); `threadSetup` runs on it first (the responder
+    /// lowers its priority there).
+    public func start(threadSetup: @escaping @Sendable () -> Void = {}) {
         condition.lock()
         defer { condition.unlock() }
         guard !running else { return }
         running = true
-        let thread = Thread { [self] in refill() }
+        let thread = Thread { [self] in
+            threadSetup()
+            refill()
+        }
         thread.name = "wrapping-key-pool"
         thread.start()
     }
