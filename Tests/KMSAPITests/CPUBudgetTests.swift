@@ -39,9 +39,10 @@ final class CPUBudgetTests: XCTestCase {
         XCTAssertNoThrow(try budget.admit(3))
     }
 
-    func testMeteredChargesTheThreadsCPUTime() throws {
+    func testChargingChargesTheThreadsCPUTime() throws {
         let budget = CPUBudget(rate: 1, processRate: 1000, burstSeconds: 10)  // 10 ms in the bucket
-        try budget.metered(7) {
+        try budget.admit(7)
+        budget.charging(7) {
             let end = ThreadCPUClock.milliseconds + 30
             var x: UInt64 = 0
             while ThreadCPUClock.milliseconds < end { x &+= 1 }

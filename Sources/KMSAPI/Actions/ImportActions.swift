@@ -85,6 +85,7 @@ enum ImportActions {
         }
         // A cheap unlocked look first, so a refused request spends neither an attempt nor CPU.
         _ = try check(try ctx.readKey(id))
+        // Admitted before the claim, so a refusal for budget never costs the caller an attempt.
         try ctx.cpuBudget.admit(ctx.caller.appId)
         // The attempt is claimed and committed before anything is unwrapped, whatever the
         // outcome: every attempt counts the same, so the count tells nothing about the material,
@@ -99,7 +100,7 @@ enum ImportActions {
             throw KMSError(.internalError, "stored wrapping algorithm is unknown")
         }
         // Unwrapped before the key's row is locked, so the RSA operation never holds the lock.
-        let (material, unwrapped) = try ctx.cpuBudget.metered(ctx.caller.appId) {
+        let (material, unwrapped) = try ctx.cpuBudget.charging(ctx.caller.appId) {
             try unwrap(ctx, wrapped, parameters, algorithm, tokenHash: tokenHash)
         }
         try ctx.transaction { db in

@@ -70,9 +70,8 @@ public final class CPUBudget: @unchecked Sendable {
         process.milliseconds -= milliseconds
     }
 
-    /// Admits, runs `body` and charges the CPU time this thread spent in it.
-    public func metered<R>(_ appId: Int64, _ body: () throws -> R) throws -> R {
-        try admit(appId)
+    /// Runs `body` and charges the CPU time this thread spent in it (admitted beforehand).
+    public func charging<R>(_ appId: Int64, _ body: () throws -> R) rethrows -> R {
         let start = ThreadCPUClock.milliseconds
         defer { charge(appId, milliseconds: ThreadCPUClock.milliseconds - start) }
         return try body()
