@@ -20,6 +20,7 @@ public final class CPUBudget: @unchecked Sendable {
 
     /// CPU milliseconds per second per account; ≤ 0 turns the budget off.
     public let rate: Double
+    /// What an account's bucket holds when full.
     public let burst: Double
     private let burstSeconds: Double
     /// CPU milliseconds per second for all accounts together in this process.
@@ -29,7 +30,6 @@ public final class CPUBudget: @unchecked Sendable {
     private var process: Bucket
     private let now: @Sendable () -> UInt64
 
-    /// `now` is monotonic nanoseconds (injectable for tests).
     /// Buckets hold `burstSeconds` of their rate. `now` is monotonic nanoseconds (injectable for tests).
     public init(rate: Double, processRate: Double? = nil, burstSeconds: Double = 20,
                 now: (@Sendable () -> UInt64)? = nil) {
