@@ -20,7 +20,7 @@ public final class WrappingKeyPool: @unchecked Sendable {
         /// The CPU time its generation took.
         let cpuMilliseconds: Double
         /// Made on the request's own thread because the pool was dry: the account is charged
-        /// for it (`CPUBudget`). Pooled pairs were made at the lowest priority, from idle CPU.
+        /// for it (`CPUBudget`). Pooled pairs were made from idle CPU (SCHED_IDLE).
         var generatedOnDemand = false
     }
 
