@@ -469,6 +469,30 @@ def create_keys(cfg, jobs, processes=12):
         return [ids for _, ids in ex.map(_create_keys_worker, args)]
 
 
+def _hammer_get_parameters(port, host, account, key_id, stop, limited, counts):
+    """Fairness worker process: GetParametersForImport (RSA-2048) as fast as answers come (0.2 s
+    after a RequestLimitExceeded), until ``stop``; sets ``limited`` at the first
+    RequestLimitExceeded; puts {code: count} on ``counts`` ("OK" for a success)."""
+    api, acct, seen = Api(port, Signer(host)), Account(**account), {}
+    params = {"KeyId": key_id, "WrappingAlgorithm": "RSAES_OAEP_SHA_256", "WrappingKeySpec": "RSA_2048"}
+    while not stop.is_set():
+        try:
+            api.call(acct, "GetParametersForImport", params)
+            code = "OK"
+        except ApiError as exc:
+            code = exc.code
+        except AssertionError as exc:  # tc3.check_answer reports error answers this way
+            found = re.search(r'"Code":"([^"]+)"', str(exc))
+            code = found.group(1) if found else "unreadable answer"
+        if code == "RequestLimitExceeded":
+            limited.set()
+            # A client that honours the answer: without a pause this is a flood of cheap requests,
+            # which is KMS_RATE_LIMIT's business (off in the bench), not the CPU budget's.
+            stop.wait(0.2)
+        seen[code] = seen.get(code, 0) + 1
+    counts.put(seen)
+
+
 # --------------------------------------------------------------------------------------------------
 # the suite
 # --------------------------------------------------------------------------------------------------
@@ -634,6 +658,85 @@ class Bench:
             f"p50 {res['p50_ms']:.2f} ms, p99 {res['p99_ms']:.2f} ms, {len(errors)} errors")
         if errors or not latencies:
             self.runner.failures.append(f"{res['name']}: {len(errors)} errors ({errors[0] if errors else 'no calls'})")
+
+    FAIR_HAMMER_PROCESSES = 4
+    FAIR_CPU_BUDGET = os.environ.get("KMS_BENCH_FAIR_CPU_BUDGET", "500")  # the product default (KMS_CPU_BUDGET); the rest of the bench runs without
+
+    def fairness(self):
+        """Tenant B's Encrypt latency (median, one sequential caller) while the machine is quiet,
+        then while tenant A hammers GetParametersForImport from several processes: the per-account
+        CPU budget must keep B's median within 1.5x of quiet. The bench stack runs without the
+        budget (the throughput rows measure the service, not the policy), so it is restarted
+        here with the product's default budget."""
+        cfg = self.cfg
+        log(f"fairness: restarting the bench stack with KMS_CPU_BUDGET={self.FAIR_CPU_BUDGET}")
+        env = {**os.environ, "KMS_HOME": cfg.home, "KMS_CPU_BUDGET": self.FAIR_CPU_BUDGET, "KMS_SKIP_BUILD": "1"}
+        kms = os.path.join(cfg.repo, "scripts", "kms")
+        for command in ("down", "up"):
+            subprocess.run([kms, command], env=env, check=True, capture_output=True, text=True)
+        self.await_service()
+        tenant_a, tenant_b = create_accounts(cfg, "bench-fair", 2)
+        key_a = self.api.call(tenant_a, "CreateKey", {"Alias": "bench-fair-a", "Type": 2})["KeyId"]
+        key_b = self.api.call(tenant_b, "CreateKey", {"Alias": "bench-fair-b"})["KeyId"]
+        seconds = max(cfg.duration, 8)
+
+        def b_medians(label):
+            latencies, t_end = [], time.time() + seconds
+            while time.time() < t_end:
+                t0 = time.perf_counter()
+                self.api.call(tenant_b, "Encrypt", {"KeyId": key_b, "Plaintext": b64(os.urandom(64))})
+                latencies.append((time.perf_counter() - t0) * 1000)
+            latencies.sort()
+            log(f"fairness: tenant B Encrypt {label}: {len(latencies)} calls, p50 {latencies[len(latencies) // 2]:.2f} ms")
+            return latencies
+
+        wait_quiet(self.stack)
+        quiet = b_medians("quiet")
+        stop = multiprocessing.get_context("fork").Event()
+        limited = multiprocessing.get_context("fork").Event()
+        counts = multiprocessing.get_context("fork").Queue()
+        args = (cfg.port, cfg.host, account_dict(tenant_a), key_a, stop, limited, counts)
+        hammers = [multiprocessing.get_context("fork").Process(target=_hammer_get_parameters, args=args, daemon=True)
+                   for _ in range(self.FAIR_HAMMER_PROCESSES)]
+        cpu0 = proc_cpu(self.stack.responder_pid())
+        for h in hammers:
+            h.start()
+        # The pool and the burst an account may spend at once (20 s of its rate) go first; B is
+        # measured in the steady state the budget then holds A to (or after 60 s, whichever first).
+        t_limit = time.time()
+        reached = limited.wait(60)
+        log(f"fairness: tenant A " + (f"out of budget after {time.time() - t_limit:.1f} s" if reached
+                                       else "still within its budget after 60 s"))
+        loaded = b_medians(f"while tenant A hammers GetParametersForImport ({len(hammers)} processes)")
+        stop.set()
+        codes = {}
+        for h in hammers:
+            h.join(60)
+        while not counts.empty():
+            for code, n in counts.get().items():
+                codes[code] = codes.get(code, 0) + n
+        cpu1 = proc_cpu(self.stack.responder_pid())
+        cpu = (cpu1 - cpu0) / CLK if cpu0 is not None and cpu1 is not None else None
+        p50_quiet, p50_loaded = quiet[len(quiet) // 2], loaded[len(loaded) // 2]
+        ratio = p50_loaded / p50_quiet if p50_quiet else float("inf")
+        res = {"name": "Encrypt of tenant B while tenant A hammers GetParametersForImport",
+               "action": "Encrypt", "target": "kms", "conns": 1, "threads": 1, "mode": "fairness",
+               "pool": len(loaded), "seconds": seconds, "rps": len(loaded) / seconds,
+               "p50_ms": p50_loaded, "p90_ms": loaded[int(0.9 * len(loaded))], "p99_ms": loaded[int(0.99 * len(loaded))],
+               "max_ms": loaded[-1], "mean_ms": sum(loaded) / len(loaded), "requests": len(loaded),
+               "ok": len(loaded), "errors": 0, "exhausted": 0, "sample_error": "",
+               "cpu": {}, "flags": [],
+               "fairness": {"quiet_p50_ms": p50_quiet, "loaded_p50_ms": p50_loaded, "ratio": ratio,
+                            "hammer_processes": len(hammers), "hammer_codes": codes,
+                            "responder_cpu_s": cpu, "cpu_budget_ms_per_s": int(self.FAIR_CPU_BUDGET)},
+               "note": f"one sequential caller; quiet p50 {p50_quiet:.2f} ms, {ratio:.2f}x with tenant A's "
+                       f"{len(hammers)} processes calling GetParametersForImport (0.2 s pause after a refusal) "
+                       f"({', '.join(f'{k}: {v}' for k, v in sorted(codes.items()))}); timed in the client",
+               "wall_s": seconds, "pg_per_request": None}
+        self.runner.results.append(res)
+        self.facts["fairness"] = res["fairness"]
+        log(f"fairness: tenant B's Encrypt p50 {p50_quiet:.2f} ms quiet, {p50_loaded:.2f} ms under tenant A's "
+            f"hammering ({ratio:.2f}x, target 1.5x); tenant A's answers {codes}")
 
     def create_key(self):
         """CreateKey into the many-keys accounts (round robin), then the durability check:
@@ -808,7 +911,7 @@ class Bench:
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
     PHASES = ("setup", "ceilings_and_encrypt", "encrypt_fresh_signatures", "other_actions", "get_parameters_for_import", "create_key",
-              "fill_keys", "many_keys", "import_key_material", "memory")
+              "fill_keys", "many_keys", "import_key_material", "fairness", "memory")
 
     def run(self):
         # KMS_BENCH_PHASES (development): a comma-separated subset, e.g. "setup,memory".

@@ -36,7 +36,7 @@ def rows(data):
             "p99": fmt_ms(r["p99_ms"]), "errors": str(r["errors"]) + (" (exhausted)" if r["exhausted"] else ""),
             "ratio": f"{ratio:.2f}" if ratio is not None else "",
             "cpu": f"{cpu['responder']:.2f} / {cpu['postgres']:.2f} / {cpu['nginx'] + cpu['trivial']:.2f} / "
-                   f"{cpu['wrk']:.2f} / {cpu['other']:.2f}",
+                   f"{cpu['wrk']:.2f} / {cpu['other']:.2f}" if cpu else "",
             "flags": "; ".join(r["flags"] + ([r["note"]] if r["note"] else [])),
             "pg": (f"{r['pg_per_request']['commits']:.2f} / {r['pg_per_request']['wal_syncs']:.2f} / "
                    f"{r['pg_per_request']['inserted']:.2f} / {r['pg_per_request']['fetched']:.1f}"
@@ -117,6 +117,17 @@ def targets(data):
                     f"{mem.get('Threads', '?')} threads)", "PASS" if mib <= 100 else "FAIL"))
     except (ValueError, IndexError):
         out.append(("Responder resident memory ≤ 100 MiB", "—", "NOT MEASURED"))
+    fair = next((x for x in res if x.get("mode") == "fairness"), None)
+    if fair:
+        f = fair["fairness"]
+        answers = ", ".join(f"{k} {v}" for k, v in sorted(f["hammer_codes"].items()))
+        out.append(("Tenant B's Encrypt p50 ≤ 1.5 × quiet while tenant A hammers GetParametersForImport",
+                    f"{f['ratio']:.2f} × ({fmt_ms(f['loaded_p50_ms'])} vs {fmt_ms(f['quiet_p50_ms'])} ms quiet; "
+                    f"A's {f['hammer_processes']} processes got {answers}; KMS_CPU_BUDGET={f['cpu_budget_ms_per_s']})",
+                    verdict(f["ratio"] <= 1.5, fair)))
+    else:
+        out.append(("Tenant B's Encrypt p50 ≤ 1.5 × quiet while tenant A hammers GetParametersForImport", "—",
+                    "NOT MEASURED"))
     r = find(res, "ImportKeyMaterial", 32)
     if r:
         out.append(("(no target) ImportKeyMaterial, 32 connections",

@@ -17,6 +17,8 @@ struct ActionContext {
     let database: Database
     let keyring: Keyring
     let wrappingKeys: WrappingKeyPool
+    /// The per-account CPU budget that key-pair generation and unwrapping draw on.
+    let cpuBudget: CPUBudget
     let regions: RegionTable
     /// Unix seconds, read once per request.
     let now: Int64

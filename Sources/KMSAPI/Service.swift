@@ -16,6 +16,7 @@ public final class Service: @unchecked Sendable {
     let wrappingKeys: WrappingKeyPool
     let auditWriter: AuditWriter
     let rateLimiter: RateLimiter
+    let cpuBudget: CPUBudget
     /// Keys with their opened material (see `KeyCache` for the consistency rules).
     public let keyCache: KeyCache
     /// Credentials with their opened secrets.
@@ -26,7 +27,7 @@ public final class Service: @unchecked Sendable {
 
     /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
-                rateLimiter: RateLimiter = RateLimiter(rate: 0), keyCache: KeyCache = KeyCache(),
+                rateLimiter: RateLimiter = RateLimiter(rate: 0), cpuBudget: CPUBudget = CPUBudget(rate: 0), keyCache: KeyCache = KeyCache(),
                 credentialCache: CredentialCache = CredentialCache(), replayMemory: ReplayMemory = ReplayMemory(),
                 clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
@@ -34,6 +35,7 @@ public final class Service: @unchecked Sendable {
         self.keyCache = keyCache
         self.credentialCache = credentialCache
         self.rateLimiter = rateLimiter
+        self.cpuBudget = cpuBudget
         self.keyring = Keyring(sealer: sealer)
         self.auditWriter = auditWriter
         self.wrappingKeys = wrappingKeys
@@ -141,7 +143,7 @@ public final class Service: @unchecked Sendable {
         }
         return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
                              region: request.region, profile: profile, requestId: requestId, database: database,
-                             keyring: keyring, wrappingKeys: wrappingKeys, regions: regions, now: now,
+                             keyring: keyring, wrappingKeys: wrappingKeys, cpuBudget: cpuBudget, regions: regions, now: now,
                              audit: audit, lane: session.lane, mutates: mutates, keyCache: keyCache)
     }
 

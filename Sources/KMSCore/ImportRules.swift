@@ -24,6 +24,10 @@ public enum ImportRules {
     /// Unexpired parameter sets one account may hold in a region; beyond it, LimitExceeded.
     public static let maximumParametersPerAccount = 1000
 
+    /// Import attempts one token survives; then it is spent (TokenExpired) and the caller asks
+    /// for new parameters. Three tries cannot drive a padding or timing oracle anywhere.
+    public static let maximumImportAttempts = 3
+
     /// Checks a WrappingKeySpec / WrappingAlgorithm pair.
     public static func wrapping(spec: String, algorithm: String) throws -> WrappingKeySpec {
         guard let parsed = WrappingKeySpec(rawValue: spec) else {
@@ -46,6 +50,13 @@ public enum ImportRules {
     /// Import parameters are usable strictly before their ParametersValidTo.
     public static func checkToken(validTo: Int64, now: Int64) throws {
         guard now < validTo else { throw KMSError(.tokenExpired) }
+    }
+
+    /// A token whose attempts are used up answers like an expired one.
+    public static func checkAttempts(before attempts: Int) throws {
+        guard attempts < maximumImportAttempts else {
+            throw KMSError(.tokenExpired, "This ImportToken has been used for \(maximumImportAttempts) failed imports; call GetParametersForImport again.")
+        }
     }
 
     /// The unwrapped material must be exactly the profile's length (256 bits FIPS, 128 bits SM).

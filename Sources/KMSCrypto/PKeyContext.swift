@@ -35,6 +35,13 @@ final class PKeyContext {
         return key
     }
 
+    /// OpenSSL's full public-key validation (for EC: on the curve, not at infinity, of the order).
+    func publicCheck() -> Bool {
+        let ok = EVP_PKEY_public_check(context) == 1
+        if !ok { _ = CryptoError.drainErrorQueue() }
+        return ok
+    }
+
     /// Public-key encryption; `padding` configures RSA, nil for SM2.
     func encrypt(_ plaintext: SecureBytes, padding: RSAPadding?) throws -> [UInt8] {
         try check(EVP_PKEY_encrypt_init(context), "EVP_PKEY_encrypt_init")
@@ -75,11 +82,15 @@ enum RSAPadding {
     case oaepSHA1
     /// OAEP with SHA-256 for both the label hash and MGF1.
     case oaepSHA256
+    /// No padding: the bare RSA operation, for the constant-time PKCS#1 v1.5 unwrap.
+    case raw
 
     func apply(to context: OpaquePointer) throws {
         switch self {
         case .pkcs1v15:
             try check(EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_PADDING), "set RSA PKCS#1 v1.5 padding")
+        case .raw:
+            try check(EVP_PKEY_CTX_set_rsa_padding(context, RSA_NO_PADDING), "set no RSA padding")
         case .oaepSHA1:
             try check(EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING), "set RSA OAEP padding")
             try check(EVP_PKEY_CTX_set_rsa_oaep_md(context, EVP_sha1()), "set OAEP digest SHA-1")

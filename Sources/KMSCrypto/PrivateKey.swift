@@ -59,6 +59,11 @@ public final class PrivateKey: @unchecked Sendable {
     public func decrypt(_ ciphertext: [UInt8], padding: WrappingAlgorithm) throws -> SecureBytes {
         let padding = padding.rsaPadding
         try KeyType.require(key, rsa: padding != nil)
+        if padding == nil {
+            // OpenSSL's SM2 decryption reads the first DER structure and ignores what follows:
+            // require exactly one well-formed GM/T 0009 ciphertext, nothing trailing.
+            _ = try SM2Ciphertext.raw(fromDER: ciphertext)
+        }
         return try PKeyContext(key: key).decrypt(ciphertext, padding: padding)
     }
 }
@@ -68,6 +73,8 @@ enum KeyType {
     static func isRSA2048(_ key: OpaquePointer) -> Bool {
         EVP_PKEY_is_a(key, "RSA") == 1 && EVP_PKEY_get_bits(key) == 2048
     }
+
+    static func bits(_ key: OpaquePointer) -> Int32 { EVP_PKEY_get_bits(key) }
 
     static func isSM2(_ key: OpaquePointer) -> Bool {
         EVP_PKEY_is_a(key, "SM2") == 1

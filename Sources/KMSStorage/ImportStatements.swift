@@ -86,6 +86,41 @@ public struct FindImportParameters: Statement {
     }
 }
 
+/// Claims one import attempt on a token for `keyID`: under the row lock, counts it and, when
+/// this is the last one allowed, wipes the sealed private key in the same statement (the row
+/// stays as a TokenExpired tombstone). Returns the parameter set as it was before the claim
+/// and the number of attempts made before this one; nil for an unknown token or one issued
+/// for another key (which is left untouched).
+public struct ClaimImportAttempt: Statement {
+    public static let name = "claim_import_attempt"
+    public static let sql = """
+        UPDATE import_parameters p SET import_attempts = p.import_attempts + 1,
+            private_key_sealed = CASE WHEN p.import_attempts + 1 >= $5 THEN '\\x'::bytea ELSE p.private_key_sealed END
+        FROM (SELECT token_hash, private_key_sealed, import_attempts FROM import_parameters
+              WHERE app_id = $1 AND region = $2 AND token_hash = $3 AND key_id = $4 FOR UPDATE) old
+        WHERE p.app_id = $1 AND p.region = $2 AND p.token_hash = old.token_hash
+        RETURNING p.key_id, p.token_hash, p.wrapping_algorithm, p.wrapping_key_spec, old.private_key_sealed, p.valid_to,
+                  old.import_attempts
+        """
+    public let tenant: Tenant
+    public let tokenHash: [UInt8]
+    public let keyID: KeyID
+    public let maximumAttempts: Int
+    public init(tenant: Tenant, tokenHash: [UInt8], keyID: KeyID, maximumAttempts: Int) {
+        self.tenant = tenant; self.tokenHash = tokenHash; self.keyID = keyID; self.maximumAttempts = maximumAttempts
+    }
+    public var bindings: [String?] {
+        [String(tenant.appId), tenant.region, Bytea.encode(tokenHash), keyID.description, String(maximumAttempts)]
+    }
+    public func decode(_ result: QueryResult) throws -> (parameters: ImportParametersRow, attemptsBefore: Int)? {
+        guard result.rowCount == 1, let id = result.string(0, 0).flatMap(KeyID.init), let hash = result.bytes(0, 1),
+              let sealed = result.bytes(0, 4) else { return nil }
+        let row = ImportParametersRow(keyID: id, tokenHash: hash, wrappingAlgorithm: result.string(0, 2) ?? "",
+                                      wrappingKeySpec: result.string(0, 3) ?? "", privateKeySealed: sealed, validTo: result.int64(0, 5))
+        return (row, Int(result.int64(0, 6)))
+    }
+}
+
 /// Spends a token.
 public struct DeleteImportParameters: Statement {
     public static let name = "delete_import_parameters"

@@ -19,10 +19,13 @@ struct Options {
     var logLevel = "info"
     /// Requests per second per account (bursts of twice that); 0 turns limiting off.
     var rateLimit = 10000.0
+    /// CPU milliseconds per second per account for key-pair generation and unwrapping; 0 = off.
+    var cpuBudget = 500.0
 
     static let usage = """
         usage: kms-responder --socket PATH --database DSN --master-key PATH
                              [--socket-group GROUP] [--regions NAME=FIPS|SM,…] [--workers N] [--log-level LEVEL] [--rate-limit PER_SECOND]
+                             [--cpu-budget MS_PER_SECOND]
         """
 
     init(arguments: [String]) throws {
@@ -45,6 +48,9 @@ struct Options {
             case "--rate-limit":
                 guard let n = Double(try value(flag)), n >= 0 else { throw KMSError(.internalError, "--rate-limit takes a number ≥ 0") }
                 rateLimit = n
+            case "--cpu-budget":
+                guard let n = Double(try value(flag)), n >= 0 else { throw KMSError(.internalError, "--cpu-budget takes a number ≥ 0") }
+                cpuBudget = n
             case "-h", "--help": print(Options.usage); exit(0)
             default: throw KMSError(.internalError, "unknown option \(flag)")
             }
@@ -83,7 +89,8 @@ do {
     sealer = try Sealer(masterKeys: try MasterKeyRing.load(base: options.masterKey))
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
-                      rateLimiter: RateLimiter(rate: options.rateLimit), clock: { Int64(Date().timeIntervalSince1970) })
+                      rateLimiter: RateLimiter(rate: options.rateLimit),
+                      cpuBudget: CPUBudget(rate: options.cpuBudget), clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
@@ -109,7 +116,8 @@ for sig in [SIGTERM, SIGINT] {
 }
 
 let databaseURL = options.database
-wrappingKeys.start()
+// The pool fills from idle CPU only; a request that finds it dry pays from its account's budget.
+wrappingKeys.start { _ = kms_lower_thread_priority() }
 auditWriter.start()
 // A master key added by `kmsctl master-key rotate` is loaded within a second, before re-sealing starts.
 let masterKeyWatcher = Thread {

@@ -33,6 +33,11 @@ final class ImportRulesTests: XCTestCase {
         }
     }
 
+    func testATokenAllowsThreeAttemptsThenAnswersTokenExpired() {
+        for before in 0..<3 { XCTAssertNil(code { try ImportRules.checkAttempts(before: before) }, "\(before)") }
+        for before in [3, 4, 100] { XCTAssertEqual(code { try ImportRules.checkAttempts(before: before) }, .tokenExpired) }
+    }
+
     func testWrappingPairs() throws {
         for algorithm in ["RSAES_PKCS1_V1_5", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"] {
             XCTAssertEqual(try ImportRules.wrapping(spec: "RSA_2048", algorithm: algorithm), .rsa2048)

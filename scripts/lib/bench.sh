@@ -139,16 +139,16 @@ cmd_bench() {
     trap bench_teardown EXIT
     trap 'exit 130' INT TERM
 
-    say "starting the bench stack in $BENCH_HOME on ports $http_port/$https_port (rate limiting off)"
+    say "starting the bench stack in $BENCH_HOME on ports $http_port/$https_port (rate limiting and CPU budget off)"
     # KMS_WORKERS passes through (the product default unless set); the rest is the default stack.
     env -u KMS_REGIONS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LOG_LEVEL \
         KMS_HOME="$BENCH_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
-        KMS_RATE_LIMIT=0 KMS_SKIP_BUILD=1 "$SELF" up >"$BENCH_HOME/up.log" 2>&1 ||
+        KMS_RATE_LIMIT=0 KMS_CPU_BUDGET=0 KMS_SKIP_BUILD=1 "$SELF" up >"$BENCH_HOME/up.log" 2>&1 ||
         { tail -n 30 "$BENCH_HOME/up.log" >&2; die "the bench stack did not come up (log above)"; }
 
     # From here on this process speaks for the bench stack.
     KMS_HOME=$BENCH_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port
-    unset KMS_REGIONS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LOG_LEVEL KMS_RATE_LIMIT
+    unset KMS_REGIONS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET
     load_config
     [[ $KMS_RATE_LIMIT == 0 ]] || die "the bench stack has rate limiting on ($KMS_RATE_LIMIT)"
 

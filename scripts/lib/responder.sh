@@ -31,6 +31,7 @@ responder_command() {
         --workers "$KMS_WORKERS"
         --log-level "$KMS_LOG_LEVEL"
         --rate-limit "$KMS_RATE_LIMIT"
+        --cpu-budget "$KMS_CPU_BUDGET"
     )
 }
 

@@ -17,6 +17,11 @@ public final class WrappingKeyPool: @unchecked Sendable {
         let privateKeyDER: SecureBytes
         /// The public key as SubjectPublicKeyInfo DER.
         let publicKeyDER: [UInt8]
+        /// The CPU time its generation took.
+        let cpuMilliseconds: Double
+        /// Made on the request's own thread because the pool was dry: the account is charged
+        /// for it (`CPUBudget`). Pooled pairs were made from idle CPU (SCHED_IDLE).
+        var generatedOnDemand = false
     }
 
     private let capacity: Int
@@ -33,25 +38,34 @@ public final class WrappingKeyPool: @unchecked Sendable {
         condition.signal()
         condition.unlock()
         if let key { return key }
-        return try WrappingKeyPool.generate(spec)
+        var pair = try WrappingKeyPool.generate(spec)
+        pair.generatedOnDemand = true
+        return pair
     }
 
     static func generate(_ spec: WrappingKeySpec) throws -> Pair {
+        let start = ThreadCPUClock.milliseconds
         let key: PrivateKey
         switch spec {
         case .rsa2048: key = try PrivateKey.generateRSA2048()
         case .sm2: key = try PrivateKey.generateSM2()
         }
-        return Pair(privateKeyDER: try key.pkcs8DER(), publicKeyDER: try key.publicKeySPKIDER())
+        let privateKeyDER = try key.pkcs8DER(), publicKeyDER = try key.publicKeySPKIDER()
+        return Pair(privateKeyDER: privateKeyDER, publicKeyDER: publicKeyDER,
+                    cpuMilliseconds: ThreadCPUClock.milliseconds - start)
     }
 
-    /// Starts the refilling thread (idempotent).
-    public func start() {
+    /// Starts the refilling thread (idempotent); `threadSetup` runs on it first (the responder
+    /// lowers its priority there).
+    public func start(threadSetup: @escaping @Sendable () -> Void = {}) {
         condition.lock()
         defer { condition.unlock() }
         guard !running else { return }
         running = true
-        let thread = Thread { [self] in refill() }
+        let thread = Thread { [self] in
+            threadSetup()
+            refill()
+        }
         thread.name = "wrapping-key-pool"
         thread.start()
     }

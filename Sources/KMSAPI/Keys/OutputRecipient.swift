@@ -32,6 +32,13 @@ struct OutputRecipient {
         } catch is CryptoError {
             throw KMSError.invalidValue("EncryptionPublicKey", "is not a readable public key")
         }
+        // A weak or malformed key (RSA e = 1 or 3, an even modulus, an SM2 point at infinity)
+        // is the caller's mistake, refused here, not an InternalError when encryption fails.
+        do {
+            try key.checkUsableForEncryption()
+        } catch is CryptoError {
+            throw KMSError.invalidValue("EncryptionPublicKey", "must be an RSA-2048 key with an odd exponent of at least 65537, or a valid SM2 point")
+        }
         switch parsed {
         case .sm2C1C3C2, .sm2C1C3C2ASN1:
             guard key.isSM2 else { throw KMSError.invalidValue("EncryptionPublicKey", "must be an SM2 key for \(parsed.rawValue)") }
