@@ -565,6 +565,19 @@ def stack_env(suite: str) -> dict:
     return env
 
 
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+
+
+def owner_psql(home: str, sql: str) -> str:
+    """``sql`` as kms_owner over the stack's PostgreSQL socket (``$KMS_HOME/run/pg``, peer
+    authentication); stdout, unaligned. Fails the test when psql exits non-zero."""
+    dsn = f"host={os.path.join(os.path.realpath(home), 'run', 'pg')} dbname=kms user=kms_owner"
+    proc = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
+                          capture_output=True, text=True, timeout=120, cwd="/")
+    assert proc.returncode == 0, f"psql {sql!r} exited {proc.returncode}: {proc.stderr}"
+    return proc.stdout.strip()
+
+
 def run_ctl(repo: str, args, env=None) -> str:
     """``scripts/kms ctl ARGS``; its stdout. Fails the test when it cannot run or exits non-zero."""
     cmd = [os.path.join(repo, "scripts", "kms"), "ctl", *args]

@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from e2e_support import response_body, run_ctl
+from e2e_support import owner_psql, response_body, run_ctl
 
-PSQL = "/usr/lib/postgresql/15/bin/psql"
 
 
 def audit_rows(kms_env, limit=20000):
@@ -23,11 +22,7 @@ def audit_rows(kms_env, limit=20000):
 
 
 def psql(kms_env, sql):
-    cmd = [PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-           f"host={os.path.join(kms_env.home, 'run')} dbname=kms user=kms_owner", "-c", sql]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/")
-    assert proc.returncode == 0, f"psql {sql!r}: {proc.stderr}"
-    return proc.stdout.strip()
+    return owner_psql(kms_env.home, sql)
 
 
 def ctl_status(kms_env, *args):

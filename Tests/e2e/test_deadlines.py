@@ -9,28 +9,21 @@ done the work when the API is called. The tests then check that the row is still
 refused is refused by the check on arrival."""
 
 import os
-import subprocess
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from e2e_support import FIPS_REGION, assert_codes, b64, now, unb64, unique_alias
+from e2e_support import FIPS_REGION, owner_psql, assert_codes, b64, now, unb64, unique_alias
 
 NOT_FOUND = "ResourceUnavailable.CmkNotFound"
 STATE_NOT_SUPPORTED = "ResourceUnavailable.CmkStateNotSupport"
 TOKEN_EXPIRED = "ResourceUnavailable.TokenExpired"
-PG_BIN = "/usr/lib/postgresql/15/bin"
 FAR_FUTURE = 4_000_000_000
 
 
 def psql(sql):
-    """``sql`` as kms_owner over the stack's socket (peer authentication); stdout, unaligned."""
-    run_dir = os.path.join(os.path.realpath(os.environ["KMS_HOME"]), "run", "pg")
-    proc = subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-                           f"host={run_dir} dbname=kms user=kms_owner", "-c", sql],
-                          capture_output=True, text=True, timeout=60, cwd="/")
-    assert proc.returncode == 0, f"psql {sql!r} exited {proc.returncode}: {proc.stderr}"
-    return proc.stdout.strip()
+    """``sql`` as kms_owner on this stack's PostgreSQL."""
+    return owner_psql(os.environ["KMS_HOME"], sql)
 
 
 def in_tenant(kms, *statements):
