@@ -1,11 +1,12 @@
 # nginx in front of the responder, configured from the templates in nginx/.
 # Sourced by scripts/kms.
 
-# nginx's master runs as root (as the developer without root), with our config.
+# nginx's master runs as root (as the developer without root), with this stack's prefix (the
+# prefix, not the config file: the bench restarts it with a config of its own in the same prefix).
 nginx_pid() {
     local user=root
     is_root || user=$(id -un)
-    pid_from_file "$RUN_DIR/nginx.pid" "$user" "$(exe_path nginx)" "-c $NGINX_CONF"
+    pid_from_file "$RUN_DIR/nginx.pid" "$user" "$(exe_path nginx)" "-p $NGINX_DIR/ "
 }
 
 # nginx with this stack's config and prefix; -e sends start-up errors to our log
