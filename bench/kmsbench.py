@@ -911,7 +911,7 @@ class Bench:
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
     PHASES = ("setup", "ceilings_and_encrypt", "encrypt_fresh_signatures", "other_actions", "get_parameters_for_import", "create_key",
-              "fill_keys", "many_keys", "import_key_material", "fairness", "memory")
+              "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):
         # KMS_BENCH_PHASES (development): a comma-separated subset, e.g. "setup,memory".
