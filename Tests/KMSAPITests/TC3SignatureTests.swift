@@ -8,7 +8,7 @@ import KMSCrypto
 ///
 /// The kms-scope signatures below were made once with Python's `hashlib`/`hmac` (the canonical
 /// request, string to sign and HMAC chain written out from Tencent's documentation, nothing shared
-/// with this code), e.g. for `base`:
+/// with this code), e.g. for the plain JSON request (`df3758f1…`):
 ///     k = hmac(hmac(hmac(b"TC3"+SK, "2019-02-25"), "kms"), "tc3_request")
 ///     hmac(k, "TC3-HMAC-SHA256\n1551113065\n2019-02-25/kms/tc3_request\n" + sha256hex(canonical)).hexdigest()
 final class TC3SignatureTests: XCTestCase {
