@@ -1,0 +1,135 @@
+import XCTest
+@testable import KMSAPI
+import KMSCore
+
+/// The action table: which actions exist, that each is a Tencent SDK action, which change state,
+/// and that each declares exactly the parameters of the SDK's request model.
+final class ActionTableTests: XCTestCase {
+    /// Every action this service answers (golden: adding one is a deliberate change here too).
+    static let implemented = [
+        "ArchiveKey", "CancelKeyArchive", "CancelKeyDeletion", "CreateKey", "Decrypt", "DeleteImportedKeyMaterial",
+        "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation", "DisableKeys", "EnableKey", "EnableKeyRotation",
+        "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom", "GetKeyRotationStatus", "GetParametersForImport",
+        "GetRegions", "GetServiceStatus", "ImportKeyMaterial", "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt",
+        "RotateKey", "ScheduleKeyDeletion", "UpdateAlias", "UpdateKeyDescription",
+    ]
+
+    /// The action methods of `KmsClient` in tencentcloud-sdk-python 3.1.192
+    /// (`tencentcloud/kms/v20190118/kms_client.py`), listed once with
+    /// `re.findall(r'^    def ([A-Z]\w*)\(self', source, re.M)`.
+    static let sdkActions: Set<String> = [
+        "ArchiveKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt", "BindCloudResource", "CancelDataKeyDeletion",
+        "CancelKeyArchive", "CancelKeyDeletion", "CreateKey", "CreateWhiteBoxKey", "Decrypt", "DeleteImportedKeyMaterial",
+        "DeleteWhiteBoxKey", "DescribeDataKey", "DescribeDataKeys", "DescribeKey", "DescribeKeys", "DescribeWhiteBoxDecryptKey",
+        "DescribeWhiteBoxDeviceFingerprints", "DescribeWhiteBoxKey", "DescribeWhiteBoxKeyDetails", "DescribeWhiteBoxServiceStatus",
+        "DisableDataKey", "DisableDataKeys", "DisableKey", "DisableKeyRotation", "DisableKeys", "DisableWhiteBoxKey",
+        "DisableWhiteBoxKeys", "EnableDataKey", "EnableDataKeys", "EnableKey", "EnableKeyRotation", "EnableKeys",
+        "EnableWhiteBoxKey", "EnableWhiteBoxKeys", "Encrypt", "EncryptByWhiteBox", "GenerateDataKey", "GenerateRandom",
+        "GetDataKeyCiphertextBlob", "GetDataKeyPlaintext", "GetKeyRotationStatus", "GetParametersForImport", "GetPublicKey",
+        "GetRegions", "GetServiceStatus", "ImportDataKey", "ImportKeyMaterial", "ListAlgorithms", "ListDataKeyDetail",
+        "ListDataKeys", "ListKeyDetail", "ListKeys", "OverwriteWhiteBoxDeviceFingerprints", "PostQuantumCryptoDecrypt",
+        "PostQuantumCryptoEncrypt", "PostQuantumCryptoSign", "PostQuantumCryptoVerify", "ReEncrypt", "RotateKey",
+        "ScheduleDataKeyDeletion", "ScheduleKeyDeletion", "SignByAsymmetricKey", "UnbindCloudResource", "UpdateAlias",
+        "UpdateDataKeyDescription", "UpdateDataKeyName", "UpdateKeyDescription", "VerifyByAsymmetricKey",
+    ]
+
+    /// The actions that change stored state: they write their audit record in the change's transaction.
+    static let mutating: Set<String> = [
+        "CreateKey", "UpdateAlias", "UpdateKeyDescription", "EnableKey", "DisableKey", "EnableKeys", "DisableKeys",
+        "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeyRotation",
+        "DisableKeyRotation", "RotateKey", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+    ]
+
+    func testTheTableHoldsExactlyTheImplementedActionsEachUnderItsOwnName() {
+        XCTAssertEqual(ActionTable.names, Self.implemented)
+        for (name, spec) in ActionTable.all { XCTAssertEqual(spec.name, name) }
+    }
+
+    func testEveryActionIsAnActionOfTencentsSDK() {
+        XCTAssertEqual(Self.sdkActions.count, 69)
+        XCTAssertEqual(Set(ActionTable.names).subtracting(Self.sdkActions), [])
+    }
+
+    func testExactlyTheStateChangingActionsAreMarkedMutating() {
+        XCTAssertEqual(Set(ActionTable.all.values.filter(\.mutates).map(\.name)), Self.mutating)
+        // What only reads (or computes without storing) never writes its audit record in a transaction.
+        for readOnly in ["Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateRandom", "DescribeKey", "DescribeKeys",
+                         "ListKeys", "ListKeyDetail", "GetKeyRotationStatus", "GetServiceStatus", "ListAlgorithms", "GetRegions"] {
+            XCTAssertEqual(ActionTable.all[readOnly]?.mutates, false, readOnly)
+        }
+    }
+
+    /// Each implemented action's request fields and types in tencentcloud-sdk-python 3.1.192's
+    /// `kms/v20190118/models.py` (`<Action>Request`), generated once from the `:type` lines of
+    /// each `__init__`: str → string, int → integer, list of str → stringArray, list of a model →
+    /// objectArray, a model → object.
+    static let sdkRequestFields: [String: [String: ParameterType]] = [
+        "ArchiveKey": ["KeyId": .string, "MemberAccount": .object],
+        "CancelKeyArchive": ["KeyId": .string, "MemberAccount": .object],
+        "CancelKeyDeletion": ["KeyId": .string, "MemberAccount": .object],
+        "CreateKey": ["Alias": .string, "Description": .string, "HsmClusterId": .string, "KeyUsage": .string, "Tags": .objectArray, "Type": .integer],
+        "Decrypt": ["CiphertextBlob": .string, "EncryptionAlgorithm": .string, "EncryptionContext": .string, "EncryptionPublicKey": .string],
+        "DeleteImportedKeyMaterial": ["KeyId": .string],
+        "DescribeKey": ["KeyId": .string, "MemberAccount": .object],
+        "DescribeKeys": ["KeyIds": .stringArray, "MemberAccount": .object],
+        "DisableKey": ["KeyId": .string, "MemberAccount": .object],
+        "DisableKeyRotation": ["KeyId": .string, "MemberAccount": .object],
+        "DisableKeys": ["KeyIds": .stringArray, "MemberAccount": .object],
+        "EnableKey": ["KeyId": .string, "MemberAccount": .object],
+        "EnableKeyRotation": ["KeyId": .string, "MemberAccount": .object, "RotateDays": .integer],
+        "EnableKeys": ["KeyIds": .stringArray, "MemberAccount": .object],
+        "Encrypt": ["EncryptionContext": .string, "KeyId": .string, "Plaintext": .string],
+        "GenerateDataKey": ["DataKeyName": .string, "Description": .string, "EncryptionAlgorithm": .string, "EncryptionContext": .string,
+                            "EncryptionPublicKey": .string, "HsmClusterId": .string, "IsHostedByKms": .integer, "KeyId": .string,
+                            "KeySpec": .string, "NumberOfBytes": .integer, "Tags": .objectArray],
+        "GenerateRandom": ["NumberOfBytes": .integer],
+        "GetKeyRotationStatus": ["KeyId": .string, "MemberAccount": .object],
+        "GetParametersForImport": ["KeyId": .string, "WrappingAlgorithm": .string, "WrappingKeySpec": .string],
+        "GetRegions": [:],
+        "GetServiceStatus": [:],
+        "ImportKeyMaterial": ["EncryptedKeyMaterial": .string, "ImportToken": .string, "KeyId": .string, "ValidTo": .integer],
+        "ListAlgorithms": [:],
+        "ListKeyDetail": ["HsmClusterId": .string, "KeyState": .integer, "KeyUsage": .string, "Limit": .integer, "MemberAccounts": .objectArray,
+                          "Offset": .integer, "OrderType": .integer, "Origin": .string, "Role": .integer, "SearchKeyAlias": .string,
+                          "TagFilters": .objectArray],
+        "ListKeys": ["HsmClusterId": .string, "Limit": .integer, "Offset": .integer, "Role": .integer],
+        "ReEncrypt": ["CiphertextBlob": .string, "DestinationEncryptionContext": .string, "DestinationKeyId": .string,
+                      "SourceEncryptionContext": .string],
+        "RotateKey": ["KeyId": .string, "MemberAccount": .object],
+        "ScheduleKeyDeletion": ["KeyId": .string, "MemberAccount": .object, "PendingWindowInDays": .integer],
+        "UpdateAlias": ["Alias": .string, "KeyId": .string, "MemberAccount": .object],
+        "UpdateKeyDescription": ["Description": .string, "KeyId": .string, "MemberAccount": .object],
+    ]
+
+    /// The parameters Tencent's API reference marks required, per action.
+    static let required: [String: Set<String>] = [
+        "ArchiveKey": ["KeyId"], "CancelKeyArchive": ["KeyId"], "CancelKeyDeletion": ["KeyId"], "CreateKey": ["Alias"],
+        "Decrypt": ["CiphertextBlob"], "DeleteImportedKeyMaterial": ["KeyId"], "DescribeKey": ["KeyId"], "DescribeKeys": ["KeyIds"],
+        "DisableKey": ["KeyId"], "DisableKeyRotation": ["KeyId"], "DisableKeys": ["KeyIds"], "EnableKey": ["KeyId"],
+        "EnableKeyRotation": ["KeyId"], "EnableKeys": ["KeyIds"], "Encrypt": ["KeyId", "Plaintext"], "GenerateDataKey": ["KeyId"],
+        "GenerateRandom": ["NumberOfBytes"], "GetKeyRotationStatus": ["KeyId"],
+        "GetParametersForImport": ["KeyId", "WrappingAlgorithm", "WrappingKeySpec"], "GetRegions": [], "GetServiceStatus": [],
+        "ImportKeyMaterial": ["EncryptedKeyMaterial", "ImportToken", "KeyId"], "ListAlgorithms": [], "ListKeyDetail": [],
+        "ListKeys": [], "ReEncrypt": ["CiphertextBlob"], "RotateKey": ["KeyId"], "ScheduleKeyDeletion": ["KeyId", "PendingWindowInDays"],
+        "UpdateAlias": ["Alias", "KeyId"], "UpdateKeyDescription": ["Description", "KeyId"],
+    ]
+
+    func testEveryActionDeclaresEachSDKRequestFieldOnceWithItsSDKType() {
+        XCTAssertEqual(Set(Self.sdkRequestFields.keys), Set(Self.implemented))
+        for (name, spec) in ActionTable.all {
+            let names = spec.parameters.map(\.name)
+            XCTAssertEqual(names.count, Set(names).count, "\(name) declares a parameter twice")
+            let declared = Dictionary(spec.parameters.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+            XCTAssertEqual(declared, Self.sdkRequestFields[name], name)
+        }
+    }
+
+    func testRequiredParametersAreTencentsAndNeverUnsupported() {
+        for (name, spec) in ActionTable.all {
+            XCTAssertEqual(Set(spec.parameters.filter(\.required).map(\.name)), Self.required[name], name)
+            for parameter in spec.parameters {
+                XCTAssertFalse(parameter.required && parameter.unsupported, "\(name).\(parameter.name)")
+            }
+        }
+    }
+}
