@@ -48,6 +48,8 @@ let package = Package(
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSCrypto", "KMSCore"]),
+        // The storage layer's logic without a server: transaction state machine, bindings, row decoding.
+        .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCore"]),
         // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).
         .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore"]),
     ],

@@ -18,7 +18,6 @@ public struct CredentialRow: Sendable {
 }
 
 public struct InsertAccount: Statement {
-    public static let name = "insert_account"
     public static let reusesPlan = true
     public static let sql = "INSERT INTO accounts (app_id, uin, name, created_at) VALUES ($1, $2, $3, $4)"
     public let account: AccountRow
@@ -26,24 +25,23 @@ public struct InsertAccount: Statement {
     public init(appId: Int64, uin: Int64, name: String, createdAt: Int64) {
         account = AccountRow(appId: appId, uin: uin, name: name, createdAt: createdAt)
     }
-    public var bindings: [String?] { [String(account.appId), String(account.uin), account.name, String(account.createdAt)] }
+    public var bindings: [PostgresValue] { [.int64(account.appId), .int64(account.uin), .text(account.name), .int64(account.createdAt)] }
     public func decode(_ result: QueryResult) throws {}
 }
 
 public struct ListAccounts: Statement {
-    public static let name = "list_accounts"
     public static let sql = "SELECT app_id, uin, name, created_at FROM accounts ORDER BY created_at, app_id"
     public init() {}
-    public var bindings: [String?] { [] }
+    public var bindings: [PostgresValue] { [] }
     public func decode(_ result: QueryResult) throws -> [AccountRow] {
-        (0..<result.rowCount).map {
-            AccountRow(appId: result.int64($0, 0), uin: result.int64($0, 1), name: result.string($0, 2) ?? "", createdAt: result.int64($0, 3))
+        try result.rows.map {
+            AccountRow(appId: try $0.decode(Int64.self, "app_id"), uin: try $0.decode(Int64.self, "uin"),
+                       name: try $0.decode(String.self, "name"), createdAt: try $0.decode(Int64.self, "created_at"))
         }
     }
 }
 
 public struct InsertCredential: Statement {
-    public static let name = "insert_credential"
     public static let reusesPlan = true
     public static let sql = "INSERT INTO credentials (secret_id, app_id, secret_key_sealed, created_at) VALUES ($1, $2, $3, $4)"
     public let secretId: String
@@ -53,33 +51,32 @@ public struct InsertCredential: Statement {
     public init(secretId: String, appId: Int64, sealed: [UInt8], createdAt: Int64) {
         self.secretId = secretId; self.appId = appId; self.sealed = sealed; self.createdAt = createdAt
     }
-    public var bindings: [String?] { [secretId, String(appId), Bytea.encode(sealed), String(createdAt)] }
+    public var bindings: [PostgresValue] { [.text(secretId), .int64(appId), .bytes(sealed), .int64(createdAt)] }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Returns whether a credential was changed.
 public struct SetCredentialEnabled: Statement {
-    public static let name = "set_credential_enabled"
     public static let sql = "UPDATE credentials SET enabled = $2 WHERE secret_id = $1"
     public let secretId: String
     public let enabled: Bool
     public init(secretId: String, enabled: Bool) { self.secretId = secretId; self.enabled = enabled }
-    public var bindings: [String?] { [secretId, enabled ? "true" : "false"] }
+    public var bindings: [PostgresValue] { [.text(secretId), .bool(enabled)] }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }
 
 public struct FindCredential: Statement {
-    public static let name = "find_credential"
     public static let sql = """
         SELECT c.secret_id, c.app_id, a.uin, c.secret_key_sealed, c.enabled
         FROM credentials c JOIN accounts a ON a.app_id = c.app_id WHERE c.secret_id = $1
         """
     public let secretId: String
     public init(secretId: String) { self.secretId = secretId }
-    public var bindings: [String?] { [secretId] }
+    public var bindings: [PostgresValue] { [.text(secretId)] }
     public func decode(_ result: QueryResult) throws -> CredentialRow? {
-        guard result.rowCount == 1, let sealed = result.bytes(0, 3) else { return nil }
-        return CredentialRow(secretId: result.string(0, 0) ?? "", appId: result.int64(0, 1), uin: result.int64(0, 2),
-                             secretKeySealed: sealed, enabled: result.bool(0, 4))
+        guard let row = try result.singleRow() else { return nil }
+        return CredentialRow(secretId: try row.decode(String.self, "secret_id"), appId: try row.decode(Int64.self, "app_id"),
+                             uin: try row.decode(Int64.self, "uin"), secretKeySealed: try row.decode([UInt8].self, "secret_key_sealed"),
+                             enabled: try row.decode(Bool.self, "enabled"))
     }
 }

@@ -21,33 +21,32 @@ public struct AuditCheckpoint: Sendable, Equatable {
 
 /// Every checkpoint, oldest first (they are few: one per archive run).
 public struct ListAuditCheckpoints: Statement {
-    public static let name = "list_audit_checkpoints"
     public static let sql = """
         SELECT id, cut_seq, before_ms, archived, created_ms, heads, previous_mac, mac FROM audit_checkpoint ORDER BY id
         """
     public init() {}
-    public var bindings: [String?] { [] }
+    public var bindings: [PostgresValue] { [] }
     public func decode(_ r: QueryResult) throws -> [AuditCheckpoint] {
-        (0..<r.rowCount).map { i in
-            AuditCheckpoint(id: r.int64(i, 0), cutSeq: r.int64(i, 1), beforeMilliseconds: r.int64(i, 2), archived: r.int64(i, 3),
-                            createdMilliseconds: r.int64(i, 4), heads: r.string(i, 5) ?? "", previousMAC: r.bytes(i, 6) ?? [],
-                            mac: r.bytes(i, 7) ?? [])
+        try r.rows.map { row in
+            AuditCheckpoint(id: try row.decode(Int64.self, "id"), cutSeq: try row.decode(Int64.self, "cut_seq"),
+                            beforeMilliseconds: try row.decode(Int64.self, "before_ms"), archived: try row.decode(Int64.self, "archived"),
+                            createdMilliseconds: try row.decode(Int64.self, "created_ms"), heads: try row.decode(String.self, "heads"),
+                            previousMAC: try row.decode([UInt8].self, "previous_mac"), mac: try row.decode([UInt8].self, "mac"))
         }
     }
 }
 
 public struct InsertAuditCheckpoint: Statement {
-    public static let name = "insert_audit_checkpoint"
     public static let sql = """
         INSERT INTO audit_checkpoint (cut_seq, before_ms, archived, created_ms, heads, previous_mac, mac)
         VALUES ($1, $2, $3, $4, $5, $6::bytea, $7::bytea)
         """
     public let checkpoint: AuditCheckpoint
     public init(_ checkpoint: AuditCheckpoint) { self.checkpoint = checkpoint }
-    public var bindings: [String?] {
+    public var bindings: [PostgresValue] {
         let c = checkpoint
-        return [String(c.cutSeq), String(c.beforeMilliseconds), String(c.archived), String(c.createdMilliseconds), c.heads,
-                Bytea.encode(c.previousMAC), Bytea.encode(c.mac)]
+        return [.int64(c.cutSeq), .int64(c.beforeMilliseconds), .int64(c.archived), .int64(c.createdMilliseconds), .text(c.heads),
+                .bytes(c.previousMAC), .bytes(c.mac)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
@@ -55,31 +54,31 @@ public struct InsertAuditCheckpoint: Statement {
 /// Holds off every audit insert until the archiving transaction ends, and waits for those in
 /// flight: a record committed late with a sequence number below the cut would be lost to verify.
 public struct LockAuditLog: Statement {
-    public static let name = "lock_audit_log"
     public static let sql = "LOCK TABLE audit_log IN SHARE MODE"
     public init() {}
-    public var bindings: [String?] { [] }
+    public var bindings: [PostgresValue] { [] }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// The last seq of the prefix of the trail older than `beforeMilliseconds`: the archive cut.
 /// A prefix in seq order is a prefix of every lane (each lane is written in order).
 public struct AuditCut: Statement {
-    public static let name = "audit_cut"
     public static let sql = """
-        SELECT COALESCE((SELECT min(seq) FROM audit_log WHERE at_ms >= $1) - 1, (SELECT max(seq) FROM audit_log), 0)
+        SELECT COALESCE((SELECT min(seq) FROM audit_log WHERE at_ms >= $1) - 1, (SELECT max(seq) FROM audit_log), 0) AS cut
         """
     public let beforeMilliseconds: Int64
     public init(beforeMilliseconds: Int64) { self.beforeMilliseconds = beforeMilliseconds }
-    public var bindings: [String?] { [String(beforeMilliseconds)] }
-    public func decode(_ r: QueryResult) throws -> Int64 { r.int64(0, 0) }
+    public var bindings: [PostgresValue] { [.int64(beforeMilliseconds)] }
+    public func decode(_ r: QueryResult) throws -> Int64 {
+        guard let row = try r.singleRow() else { throw StorageError("the cut query returned no row") }
+        return try row.decode(Int64.self, "cut")
+    }
 }
 
 public struct DeleteAuditRecords: Statement {
-    public static let name = "delete_audit_records"
     public static let sql = "DELETE FROM audit_log WHERE seq <= $1"
     public let throughSeq: Int64
     public init(throughSeq: Int64) { self.throughSeq = throughSeq }
-    public var bindings: [String?] { [String(throughSeq)] }
+    public var bindings: [PostgresValue] { [.int64(throughSeq)] }
     public func decode(_ r: QueryResult) throws -> Int { r.affectedRows }
 }

@@ -14,7 +14,6 @@ public struct ChainedAuditRecord: Sendable, Equatable {
 
 /// Inserts any number of records with one prepared statement (arrays unnested server-side).
 public struct InsertAuditRecords: Statement {
-    public static let name = "insert_audit_records"
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
@@ -25,40 +24,22 @@ public struct InsertAuditRecords: Statement {
     public let records: [ChainedAuditRecord]
     public init(_ records: [ChainedAuditRecord]) { self.records = records }
 
-    /// A PostgreSQL array literal; every element quoted, NULL unquoted.
-    static func array(_ values: [String?]) -> String {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(values.count * 40)
-        for (i, value) in values.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            guard let value else { out.append(contentsOf: "NULL".utf8); continue }
-            out.append(UInt8(ascii: "\""))
-            for byte in value.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { out.append(UInt8(ascii: "\\")) }
-                out.append(byte)
-            }
-            out.append(UInt8(ascii: "\""))
-        }
-        out.append(UInt8(ascii: "}"))
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    public var bindings: [String?] {
+    public var bindings: [PostgresValue] {
         let r = records
         return [
-            InsertAuditRecords.array(r.map { $0.lane }),
-            InsertAuditRecords.array(r.map { String($0.laneSeq) }),
-            InsertAuditRecords.array(r.map { String($0.record.atMilliseconds) }),
-            InsertAuditRecords.array(r.map { $0.record.requestId }),
-            InsertAuditRecords.array(r.map { $0.record.appId.map { String($0) } }),
-            InsertAuditRecords.array(r.map { $0.record.secretId }),
-            InsertAuditRecords.array(r.map { $0.record.region }),
-            InsertAuditRecords.array(r.map { $0.record.action }),
-            InsertAuditRecords.array(r.map { $0.record.keyID?.description }),
-            InsertAuditRecords.array(r.map { $0.record.result }),
-            InsertAuditRecords.array(r.map { $0.record.client }),
-            InsertAuditRecords.array(r.map { String($0.record.latencyMicroseconds) }),
-            InsertAuditRecords.array(r.map { Bytea.encode($0.mac) }),
+            .textArray(r.map { $0.lane }),
+            .int64Array(r.map { $0.laneSeq }),
+            .int64Array(r.map { $0.record.atMilliseconds }),
+            .textArray(r.map { $0.record.requestId }),
+            .int64Array(r.map { $0.record.appId }),
+            .textArray(r.map { $0.record.secretId }),
+            .textArray(r.map { $0.record.region }),
+            .textArray(r.map { $0.record.action }),
+            .textArray(r.map { $0.record.keyID?.description }),
+            .textArray(r.map { $0.record.result }),
+            .textArray(r.map { $0.record.client }),
+            .int64Array(r.map { $0.record.latencyMicroseconds }),
+            .bytesArray(r.map { $0.mac }),
         ]
     }
     public func decode(_ result: QueryResult) throws {}
@@ -138,7 +119,6 @@ public enum AuditRecordsCopy {
 
 /// Records for the admin CLI, newest first or in chain order, optionally for one account or key.
 public struct ListAuditRecords: Statement {
-    public static let name = "list_audit_records"
     public static let sql = """
         SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
                occurrences
@@ -153,16 +133,23 @@ public struct ListAuditRecords: Statement {
     public init(appId: Int64? = nil, keyID: KeyID? = nil, afterSeq: Int64 = 0, limit: Int, ascending: Bool) {
         self.appId = appId; self.keyID = keyID; self.afterSeq = afterSeq; self.limit = limit; self.ascending = ascending
     }
-    public var bindings: [String?] {
-        [appId.map { String($0) }, keyID?.description, String(afterSeq), String(limit), ascending ? "true" : "false"]
+    public var bindings: [PostgresValue] {
+        [appId.map(PostgresValue.int64) ?? .null, keyID.map { .text($0.description) } ?? .null, .int64(afterSeq),
+         .int64(Int64(limit)), .bool(ascending)]
     }
     public func decode(_ r: QueryResult) throws -> [ChainedAuditRecord] {
-        (0..<r.rowCount).map { i in
-            ChainedAuditRecord(seq: r.int64(i, 0), lane: r.string(i, 1) ?? "", laneSeq: r.int64(i, 2), record: AuditRecord(
-                atMilliseconds: r.int64(i, 3), requestId: r.string(i, 4) ?? "", appId: r.isNull(i, 5) ? nil : r.int64(i, 5),
-                secretId: r.string(i, 6), region: r.string(i, 7) ?? "", action: r.string(i, 8) ?? "",
-                keyID: r.string(i, 9).flatMap(KeyID.init), result: r.string(i, 10) ?? "", client: r.string(i, 11) ?? "",
-                latencyMicroseconds: r.int64(i, 12), occurrences: r.int64(i, 14)), mac: r.bytes(i, 13) ?? [])
+        try r.rows.map { row in
+            ChainedAuditRecord(
+                seq: try row.decode(Int64.self, "seq"), lane: try row.decode(String.self, "lane"),
+                laneSeq: try row.decode(Int64.self, "lane_seq"),
+                record: AuditRecord(
+                    atMilliseconds: try row.decode(Int64.self, "at_ms"), requestId: try row.decode(String.self, "request_id"),
+                    appId: try row.decode(Int64?.self, "app_id"), secretId: try row.decode(String?.self, "secret_id"),
+                    region: try row.decode(String.self, "region"), action: try row.decode(String.self, "action"),
+                    keyID: try row.decode(KeyID?.self, "key_id"), result: try row.decode(String.self, "result"),
+                    client: try row.decode(String.self, "client"), latencyMicroseconds: try row.decode(Int64.self, "latency_us"),
+                    occurrences: try row.decode(Int64.self, "occurrences")),
+                mac: try row.decode([UInt8].self, "mac"))
         }
     }
 }

@@ -15,8 +15,17 @@ public struct ImportParametersRow: Sendable {
     }
 }
 
+extension ImportParametersRow {
+    /// A row with key_id, token_hash, wrapping_algorithm, wrapping_key_spec, private_key_sealed, valid_to.
+    init(row: Row) throws {
+        self.init(keyID: try row.decode(KeyID.self, "key_id"), tokenHash: try row.decode([UInt8].self, "token_hash"),
+                  wrappingAlgorithm: try row.decode(String.self, "wrapping_algorithm"),
+                  wrappingKeySpec: try row.decode(String.self, "wrapping_key_spec"),
+                  privateKeySealed: try row.decode([UInt8].self, "private_key_sealed"), validTo: try row.decode(Int64.self, "valid_to"))
+    }
+}
+
 public struct InsertImportParameters: Statement {
-    public static let name = "insert_import_parameters"
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO import_parameters (app_id, region, key_id, token_hash, wrapping_algorithm, wrapping_key_spec,
@@ -27,33 +36,32 @@ public struct InsertImportParameters: Statement {
     public let row: ImportParametersRow
     public let createdAt: Int64
     public init(tenant: Tenant, row: ImportParametersRow, createdAt: Int64) { self.tenant = tenant; self.row = row; self.createdAt = createdAt }
-    public var bindings: [String?] {
-        [String(tenant.appId), tenant.region, row.keyID.description, Bytea.encode(row.tokenHash), row.wrappingAlgorithm,
-         row.wrappingKeySpec, Bytea.encode(row.privateKeySealed), String(row.validTo), String(createdAt)]
+    public var bindings: [PostgresValue] {
+        [.int64(tenant.appId), .text(tenant.region), .text(row.keyID.description), .bytes(row.tokenHash), .text(row.wrappingAlgorithm),
+         .text(row.wrappingKeySpec), .bytes(row.privateKeySealed), .int64(row.validTo), .int64(createdAt)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Unexpired parameter sets of one key and of the whole tenant, for the limits.
 public struct CountLiveImportParameters: Statement {
-    public static let name = "count_live_import_parameters"
     public static let sql = """
-        SELECT count(*) FILTER (WHERE key_id = $3), count(*) FROM import_parameters
+        SELECT count(*) FILTER (WHERE key_id = $3) AS for_key, count(*) AS for_tenant FROM import_parameters
         WHERE app_id = $1 AND region = $2 AND valid_to > $4
         """
     public let tenant: Tenant
     public let keyID: KeyID
     public let now: Int64
     public init(tenant: Tenant, keyID: KeyID, now: Int64) { self.tenant = tenant; self.keyID = keyID; self.now = now }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, String(now)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), .int64(now)] }
     public func decode(_ result: QueryResult) throws -> (forKey: Int, forTenant: Int) {
-        (Int(result.int64(0, 0)), Int(result.int64(0, 1)))
+        guard let row = try result.singleRow() else { throw StorageError("count(*) returned no row") }
+        return (try row.decode(Int.self, "for_key"), try row.decode(Int.self, "for_tenant"))
     }
 }
 
 /// Removes a key's oldest parameter sets so that at most `keep` remain.
 public struct EvictOldestImportParameters: Statement {
-    public static let name = "evict_oldest_import_parameters"
     public static let sql = """
         DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND key_id = $3 AND token_hash IN (
             SELECT token_hash FROM import_parameters WHERE app_id = $1 AND region = $2 AND key_id = $3
@@ -63,13 +71,12 @@ public struct EvictOldestImportParameters: Statement {
     public let keyID: KeyID
     public let keep: Int
     public init(tenant: Tenant, keyID: KeyID, keep: Int) { self.tenant = tenant; self.keyID = keyID; self.keep = keep }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, String(keep)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), .int64(Int64(keep))] }
     public func decode(_ result: QueryResult) throws -> Int { result.affectedRows }
 }
 
 /// The parameter set an ImportToken names, within the tenant; nil if none.
 public struct FindImportParameters: Statement {
-    public static let name = "find_import_parameters"
     public static let sql = """
         SELECT key_id, token_hash, wrapping_algorithm, wrapping_key_spec, private_key_sealed, valid_to
         FROM import_parameters WHERE app_id = $1 AND region = $2 AND token_hash = $3 FOR UPDATE
@@ -77,12 +84,9 @@ public struct FindImportParameters: Statement {
     public let tenant: Tenant
     public let tokenHash: [UInt8]
     public init(tenant: Tenant, tokenHash: [UInt8]) { self.tenant = tenant; self.tokenHash = tokenHash }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, Bytea.encode(tokenHash)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .bytes(tokenHash)] }
     public func decode(_ result: QueryResult) throws -> ImportParametersRow? {
-        guard result.rowCount == 1, let id = result.string(0, 0).flatMap(KeyID.init), let hash = result.bytes(0, 1),
-              let sealed = result.bytes(0, 4) else { return nil }
-        return ImportParametersRow(keyID: id, tokenHash: hash, wrappingAlgorithm: result.string(0, 2) ?? "",
-                                   wrappingKeySpec: result.string(0, 3) ?? "", privateKeySealed: sealed, validTo: result.int64(0, 5))
+        try result.singleRow().map(ImportParametersRow.init(row:))
     }
 }
 
@@ -92,7 +96,6 @@ public struct FindImportParameters: Statement {
 /// and the number of attempts made before this one; nil for an unknown token or one issued
 /// for another key (which is left untouched).
 public struct ClaimImportAttempt: Statement {
-    public static let name = "claim_import_attempt"
     public static let sql = """
         UPDATE import_parameters p SET import_attempts = p.import_attempts + 1,
             private_key_sealed = CASE WHEN p.import_attempts + 1 >= $5 THEN '\\x'::bytea ELSE p.private_key_sealed END
@@ -109,26 +112,22 @@ public struct ClaimImportAttempt: Statement {
     public init(tenant: Tenant, tokenHash: [UInt8], keyID: KeyID, maximumAttempts: Int) {
         self.tenant = tenant; self.tokenHash = tokenHash; self.keyID = keyID; self.maximumAttempts = maximumAttempts
     }
-    public var bindings: [String?] {
-        [String(tenant.appId), tenant.region, Bytea.encode(tokenHash), keyID.description, String(maximumAttempts)]
+    public var bindings: [PostgresValue] {
+        [.int64(tenant.appId), .text(tenant.region), .bytes(tokenHash), .text(keyID.description), .int64(Int64(maximumAttempts))]
     }
     public func decode(_ result: QueryResult) throws -> (parameters: ImportParametersRow, attemptsBefore: Int)? {
-        guard result.rowCount == 1, let id = result.string(0, 0).flatMap(KeyID.init), let hash = result.bytes(0, 1),
-              let sealed = result.bytes(0, 4) else { return nil }
-        let row = ImportParametersRow(keyID: id, tokenHash: hash, wrappingAlgorithm: result.string(0, 2) ?? "",
-                                      wrappingKeySpec: result.string(0, 3) ?? "", privateKeySealed: sealed, validTo: result.int64(0, 5))
-        return (row, Int(result.int64(0, 6)))
+        guard let row = try result.singleRow() else { return nil }
+        return (try ImportParametersRow(row: row), try row.decode(Int.self, "import_attempts"))
     }
 }
 
 /// Spends a token.
 public struct DeleteImportParameters: Statement {
-    public static let name = "delete_import_parameters"
     public static let sql = "DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND token_hash = $3"
     public let tenant: Tenant
     public let tokenHash: [UInt8]
     public init(tenant: Tenant, tokenHash: [UInt8]) { self.tenant = tenant; self.tokenHash = tokenHash }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, Bytea.encode(tokenHash)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .bytes(tokenHash)] }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }
 
@@ -136,14 +135,13 @@ public struct DeleteImportParameters: Statement {
 /// `tombstone` seconds so a late import is told TokenExpired, then goes. Returns when the key's
 /// parameter sets next need this job (nil when none remain).
 public struct PurgeExpiredImportParameters: Statement {
-    public static let name = "purge_expired_import_parameters"
     public static let sql = """
         WITH wiped AS (
             UPDATE import_parameters SET private_key_sealed = '\\x'::bytea
             WHERE app_id = $1 AND region = $2 AND key_id = $3 AND valid_to <= $4 AND private_key_sealed <> '\\x'::bytea),
         gone AS (
             DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND key_id = $3 AND valid_to <= $4 - $5)
-        SELECT min(CASE WHEN valid_to > $4 THEN valid_to ELSE valid_to + $5 END) FROM import_parameters
+        SELECT min(CASE WHEN valid_to > $4 THEN valid_to ELSE valid_to + $5 END) AS next_due FROM import_parameters
         WHERE app_id = $1 AND region = $2 AND key_id = $3 AND valid_to > $4 - $5
         """
     public let tenant: Tenant
@@ -153,35 +151,39 @@ public struct PurgeExpiredImportParameters: Statement {
     public init(tenant: Tenant, keyID: KeyID, now: Int64, tombstone: Int64) {
         self.tenant = tenant; self.keyID = keyID; self.now = now; self.tombstone = tombstone
     }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, String(now), String(tombstone)] }
-    public func decode(_ result: QueryResult) throws -> Int64? { result.isNull(0, 0) ? nil : result.int64(0, 0) }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), .int64(now), .int64(tombstone)] }
+    public func decode(_ result: QueryResult) throws -> Int64? {
+        // An aggregate: always one row, NULL when no parameter set is left.
+        guard let row = try result.singleRow() else { throw StorageError("min() returned no row") }
+        return try row.decode(Int64?.self, "next_due")
+    }
 }
 
 /// The keyed fingerprint of the material a key was given (nil before the first import).
 public struct FindMaterialFingerprint: Statement {
-    public static let name = "find_material_fingerprint"
     public static let sql = "SELECT material_fingerprint FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
-    public func decode(_ result: QueryResult) throws -> [UInt8]? { result.rowCount == 1 ? result.bytes(0, 0) : nil }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
+    /// Nil for an unknown key too.
+    public func decode(_ result: QueryResult) throws -> [UInt8]? {
+        try result.singleRow()?.decode([UInt8]?.self, "material_fingerprint")
+    }
 }
 
 public struct SetMaterialFingerprint: Statement {
-    public static let name = "set_material_fingerprint"
     public static let sql = "UPDATE keys SET material_fingerprint = $4 WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public let fingerprint: [UInt8]
     public init(tenant: Tenant, keyID: KeyID, fingerprint: [UInt8]) { self.tenant = tenant; self.keyID = keyID; self.fingerprint = fingerprint }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, Bytea.encode(fingerprint)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), .bytes(fingerprint)] }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Stores (or re-stores, on re-import of the same material) one sealed material version.
 public struct UpsertKeyMaterial: Statement {
-    public static let name = "upsert_key_material"
     public static let sql = InsertKeyMaterial.sql + """
          ON CONFLICT (app_id, region, key_id, version) DO UPDATE SET material_sealed = EXCLUDED.material_sealed,
             created_at = EXCLUDED.created_at
@@ -190,17 +192,16 @@ public struct UpsertKeyMaterial: Statement {
     public init(tenant: Tenant, keyID: KeyID, version: UInt32, sealed: [UInt8], createdAt: Int64) {
         inner = InsertKeyMaterial(tenant: tenant, keyID: keyID, version: version, sealed: sealed, createdAt: createdAt)
     }
-    public var bindings: [String?] { inner.bindings }
+    public var bindings: [PostgresValue] { inner.bindings }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Destroys every material version of a key.
 public struct DeleteKeyMaterial: Statement {
-    public static let name = "delete_key_material"
     public static let sql = "DELETE FROM key_material WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
     public func decode(_ result: QueryResult) throws -> Int { result.affectedRows }
 }

@@ -3,7 +3,6 @@ import KMSCore
 /// Schedules a job, or moves it to `dueAt` if it exists. `earliest` keeps the sooner of the two times.
 /// Scheduling again (a new window, a re-import) starts the job's attempts afresh, a dead one included.
 public struct ScheduleJob: Statement {
-    public static let name = "schedule_job"
     public static let sql = """
         INSERT INTO scheduled_jobs (kind, app_id, region, key_id, due_at) VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (kind, app_id, region, key_id) DO UPDATE
@@ -13,21 +12,20 @@ public struct ScheduleJob: Statement {
     public let job: ScheduledJob
     public let earliest: Bool
     public init(_ job: ScheduledJob, earliest: Bool = false) { self.job = job; self.earliest = earliest }
-    public var bindings: [String?] {
-        [job.kind.rawValue, String(job.tenant.appId), job.tenant.region, job.keyID.description, String(job.dueAt),
-         earliest ? "true" : "false"]
+    public var bindings: [PostgresValue] {
+        [.text(job.kind.rawValue), .int64(job.tenant.appId), .text(job.tenant.region), .text(job.keyID.description),
+         .int64(job.dueAt), .bool(earliest)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
 
 public struct CancelJob: Statement {
-    public static let name = "cancel_job"
     public static let sql = "DELETE FROM scheduled_jobs WHERE kind = $1 AND app_id = $2 AND region = $3 AND key_id = $4"
     public let kind: ScheduledJob.Kind
     public let tenant: Tenant
     public let keyID: KeyID
     public init(_ kind: ScheduledJob.Kind, tenant: Tenant, keyID: KeyID) { self.kind = kind; self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [kind.rawValue, String(tenant.appId), tenant.region, keyID.description] }
+    public var bindings: [PostgresValue] { [.text(kind.rawValue), .int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
     public func decode(_ result: QueryResult) throws {}
 }
 
@@ -35,7 +33,6 @@ public struct CancelJob: Statement {
 /// so several processes never do the same job at once. A job backing off after a failure waits for
 /// `not_before`; a dead one is never claimed.
 public struct ClaimDueJob: Statement {
-    public static let name = "claim_due_job"
     public static let sql = """
         SELECT kind, app_id, region, key_id, due_at, id, attempts FROM scheduled_jobs
         WHERE due_at <= $1 AND not_before <= $1 AND dead_at IS NULL
@@ -43,22 +40,20 @@ public struct ClaimDueJob: Statement {
         """
     public let now: Int64
     public init(now: Int64) { self.now = now }
-    public var bindings: [String?] { [String(now)] }
+    public var bindings: [PostgresValue] { [.int64(now)] }
     public func decode(_ result: QueryResult) throws -> ScheduledJob? {
-        guard result.rowCount == 1 else { return nil }
-        return try ScheduledJob(row: 0, of: result)
+        try result.singleRow().map(ScheduledJob.init(row:))
     }
 }
 
 extension ScheduledJob {
-    /// Columns: kind, app_id, region, key_id, due_at, id, attempts.
-    init(row: Int, of result: QueryResult) throws {
-        guard let kind = result.string(row, 0).flatMap(ScheduledJob.Kind.init), let id = result.string(row, 3).flatMap(KeyID.init),
-              let region = result.string(row, 2), !region.isEmpty else {
-            throw StorageError("undecodable scheduled job")
-        }
-        self.init(kind: kind, tenant: Tenant(appId: result.int64(row, 1), region: region), keyID: id,
-                  dueAt: result.int64(row, 4), id: result.int64(row, 5), attempts: Int(result.int64(row, 6)))
+    /// A row with kind, app_id, region, key_id, due_at, id, attempts.
+    init(row: Row) throws {
+        let region = try row.decode(String.self, "region")
+        guard !region.isEmpty else { throw StorageError("a scheduled job without a region") }
+        self.init(kind: try row.decode(ScheduledJob.Kind.self, "kind"), tenant: Tenant(appId: try row.decode(Int64.self, "app_id"), region: region),
+                  keyID: try row.decode(KeyID.self, "key_id"), dueAt: try row.decode(Int64.self, "due_at"),
+                  id: try row.decode(Int64.self, "id"), attempts: try row.decode(Int.self, "attempts"))
     }
 }
 
@@ -66,7 +61,6 @@ extension ScheduledJob {
 /// again, or that it is dead. Matches the attempt count read at claim time, so two workers that
 /// both saw the job fail record one failure, not two.
 public struct RecordJobFailure: Statement {
-    public static let name = "record_job_failure"
     public static let sql = """
         UPDATE scheduled_jobs SET attempts = $3, not_before = $4, dead_at = $5, last_error = $6
         WHERE id = $1 AND attempts = $2
@@ -78,13 +72,13 @@ public struct RecordJobFailure: Statement {
     public init(_ job: ScheduledJob, outcome: JobRetryPolicy.Outcome, reason: String, now: Int64) {
         self.job = job; self.outcome = outcome; self.reason = reason; self.now = now
     }
-    public var bindings: [String?] {
-        let notBefore: Int64, deadAt: String?
+    public var bindings: [PostgresValue] {
+        let notBefore: Int64, deadAt: PostgresValue
         switch outcome {
-        case .retry(let at): (notBefore, deadAt) = (at, nil)
-        case .dead: (notBefore, deadAt) = (0, String(now))
+        case .retry(let at): (notBefore, deadAt) = (at, .null)
+        case .dead: (notBefore, deadAt) = (0, .int64(now))
         }
-        return [String(job.id), String(job.attempts), String(job.attempts + 1), String(notBefore), deadAt, reason]
+        return [.int64(job.id), .int64(Int64(job.attempts)), .int64(Int64(job.attempts + 1)), .int64(notBefore), deadAt, .text(reason)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
@@ -100,7 +94,6 @@ public struct ScheduledJobListing: Sendable {
 
 /// Every scheduled job (only the dead ones with `deadOnly`), oldest due first.
 public struct ListScheduledJobs: Statement {
-    public static let name = "list_scheduled_jobs"
     public static let sql = """
         SELECT kind, app_id, region, key_id, due_at, id, attempts, not_before, last_error, dead_at FROM scheduled_jobs
         WHERE NOT $1 OR dead_at IS NOT NULL ORDER BY due_at, id LIMIT $2
@@ -108,11 +101,11 @@ public struct ListScheduledJobs: Statement {
     public let deadOnly: Bool
     public let limit: Int
     public init(deadOnly: Bool, limit: Int = 10_000) { self.deadOnly = deadOnly; self.limit = limit }
-    public var bindings: [String?] { [deadOnly ? "true" : "false", String(limit)] }
+    public var bindings: [PostgresValue] { [.bool(deadOnly), .int64(Int64(limit))] }
     public func decode(_ r: QueryResult) throws -> [ScheduledJobListing] {
-        try (0..<r.rowCount).map { row in
-            ScheduledJobListing(job: try ScheduledJob(row: row, of: r), notBefore: r.int64(row, 7), lastError: r.string(row, 8),
-                                deadAt: r.isNull(row, 9) ? nil : r.int64(row, 9))
+        try r.rows.map { row in
+            ScheduledJobListing(job: try ScheduledJob(row: row), notBefore: try row.decode(Int64.self, "not_before"),
+                                lastError: try row.decode(String?.self, "last_error"), deadAt: try row.decode(Int64?.self, "dead_at"))
         }
     }
 }
@@ -120,33 +113,30 @@ public struct ListScheduledJobs: Statement {
 /// Brings a job back to life (`kmsctl jobs retry ID`): attempts from zero, due at once. The last
 /// error stays until the next attempt replaces or the job's success removes it. True if the job exists.
 public struct RetryJob: Statement {
-    public static let name = "retry_job"
     public static let sql = "UPDATE scheduled_jobs SET attempts = 0, not_before = 0, dead_at = NULL WHERE id = $1"
     public let id: Int64
     public init(id: Int64) { self.id = id }
-    public var bindings: [String?] { [String(id)] }
+    public var bindings: [PostgresValue] { [.int64(id)] }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }
 
 /// Removes a claimed job that is done.
 public struct FinishJob: Statement {
-    public static let name = "finish_job"
     public static let sql = "DELETE FROM scheduled_jobs WHERE kind = $1 AND app_id = $2 AND region = $3 AND key_id = $4 AND due_at = $5"
     public let job: ScheduledJob
     public init(_ job: ScheduledJob) { self.job = job }
-    public var bindings: [String?] {
-        [job.kind.rawValue, String(job.tenant.appId), job.tenant.region, job.keyID.description, String(job.dueAt)]
+    public var bindings: [PostgresValue] {
+        [.text(job.kind.rawValue), .int64(job.tenant.appId), .text(job.tenant.region), .text(job.keyID.description), .int64(job.dueAt)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Drops every job of a key (it was deleted).
 public struct CancelAllJobs: Statement {
-    public static let name = "cancel_all_jobs"
     public static let sql = "DELETE FROM scheduled_jobs WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
     public func decode(_ result: QueryResult) throws {}
 }

@@ -1,44 +1,44 @@
 import KMSCore
 
-/// The columns every key query selects, in the order `decodeKey` reads them.
+/// The columns every key query selects.
 let keyColumnNames = [
     "key_id", "app_id", "region", "alias", "description", "key_usage", "origin", "state", "creator_uin", "create_time",
     "deletion_date", "valid_to", "current_version", "rotation_enabled", "rotate_days", "next_rotate_time", "last_rotate_time",
 ]
 let keyColumns = keyColumnNames.joined(separator: ", ")
 
-func decodeKey(_ r: QueryResult, _ row: Int) throws -> CustomerMasterKey {
-    guard let id = r.string(row, 0).flatMap(KeyID.init), let origin = r.string(row, 6).flatMap(KeyOrigin.init),
-          let state = r.string(row, 7).flatMap(KeyState.init) else {
-        throw StorageError("undecodable key row")
+extension CustomerMasterKey {
+    /// A row holding the columns of `keyColumns`.
+    init(row r: Row) throws {
+        self.init(
+            id: try r.decode(KeyID.self, "key_id"), appId: try r.decode(Int64.self, "app_id"), region: try r.decode(String.self, "region"),
+            alias: try r.decode(String.self, "alias"), description: try r.decode(String.self, "description"),
+            keyUsage: try r.decode(String.self, "key_usage"), origin: try r.decode(KeyOrigin.self, "origin"),
+            state: try r.decode(KeyState.self, "state"), creatorUin: try r.decode(Int64.self, "creator_uin"),
+            createTime: try r.decode(Int64.self, "create_time"), deletionDate: try r.decode(Int64.self, "deletion_date"),
+            validTo: try r.decode(Int64.self, "valid_to"), currentVersion: try r.decode(UInt32.self, "current_version"),
+            rotationEnabled: try r.decode(Bool.self, "rotation_enabled"), rotateDays: try r.decode(Int.self, "rotate_days"),
+            nextRotateTime: try r.decode(Int64.self, "next_rotate_time"), lastRotateTime: try r.decode(Int64.self, "last_rotate_time"))
     }
-    return CustomerMasterKey(
-        id: id, appId: r.int64(row, 1), region: r.string(row, 2) ?? "", alias: r.string(row, 3) ?? "",
-        description: r.string(row, 4) ?? "", keyUsage: r.string(row, 5) ?? "", origin: origin, state: state,
-        creatorUin: r.int64(row, 8), createTime: r.int64(row, 9), deletionDate: r.int64(row, 10),
-        validTo: r.int64(row, 11), currentVersion: UInt32(clamping: r.int64(row, 12)), rotationEnabled: r.bool(row, 13),
-        rotateDays: Int(r.int64(row, 14)), nextRotateTime: r.int64(row, 15), lastRotateTime: r.int64(row, 16))
 }
 
 public struct InsertKey: Statement {
-    public static let name = "insert_key"
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         """
     public let key: CustomerMasterKey
     public init(_ key: CustomerMasterKey) { self.key = key }
-    public var bindings: [String?] {
-        [key.id.description, String(key.appId), key.region, key.alias, key.description, key.keyUsage, key.origin.rawValue,
-         key.state.rawValue, String(key.creatorUin), String(key.createTime), String(key.deletionDate), String(key.validTo),
-         String(key.currentVersion), key.rotationEnabled ? "true" : "false", String(key.rotateDays),
-         String(key.nextRotateTime), String(key.lastRotateTime)]
+    public var bindings: [PostgresValue] {
+        [.text(key.id.description), .int64(key.appId), .text(key.region), .text(key.alias), .text(key.description),
+         .text(key.keyUsage), .text(key.origin.rawValue), .text(key.state.rawValue), .int64(key.creatorUin),
+         .int64(key.createTime), .int64(key.deletionDate), .int64(key.validTo), .int64(Int64(key.currentVersion)),
+         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
 
 public struct InsertKeyMaterial: Statement {
-    public static let name = "insert_key_material"
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO key_material (app_id, region, key_id, version, material_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)
@@ -51,38 +51,35 @@ public struct InsertKeyMaterial: Statement {
     public init(tenant: Tenant, keyID: KeyID, version: UInt32, sealed: [UInt8], createdAt: Int64) {
         self.tenant = tenant; self.keyID = keyID; self.version = version; self.sealed = sealed; self.createdAt = createdAt
     }
-    public var bindings: [String?] {
-        [String(tenant.appId), tenant.region, keyID.description, String(version), Bytea.encode(sealed), String(createdAt)]
+    public var bindings: [PostgresValue] {
+        [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), .int64(Int64(version)), .bytes(sealed), .int64(createdAt)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// One key of the tenant, or nil. `forUpdate` locks the row for a state change.
 public struct FindKey: Statement {
-    public static let name = "find_key"
     public static let sql = "SELECT \(keyColumns) FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
     public func decode(_ result: QueryResult) throws -> CustomerMasterKey? {
-        result.rowCount == 1 ? try decodeKey(result, 0) : nil
+        try result.singleRow().map(CustomerMasterKey.init(row:))
     }
 }
 
 /// The same, locking the row until the transaction ends (state changes).
 public struct FindKeyForUpdate: Statement {
-    public static let name = "find_key_for_update"
     public static let sql = FindKey.sql + " FOR UPDATE"
     public let inner: FindKey
     public init(tenant: Tenant, keyID: KeyID) { inner = FindKey(tenant: tenant, keyID: keyID) }
-    public var bindings: [String?] { inner.bindings }
+    public var bindings: [PostgresValue] { inner.bindings }
     public func decode(_ result: QueryResult) throws -> CustomerMasterKey? { try inner.decode(result) }
 }
 
 /// A key together with one sealed material version (the newest when `version` is nil).
 public struct FindKeyWithMaterial: Statement {
-    public static let name = "find_key_with_material"
     public static let sql = """
         SELECT \(keyColumnNames.map { "k." + $0 }.joined(separator: ", ")),
                m.version, m.material_sealed
@@ -95,25 +92,31 @@ public struct FindKeyWithMaterial: Statement {
     public let keyID: KeyID
     public let version: UInt32?
     public init(tenant: Tenant, keyID: KeyID, version: UInt32?) { self.tenant = tenant; self.keyID = keyID; self.version = version }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, version.map { String($0) }] }
+    public var bindings: [PostgresValue] {
+        [.int64(tenant.appId), .text(tenant.region), .text(keyID.description), version.map { .int64(Int64($0)) } ?? .null]
+    }
+    /// `version` is the material's, or the one asked for (the newest: the key's current version)
+    /// when that version has no material.
     public func decode(_ result: QueryResult) throws -> (key: CustomerMasterKey, version: UInt32, sealed: [UInt8]?)? {
-        guard result.rowCount == 1 else { return nil }
-        return (try decodeKey(result, 0), UInt32(clamping: result.int64(0, 17)), result.bytes(0, 18))
+        guard let row = try result.singleRow() else { return nil }
+        let key = try CustomerMasterKey(row: row)
+        // The material is LEFT JOINed: both columns NULL when the version has none, never one alone.
+        guard let materialVersion = try row.decode(UInt32?.self, "version") else {
+            return (key, version ?? key.currentVersion, nil)
+        }
+        return (key, materialVersion, try row.decode([UInt8].self, "material_sealed"))
     }
 }
 
 /// The tenant's keys among `keyIDs`; the others are silently absent.
 public struct FindKeys: Statement {
-    public static let name = "find_keys"
     public static let sql = "SELECT \(keyColumns) FROM keys WHERE app_id = $1 AND region = $2 AND key_id = ANY($3::uuid[]) ORDER BY create_time, key_id"
     public let tenant: Tenant
     public let keyIDs: [KeyID]
     public init(tenant: Tenant, keyIDs: [KeyID]) { self.tenant = tenant; self.keyIDs = keyIDs }
-    public var bindings: [String?] {
-        [String(tenant.appId), tenant.region, "{" + keyIDs.map(\.description).joined(separator: ",") + "}"]
-    }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .textArray(keyIDs.map(\.description))] }
     public func decode(_ result: QueryResult) throws -> [CustomerMasterKey] {
-        try (0..<result.rowCount).map { try decodeKey(result, $0) }
+        try result.rows.map(CustomerMasterKey.init(row:))
     }
 }
 
@@ -139,7 +142,6 @@ public struct KeyQuery: Sendable {
 
 /// A page of keys and the count before paging.
 public struct ListKeysPage: Statement {
-    public static let name = "list_keys_page"
     public static let sql = """
         SELECT \(keyColumns), count(*) OVER () FROM keys
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
@@ -152,20 +154,20 @@ public struct ListKeysPage: Statement {
     public let tenant: Tenant
     public let query: KeyQuery
     public init(tenant: Tenant, query: KeyQuery) { self.tenant = tenant; self.query = query }
-    public var bindings: [String?] {
-        [String(tenant.appId), tenant.region, "{" + query.states.map(\.rawValue).joined(separator: ",") + "}",
-         query.origin?.rawValue, query.keyUsage, query.search, query.newestFirst ? "true" : "false",
-         String(query.offset), String(query.limit), String(query.now)]
+    public var bindings: [PostgresValue] {
+        [.int64(tenant.appId), .text(tenant.region), .textArray(query.states.map(\.rawValue)),
+         query.origin.map { .text($0.rawValue) } ?? .null, query.keyUsage.map(PostgresValue.text) ?? .null,
+         query.search.map(PostgresValue.text) ?? .null, .bool(query.newestFirst),
+         .int64(Int64(query.offset)), .int64(Int64(query.limit)), .int64(query.now)]
     }
     public func decode(_ result: QueryResult) throws -> (total: Int, keys: [CustomerMasterKey]) {
-        let keys = try (0..<result.rowCount).map { try decodeKey(result, $0) }
-        return (result.rowCount > 0 ? Int(result.int64(0, 17)) : 0, keys)
+        let rows = result.rows
+        return (try rows.first?.decode(Int.self, "count") ?? 0, try rows.map(CustomerMasterKey.init(row:)))
     }
 }
 
 /// The count alone, for a page past the end (OFFSET beyond the rows yields no window count).
 public struct CountKeys: Statement {
-    public static let name = "count_keys"
     public static let sql = """
         SELECT count(*) FROM keys
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
@@ -175,13 +177,15 @@ public struct CountKeys: Statement {
         """
     public let page: ListKeysPage
     public init(tenant: Tenant, query: KeyQuery) { page = ListKeysPage(tenant: tenant, query: query) }
-    public var bindings: [String?] { Array(page.bindings.prefix(6)) + [String(page.query.now)] }
-    public func decode(_ result: QueryResult) throws -> Int { Int(result.int64(0, 0)) }
+    public var bindings: [PostgresValue] { Array(page.bindings.prefix(6)) + [.int64(page.query.now)] }
+    public func decode(_ result: QueryResult) throws -> Int {
+        guard let row = try result.singleRow() else { throw StorageError("count(*) returned no row") }
+        return try row.decode(Int.self, "count")
+    }
 }
 
 /// Writes the mutable attributes of a key back (state, alias, description, schedule fields).
 public struct UpdateKey: Statement {
-    public static let name = "update_key"
     public static let sql = """
         UPDATE keys SET alias = $4, description = $5, state = $6, deletion_date = $7, valid_to = $8,
                current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13
@@ -189,10 +193,10 @@ public struct UpdateKey: Statement {
         """
     public let key: CustomerMasterKey
     public init(_ key: CustomerMasterKey) { self.key = key }
-    public var bindings: [String?] {
-        [String(key.appId), key.region, key.id.description, key.alias, key.description, key.state.rawValue,
-         String(key.deletionDate), String(key.validTo), String(key.currentVersion), key.rotationEnabled ? "true" : "false",
-         String(key.rotateDays), String(key.nextRotateTime), String(key.lastRotateTime)]
+    public var bindings: [PostgresValue] {
+        [.int64(key.appId), .text(key.region), .text(key.id.description), .text(key.alias), .text(key.description),
+         .text(key.state.rawValue), .int64(key.deletionDate), .int64(key.validTo), .int64(Int64(key.currentVersion)),
+         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime)]
     }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }
@@ -201,7 +205,6 @@ public struct UpdateKey: Statement {
 /// Frees an alias still held by a key past its DeletionDate at `now` (gone on arrival, its row not
 /// yet destroyed by the scheduled worker): destroys that key and its jobs, as the worker would.
 public struct DestroyDeletedKeyHoldingAlias: Statement {
-    public static let name = "destroy_deleted_key_holding_alias"
     public static let sql = """
         WITH gone AS (
             DELETE FROM keys WHERE app_id = $1 AND region = $2 AND alias = $3
@@ -214,17 +217,16 @@ public struct DestroyDeletedKeyHoldingAlias: Statement {
     public let alias: String
     public let now: Int64
     public init(tenant: Tenant, alias: String, now: Int64) { self.tenant = tenant; self.alias = alias; self.now = now }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, alias, String(now)] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(alias), .int64(now)] }
     public func decode(_ result: QueryResult) throws {}
 }
 
 /// Destroys a key for good: its row, and by cascade every material version and import parameter set.
 public struct DeleteKey: Statement {
-    public static let name = "delete_key"
     public static let sql = "DELETE FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
     public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description] }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }

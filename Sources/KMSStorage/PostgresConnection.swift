@@ -4,31 +4,17 @@ import Glibc
 #endif
 import KMSCore
 
-/// A failure reported by PostgreSQL or libpq. `sqlState` drives decisions (unique violation →
-/// alias taken); `message` is for the log only, never for a caller.
-public struct StorageError: Error, CustomStringConvertible, Sendable {
-    public let sqlState: String?
-    public let message: String
-    public let file: String
-    public let line: Int
-
-    public init(sqlState: String? = nil, _ message: String, file: String = #fileID, line: Int = #line) {
-        self.sqlState = sqlState
-        self.message = message
-        self.file = file
-        self.line = line
-    }
-
-    public var isUniqueViolation: Bool { sqlState == "23505" }
-    public var description: String { "storage: \(sqlState ?? "-") \(message) (\(file):\(line))" }
-}
-
-/// One libpq connection, owned by one thread. Parameters and results travel in text format;
-/// `bytea` as `\x…` hex. Each statement is prepared once per connection, on first use.
+/// One libpq connection, owned by one thread. Statements send `bytea` parameters binary and
+/// the rest as text, and read their results binary; the raw `execute(name:sql:parameters:)`
+/// of migrations and tests is text both ways.
 public final class PostgresConnection {
-    private var handle: OpaquePointer?
+    var handle: OpaquePointer?
     private let conninfo: String
-    private var prepared = Set<String>()
+    /// The server-side name of each statement prepared on this connection.
+    private var prepared: [PreparedName: String] = [:]
+    /// Exchanges with the server so far (a statement, a prepare or a whole pipeline: one each; a
+    /// COPY: two). Tests count them to show that a path costs no more round trips than it should.
+    public private(set) var roundTrips = 0
 
     public init(conninfo: String) throws {
         self.conninfo = conninfo
@@ -72,83 +58,95 @@ public final class PostgresConnection {
         if isBroken { try connect() }
     }
 
-    private var lastError: String {
+    var lastError: String {
         guard let handle, let text = PQerrorMessage(handle) else { return "no connection" }
         return String(cString: text).trimmingCharacters(in: "\n")
     }
 
     /// Runs SQL with no parameters through the simple protocol (several statements allowed).
     public func execute(script sql: String) throws {
+        roundTrips += 1
         _ = try check(PQexec(handle, sql))
     }
 
-    /// Runs a statement with positional text parameters (`$1`, `$2`, …), preparing it once.
+    /// Runs ad-hoc SQL with positional text parameters (`$1`, `$2`, …), preparing it once under
+    /// `name`; the result is in text format. For migrations and tests: the service's SQL is in
+    /// statement types.
     public func execute(name: String, sql: String, parameters: [String?]) throws -> QueryResult {
-        guard let handle else { throw StorageError("no connection") }
-        try prepareIfNeeded(name: name, sql: sql, on: handle)
-        return try check(PostgresConnection.withCStrings(parameters) { PQexecPrepared(handle, name, Int32(parameters.count), $0, nil, nil, 0) })
-    }
-
-    /// Prepares `sql` as `name` on this connection unless it already is.
-    private func prepareIfNeeded(name: String, sql: String, on handle: OpaquePointer) throws {
-        guard !prepared.contains(name) else { return }
-        _ = try check(PQprepare(handle, name, sql, 0, nil))
-        prepared.insert(name)
-    }
-
-    /// One command, alone or in a pipeline: SQL without parameters, or a statement with its bindings.
-    public enum PipelinedCommand {
-        case sql(String)
-        /// Prepared once per connection; executions reuse its plan once PostgreSQL settles on one.
-        case prepared(name: String, sql: String, parameters: [String?])
-        /// Parsed and planned for its values on every execution (the unnamed statement).
-        case planned(sql: String, parameters: [String?])
+        let encoded = try EncodedParameters(parameters.map { $0.map(PostgresValue.text) ?? .null })
+        return try execute(.prepared(.named(name), sql: sql, parameters: encoded, binaryResults: false))
     }
 
     /// Runs one command and returns its result.
-    public func execute(_ command: PipelinedCommand) throws -> QueryResult {
+    func execute(_ command: PostgresCommand) throws -> QueryResult {
+        guard let handle else { throw StorageError("no connection") }
         switch command {
-        case .sql(let sql): return try check(PQexec(handle, sql))
-        case .prepared(let name, let sql, let parameters): return try execute(name: name, sql: sql, parameters: parameters)
-        case .planned(let sql, let parameters):
-            guard let handle else { throw StorageError("no connection") }
-            return try check(PostgresConnection.withCStrings(parameters) {
-                PQexecParams(handle, sql, Int32(parameters.count), nil, $0, nil, nil, 0)
+        case .sql(let sql):
+            roundTrips += 1
+            return try check(PQexec(handle, sql))
+        case .prepared(let key, let sql, let parameters, let binary):
+            let name = try prepareIfNeeded(key, sql: sql, on: handle)
+            roundTrips += 1
+            return try check(parameters.withLibpqArrays { count, _, values, lengths, formats in
+                PQexecPrepared(handle, name, count, values, lengths, formats, binary ? 1 : 0)
+            })
+        case .planned(let sql, let parameters, let binary):
+            roundTrips += 1
+            return try check(parameters.withLibpqArrays { count, types, values, lengths, formats in
+                PQexecParams(handle, sql, count, types, values, lengths, formats, binary ? 1 : 0)
             })
         }
     }
 
-    /// libpq wants a C array of C strings; they live for the duration of `body`.
-    private static func withCStrings<R>(_ values: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> R) -> R {
-        let cStrings: [UnsafeMutablePointer<CChar>?] = values.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let raw = cStrings.map { UnsafePointer($0) }
-        return raw.withUnsafeBufferPointer { body($0.baseAddress) }
+    /// The server-side name of a prepared statement, preparing it on this connection first if
+    /// needed (one round trip, once). The server infers the parameters' types.
+    private func prepareIfNeeded(_ key: PreparedName, sql: String, on handle: OpaquePointer) throws -> String {
+        if let name = prepared[key] { return name }
+        let name: String
+        switch key {
+        case .named(let given): name = given
+        case .statement: name = "kms_s\(prepared.count + 1)"
+        }
+        roundTrips += 1
+        _ = try check(PQprepare(handle, name, sql, 0, nil))
+        prepared[key] = name
+        return name
     }
 
     /// Sends `commands` in one round trip (libpq pipeline mode) and returns their results in
     /// order. Each command still runs on its own, as if sent one by one: the pipeline changes
     /// only how many times the client waits for the server. The first command that fails is
     /// thrown after every result has been read; the server skips the commands after it.
-    public func execute(pipeline commands: [PipelinedCommand]) throws -> [QueryResult] {
+    func execute(pipeline commands: [PostgresCommand]) throws -> [QueryResult] {
         guard let handle else { throw StorageError("no connection") }
-        for case let .prepared(name, sql, _) in commands { try prepareIfNeeded(name: name, sql: sql, on: handle) }
+        var names: [String?] = []
+        names.reserveCapacity(commands.count)
+        for command in commands {
+            guard case let .prepared(key, sql, _, _) = command else { names.append(nil); continue }
+            names.append(try prepareIfNeeded(key, sql: sql, on: handle))
+        }
         guard PQenterPipelineMode(handle) == 1 else { throw StorageError("cannot enter pipeline mode: \(lastError)") }
         defer { exitPipeline(handle) }
-        for command in commands {
+        roundTrips += 1
+        for (command, name) in zip(commands, names) {
             let sent: Int32
             switch command {
             case .sql(let sql):
                 sent = PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 0)
-            case .prepared(let name, _, let parameters):
-                sent = PostgresConnection.withCStrings(parameters) { PQsendQueryPrepared(handle, name, Int32(parameters.count), $0, nil, nil, 0) }
-            case .planned(let sql, let parameters):
-                sent = PostgresConnection.withCStrings(parameters) { PQsendQueryParams(handle, sql, Int32(parameters.count), nil, $0, nil, nil, 0) }
+            case .prepared(_, _, let parameters, let binary):
+                sent = parameters.withLibpqArrays { count, _, values, lengths, formats in
+                    PQsendQueryPrepared(handle, name!, count, values, lengths, formats, binary ? 1 : 0)
+                }
+            case .planned(let sql, let parameters, let binary):
+                sent = parameters.withLibpqArrays { count, types, values, lengths, formats in
+                    PQsendQueryParams(handle, sql, count, types, values, lengths, formats, binary ? 1 : 0)
+                }
             }
             guard sent == 1 else { throw StorageError("sending a pipelined command failed: \(lastError)") }
         }
         guard PQpipelineSync(handle) == 1 else { throw StorageError("pipeline sync failed: \(lastError)") }
         var results: [QueryResult] = []
+        results.reserveCapacity(commands.count)
         var failure: Error?
         for _ in commands {
             // Each command yields one result, then a NULL that ends it.
@@ -190,6 +188,8 @@ public final class PostgresConnection {
     /// one implicit transaction: all rows or none).
     public func copyIn(_ sql: String, data: [UInt8]) throws {
         guard let handle else { throw StorageError("no connection") }
+        // The COPY starts (one round trip), then its rows go and its outcome comes back (another).
+        roundTrips += 2
         guard let started = PQexec(handle, sql) else { throw StorageError("no result: \(lastError)") }
         guard PQresultStatus(started) == PGRES_COPY_IN else { _ = try check(started); throw StorageError("COPY did not start") }
         PQclear(started)
@@ -217,109 +217,6 @@ public final class PostgresConnection {
             let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
             if state == "26000" { prepared.removeAll() }  // prepared statement vanished: prepare again next time
             throw StorageError(sqlState: state, message.trimmingCharacters(in: "\n"))
-        }
-    }
-
-    /// Subscribes this connection to a notification channel.
-    public func listen(_ channel: String) throws {
-        try execute(script: "LISTEN \(channel)")
-    }
-
-    /// Waits up to `timeout` seconds for notifications and returns those that arrived
-    /// (channel, payload). Throws when the connection is lost.
-    public func notifications(timeout: Double) throws -> [(channel: String, payload: String)] {
-        guard let handle else { throw StorageError("no connection") }
-        var pending = drainNotifications(handle)
-        if !pending.isEmpty { return pending }
-        var fd = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard fd.fd >= 0 else { throw StorageError("no socket") }
-        let ready = poll(&fd, 1, Int32(timeout * 1000))
-        if ready > 0 {
-            guard PQconsumeInput(handle) == 1 else { throw StorageError("connection lost: \(lastError)") }
-            pending = drainNotifications(handle)
-        }
-        if PQstatus(handle) != CONNECTION_OK { throw StorageError("connection lost") }
-        return pending
-    }
-
-    private func drainNotifications(_ handle: OpaquePointer) -> [(channel: String, payload: String)] {
-        var out: [(String, String)] = []
-        // PQnotifies hands over one malloc'd PGnotify at a time; each is freed with PQfreemem.
-        while let notify = PQnotifies(handle) {
-            out.append((String(cString: notify.pointee.relname), String(cString: notify.pointee.extra)))
-            PQfreemem(notify)
-        }
-        return out
-    }
-
-    /// Escapes a value as an SQL literal (for `SET LOCAL`, which takes no parameters).
-    public func literal(_ value: String) throws -> String {
-        guard let handle, let escaped = PQescapeLiteral(handle, value, value.utf8.count) else {
-            throw StorageError("escape failed: \(lastError)")
-        }
-        defer { PQfreemem(escaped) }
-        return String(cString: escaped)
-    }
-}
-
-/// An owned PGresult; rows are read as text.
-public final class QueryResult {
-    private let result: OpaquePointer
-
-    init(_ result: OpaquePointer) { self.result = result }
-    deinit { PQclear(result) }
-
-    public var rowCount: Int { Int(PQntuples(result)) }
-    /// Rows changed by INSERT/UPDATE/DELETE.
-    public var affectedRows: Int { Int(String(cString: PQcmdTuples(result))) ?? 0 }
-
-    public func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
-
-    public func string(_ row: Int, _ column: Int) -> String? {
-        isNull(row, column) ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
-    }
-
-    public func int64(_ row: Int, _ column: Int) -> Int64 { string(row, column).flatMap { Int64($0) } ?? 0 }
-
-    public func bool(_ row: Int, _ column: Int) -> Bool { string(row, column) == "t" }
-
-    /// A bytea column in hex output format.
-    public func bytes(_ row: Int, _ column: Int) -> [UInt8]? {
-        guard let text = string(row, column) else { return nil }
-        return Bytea.decode(text)
-    }
-}
-
-/// `bytea` hex text (`\x0a1b…`) in both directions.
-public enum Bytea {
-    public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        out.reserveCapacity(2 + bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count >= 2, utf8[0] == UInt8(ascii: "\\"), utf8[1] == UInt8(ascii: "x"), utf8.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity((utf8.count - 2) / 2)
-        var i = 2
-        while i < utf8.count {
-            guard let h = nibble(utf8[i]), let l = nibble(utf8[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
-    }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
         }
     }
 }

@@ -241,6 +241,114 @@ final class StorageTests: XCTestCase {
         XCTAssertNil(try app.run(FindCredential(secretId: "AKID" + String(repeating: "0", count: 32))))
     }
 
+    /// A column read as NOT NULL that the server returns NULL: the statement fails, it does not read 0.
+    struct NullAppId: Statement {
+        static let sql = "SELECT NULL::bigint AS app_id, 'x'::text AS name"
+        var bindings: [PostgresValue] { [] }
+        func decode(_ result: QueryResult) throws -> Int64 { try result.singleRow()!.decode(Int64.self, "app_id") }
+    }
+
+    /// A column the statement names but the result does not have.
+    struct MissingColumn: Statement {
+        static let sql = "SELECT 1::bigint AS app_id"
+        var bindings: [PostgresValue] { [] }
+        func decode(_ result: QueryResult) throws -> Int64 { try result.singleRow()!.decode(Int64.self, "uin") }
+    }
+
+    func testAnUnexpectedNullOrAMissingColumnThrowsInsteadOfDefaulting() throws {
+        let db = try migrated()
+        XCTAssertThrowsError(try db.run(NullAppId())) { XCTAssertTrue("\($0)".contains("NULL"), "\($0)") }
+        XCTAssertThrowsError(try db.run(MissingColumn())) { XCTAssertTrue("\($0)".contains("uin"), "\($0)") }
+        // Where NULL is expected it is nil: a key with no material yet (EXTERNAL, before its import).
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(db), region: "ap-guangzhou")
+        var external = newKey(tenant, alias: "external")
+        external.origin = .external
+        external.state = .pendingImport
+        external.currentVersion = 0
+        try app.transaction(tenant: tenant) { try $0.run(InsertKey(external)) }
+        let loaded = try app.query(tenant: tenant, FindKeyWithMaterial(tenant: tenant, keyID: external.id, version: nil))
+        XCTAssertEqual(loaded?.key, external)
+        XCTAssertNil(loaded?.sealed)
+        XCTAssertNil(try app.query(tenant: tenant, FindMaterialFingerprint(tenant: tenant, keyID: external.id)))
+    }
+
+    func testEveryByteValueRoundTripsAsBinaryBytea() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        let key = newKey(tenant, alias: "bytes")
+        let every = (0...255).map { UInt8($0) }
+        try app.transaction(tenant: tenant) { db in
+            try db.enqueue(InsertKey(key))
+            try db.enqueue(InsertKeyMaterial(tenant: tenant, keyID: key.id, version: 1, sealed: every, createdAt: 1))
+            try db.enqueue(SetMaterialFingerprint(tenant: tenant, keyID: key.id, fingerprint: every.reversed()))
+        }
+        let loaded = try app.query(tenant: tenant, FindKeyWithMaterial(tenant: tenant, keyID: key.id, version: 1))
+        XCTAssertEqual(loaded?.sealed, every)
+        XCTAssertEqual(try app.query(tenant: tenant, FindMaterialFingerprint(tenant: tenant, keyID: key.id)), every.reversed())
+        // The server holds the bytes themselves, not their hex text.
+        let stored = try owner.connection.execute(
+            name: "t_stored_bytes", sql: "SELECT length(material_sealed), encode(material_sealed, 'hex') FROM key_material WHERE key_id = $1",
+            parameters: [key.id.description])
+        XCTAssertEqual(stored.rowCount, 0, "row-level security hides it from an unscoped owner")
+        let scoped = try app.transaction(tenant: tenant) { db in
+            try db.connection.execute(name: "t_stored_bytes_scoped",
+                                      sql: "SELECT length(material_sealed), encode(material_sealed, 'hex') FROM key_material WHERE key_id = $1",
+                                      parameters: [key.id.description])
+        }
+        XCTAssertEqual(scoped.int64(0, 0), 256)
+        XCTAssertEqual(scoped.string(0, 1), every.map { String(format: "%02x", $0) }.joined())
+        // A bytea in a WHERE clause matches on the same bytes (a token hash with NUL and backslash bytes).
+        let hash: [UInt8] = (0..<32).map { [0, 0x5C, 0x27, 0xFF][$0 % 4] }
+        let parameters = ImportParametersRow(keyID: key.id, tokenHash: hash, wrappingAlgorithm: "RSAES_OAEP_SHA_256",
+                                             wrappingKeySpec: "RSA_2048", privateKeySealed: every, validTo: 10)
+        try app.transaction(tenant: tenant) { try $0.run(InsertImportParameters(tenant: tenant, row: parameters, createdAt: 1)) }
+        let found = try app.query(tenant: tenant, FindImportParameters(tenant: tenant, tokenHash: hash))
+        XCTAssertEqual(found?.tokenHash, hash)
+        XCTAssertEqual(found?.privateKeySealed, every)
+    }
+
+    /// The round trips of the statement patterns the bench's requests use, counted by the
+    /// connection: typed bindings and binary bytea added none.
+    func testTheBenchPathsCostNoMoreRoundTripsThanBefore() throws {
+        let owner = try migrated()
+        let app = try appDatabase()
+        let tenant = Tenant(appId: try newAccount(owner), region: "ap-guangzhou")
+        func createKey(_ alias: String) throws -> (CustomerMasterKey, Int) {
+            let key = newKey(tenant, alias: alias)
+            let before = app.roundTrips
+            // CreateKey: everything queued, sent with the COMMIT (here: without BEGIN/COMMIT).
+            try app.transaction(tenant: tenant) { db in
+                try db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: tenant, alias: alias, now: 1))
+                try db.enqueue(InsertKey(key))
+                try db.enqueue(InsertKeyMaterial(tenant: tenant, keyID: key.id, version: 1, sealed: [1, 2], createdAt: 1))
+            }
+            return (key, app.roundTrips - before)
+        }
+        _ = try createKey("warm-up")  // prepares the INSERTs on this connection, once
+        let (key, creating) = try createKey("counted")
+        XCTAssertEqual(creating, 1, "CreateKey")
+        // Encrypt or Decrypt on a cache miss, DescribeKey: the scope and the read together.
+        var before = app.roundTrips
+        XCTAssertNotNil(try app.query(tenant: tenant, FindKeyWithMaterial(tenant: tenant, keyID: key.id, version: nil)))
+        XCTAssertEqual(app.roundTrips - before, 1, "a scoped read")
+        // A state change: the locked read (with BEGIN and the scope), then the update with the COMMIT.
+        before = app.roundTrips
+        try app.transaction(tenant: tenant) { db in
+            var locked = try db.run(FindKeyForUpdate(tenant: tenant, keyID: key.id))!
+            locked.state = .disabled
+            try db.enqueue(UpdateKey(locked))
+        }
+        XCTAssertEqual(app.roundTrips - before, 2, "a state change")
+        // Two reads whose results are needed, together.
+        before = app.roundTrips
+        _ = try app.transaction(tenant: tenant) {
+            try $0.run(FindKeyForUpdate(tenant: tenant, keyID: key.id), CountLiveImportParameters(tenant: tenant, keyID: key.id, now: 0))
+        }
+        XCTAssertEqual(app.roundTrips - before, 2, "a pair of reads and the COMMIT")
+    }
+
     func testLostConnectionIsReestablished() throws {
         let db = try migrated()
         let pid = try db.connection.execute(name: "t_pid", sql: "SELECT pg_backend_pid()", parameters: []).int64(0, 0)
