@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 import KMSStorage
 
 /// The verified caller: derived only from a SecretId whose signature checked out.

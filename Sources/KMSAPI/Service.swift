@@ -1,4 +1,6 @@
 import KMSCore
+import KMSService
+import KMSHTTP
 import KMSCrypto
 import KMSStorage
 

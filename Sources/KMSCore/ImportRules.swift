@@ -24,6 +24,9 @@ public enum ImportRules {
     /// Unexpired parameter sets one account may hold in a region; beyond it, LimitExceeded.
     public static let maximumParametersPerAccount = 1000
 
+    /// How long an expired token is still recognised (answered TokenExpired) after its key was wiped.
+    public static let tombstoneSeconds: Int64 = 7 * 24 * 3600
+
     /// Import attempts one token survives; then it is spent (TokenExpired) and the caller asks
     /// for new parameters. Three tries cannot drive a padding or timing oracle anywhere.
     public static let maximumImportAttempts = 3

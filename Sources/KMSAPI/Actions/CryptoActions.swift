@@ -1,5 +1,6 @@
 import KMSCore
 import KMSCrypto
+import KMSService
 import KMSStorage
 
 /// Encrypt, Decrypt, GenerateDataKey, GenerateRandom.

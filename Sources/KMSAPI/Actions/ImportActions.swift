@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 import KMSCrypto
 import KMSStorage
 
@@ -15,16 +16,6 @@ enum ImportActions {
         ActionSpec(name: "DeleteImportedKeyMaterial", mutates: true, parameters: [.required("KeyId", .string)], handler: deleteImportedKeyMaterial),
     ]
 
-    /// How long an expired token is still recognised (answered TokenExpired) after its key was wiped.
-    static let tombstoneSeconds: Int64 = 7 * 24 * 3600
-
-    static func parametersBinding(_ tenant: Tenant, _ keyID: KeyID, _ tokenHash: [UInt8]) -> String {
-        "import_parameters|\(tenant.appId)|\(tenant.region)|\(keyID)|\(Hex.encode(tokenHash))"
-    }
-
-    static func fingerprintBinding(_ tenant: Tenant, _ keyID: KeyID) -> String {
-        "material_fingerprint|\(tenant.appId)|\(tenant.region)|\(keyID)"
-    }
 
     static func getParametersForImport(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try KeyActions.lookupID(p)
@@ -47,7 +38,7 @@ enum ImportActions {
         let pair = try ctx.wrappingKeys.take(spec)
         if pair.generatedOnDemand { ctx.cpuBudget.charge(ctx.caller.appId, milliseconds: pair.cpuMilliseconds) }
         // Sealed before the transaction, so the row lock is held only for the round trips.
-        let sealed = ctx.keyring.sealer.seal(pair.privateKeyDER, binding: parametersBinding(ctx.tenant, id, tokenHash))
+        let sealed = ctx.keyring.sealer.seal(pair.privateKeyDER, binding: Keyring.parametersBinding(ctx.tenant, id, tokenHash))
         let publicKey = pair.publicKeyDER
         try ctx.transaction { db in
             // Three round trips: lock the key and count in one, then the writes with the COMMIT.
@@ -108,7 +99,7 @@ enum ImportActions {
             // first one's fingerprint and is refused unless its material is the same.
             var key = try ctx.findKey(id, in: db, forUpdate: true)
             let newState = try check(key)
-            let fingerprint = ctx.keyring.sealer.fingerprint(material, binding: fingerprintBinding(ctx.tenant, id))
+            let fingerprint = ctx.keyring.sealer.fingerprint(material, binding: Keyring.fingerprintBinding(ctx.tenant, id))
             let existing = try db.run(FindMaterialFingerprint(tenant: ctx.tenant, keyID: id))
             let matches = existing.map { ConstantTime.equals($0, fingerprint) } ?? true
             if algorithm == .rsaesPKCS1v15 {
@@ -151,7 +142,7 @@ enum ImportActions {
     static func unwrap(_ ctx: ActionContext, _ wrapped: [UInt8], _ parameters: ImportParametersRow,
                        _ algorithm: WrappingAlgorithm, tokenHash: [UInt8]) throws -> (material: SecureBytes, valid: Bool) {
         let pkcs8 = try ctx.keyring.sealer.open(parameters.privateKeySealed,
-                                                binding: parametersBinding(ctx.tenant, parameters.keyID, tokenHash))
+                                                binding: Keyring.parametersBinding(ctx.tenant, parameters.keyID, tokenHash))
         let privateKey = try PrivateKey(pkcs8DER: pkcs8)
         let material: SecureBytes
         do {
@@ -172,18 +163,8 @@ enum ImportActions {
             var key = try ctx.findKey(id, in: db, forUpdate: true)
             try ImportRules.checkExternal(key)
             key.state = try key.lifecycle(now: ctx.now).applying(.removeMaterial)
-            try destroyMaterial(&key, tenant: ctx.tenant, in: db)
+            try KeyVersions.destroyMaterial(&key, tenant: ctx.tenant, in: db)
         }
         return []
-    }
-
-    /// Destroys an EXTERNAL key's material now; the fingerprint stays, so only the same material
-    /// can ever be imported again.
-    static func destroyMaterial(_ key: inout CustomerMasterKey, tenant: Tenant, in db: Database) throws {
-        _ = try db.run(DeleteKeyMaterial(tenant: tenant, keyID: key.id))
-        key.currentVersion = 0
-        key.validTo = 0
-        _ = try db.run(UpdateKey(key))
-        try db.run(CancelJob(.expireMaterial, tenant: tenant, keyID: key.id))
     }
 }

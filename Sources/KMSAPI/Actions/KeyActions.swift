@@ -1,5 +1,6 @@
 import KMSCore
 import KMSCrypto
+import KMSService
 import KMSStorage
 
 /// CreateKey, DescribeKey(s), ListKeys, ListKeyDetail, UpdateAlias, UpdateKeyDescription, EnableKey, DisableKey.

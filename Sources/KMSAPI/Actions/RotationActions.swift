@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 import KMSCrypto
 import KMSStorage
 

@@ -12,16 +12,16 @@ public final class WrappingKeyPool: @unchecked Sendable {
     /// A generated pair in the forms GetParametersForImport stores and returns. Exporting a key
     /// goes through OpenSSL 3's encoder machinery, which is not cheap either, so that is done
     /// ahead too.
-    struct Pair {
+    public struct Pair {
         /// The private key as PKCS#8 DER (in zeroing storage; sealed before it is stored).
-        let privateKeyDER: SecureBytes
+        public let privateKeyDER: SecureBytes
         /// The public key as SubjectPublicKeyInfo DER.
-        let publicKeyDER: [UInt8]
+        public let publicKeyDER: [UInt8]
         /// The CPU time its generation took.
-        let cpuMilliseconds: Double
+        public let cpuMilliseconds: Double
         /// Made on the request's own thread because the pool was dry: the account is charged
         /// for it (`CPUBudget`). Pooled pairs were made from idle CPU (SCHED_IDLE).
-        var generatedOnDemand = false
+        public internal(set) var generatedOnDemand = false
     }
 
     private let capacity: Int
@@ -32,7 +32,7 @@ public final class WrappingKeyPool: @unchecked Sendable {
     public init(capacity: Int = 32) { self.capacity = capacity }
 
     /// A fresh key pair of `spec`, from the pool when one is ready.
-    func take(_ spec: WrappingKeySpec) throws -> Pair {
+    public func take(_ spec: WrappingKeySpec) throws -> Pair {
         condition.lock()
         let key = ready[spec]?.popLast()
         condition.signal()

@@ -44,10 +44,10 @@ public final class KeyCache: @unchecked Sendable {
     }
 
     /// Read before a database load; pass to `store` so a racing invalidation wins.
-    var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
+    public var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
     /// The key and the opened material of `version` (the newest when nil), if cached.
-    func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?) -> (status: KeyStatus, version: UInt32, material: SecureBytes)? {
+    public func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?) -> (status: KeyStatus, version: UInt32, material: SecureBytes)? {
         let slot = Slot(tenant: tenant, keyID: keyID)
         let s = stripe(slot)
         s.lock.lock()
@@ -62,7 +62,8 @@ public final class KeyCache: @unchecked Sendable {
         return (entry.status, wanted, material)
     }
 
-    func store(_ key: CustomerMasterKey, version: UInt32, material: SecureBytes, generation seen: UInt64) {
+    /// Stores a loaded key and one opened material version, unless an invalidation came after `seen`.
+    public func store(_ key: CustomerMasterKey, version: UInt32, material: SecureBytes, generation seen: UInt64) {
         let slot = Slot(tenant: Tenant(appId: key.appId, region: key.region), keyID: key.id)
         let s = stripe(slot)
         s.lock.lock()

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import KMSAPI
+@testable import KMSService
 import KMSCore
 
 final class CPUBudgetTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import KMSAPI
+@testable import KMSService
 import KMSCore
 
 /// Unauthenticated failures are folded into counted summaries (issue 10), without a database.

@@ -24,9 +24,11 @@ public final class CredentialCache: @unchecked Sendable {
         lifetime = lifetimeSeconds * 1_000_000_000
     }
 
-    var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
+    /// Read before a database load; pass to `store` so a racing invalidation wins.
+    public var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
-    func lookup(_ secretId: String) -> (row: CredentialRow, secretKey: SecureBytes)? {
+    /// The credential and its opened secret, if cached and not too old.
+    public func lookup(_ secretId: String) -> (row: CredentialRow, secretKey: SecureBytes)? {
         lock.lock()
         defer { lock.unlock() }
         guard let entry = entries[secretId] else { return nil }
@@ -37,7 +39,8 @@ public final class CredentialCache: @unchecked Sendable {
         return (entry.row, entry.secretKey)
     }
 
-    func store(_ row: CredentialRow, secretKey: SecureBytes, generation seen: UInt64) {
+    /// Stores a loaded credential, unless an invalidation came after `seen`.
+    public func store(_ row: CredentialRow, secretKey: SecureBytes, generation seen: UInt64) {
         lock.lock()
         defer { lock.unlock() }
         guard generation.load(ordering: .acquiring) == seen else { return }

@@ -117,7 +117,7 @@ public final class ScheduledWorker: @unchecked Sendable {
         guard var key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
               key.origin == .external, key.currentVersion > 0, key.validTo != 0, key.validTo <= now else { return }
         if key.state != .pendingDelete { key.state = .pendingImport }
-        try ImportActions.destroyMaterial(&key, tenant: job.tenant, in: db)
+        try KeyVersions.destroyMaterial(&key, tenant: job.tenant, in: db)
         Log.info("scheduled: destroyed expired material of key \(key.id) (account \(job.tenant.appId), \(job.tenant.region))")
     }
 
@@ -147,7 +147,7 @@ public final class ScheduledWorker: @unchecked Sendable {
 
     func purgeImportParameters(_ job: ScheduledJob, now: Int64, in db: Database) throws {
         let next = try db.run(PurgeExpiredImportParameters(tenant: job.tenant, keyID: job.keyID, now: now,
-                                                           tombstone: ImportActions.tombstoneSeconds))
+                                                           tombstone: ImportRules.tombstoneSeconds))
         if let next {
             try db.run(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: job.tenant, keyID: job.keyID, dueAt: next)))
             // The job row now has a new due time, so FinishJob (which matches the old one) leaves it.

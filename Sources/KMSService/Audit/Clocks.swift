@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// Monotonic time, for latencies.
-enum DispatchTimeNow {
-    static var nanoseconds: UInt64 {
+/// Monotonic time, read where a request starts and ends.
+public enum DispatchTimeNow {
+    /// Nanoseconds since an arbitrary start.
+    public static var nanoseconds: UInt64 {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)

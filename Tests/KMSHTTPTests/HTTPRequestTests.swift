@@ -1,5 +1,5 @@
 import XCTest
-@testable import KMSCore
+@testable import KMSHTTP
 
 final class HTTPRequestTests: XCTestCase {
     /// Builds a request the way the transport does, from raw `NAME=value` entries.

@@ -31,14 +31,15 @@ public final class AuditWriter: @unchecked Sendable {
         self.makeDatabase = makeDatabase
     }
 
-    func enqueue(_ record: AuditRecord) {
+    /// Queues the record of a request that changed nothing; written with the next batch.
+    public func enqueue(_ record: AuditRecord) {
         lock.lock()
         if queue.count < AuditWriter.maximumQueued { queue.append(record) } else { dropped += 1 }
         lock.unlock()
     }
 
     /// A request that never authenticated: counted into its summary, not written on its own.
-    func enqueueUnauthenticated(_ record: AuditRecord) {
+    public func enqueueUnauthenticated(_ record: AuditRecord) {
         lock.lock()
         failures.add(record, now: DispatchTimeNow.nanoseconds)
         lock.unlock()

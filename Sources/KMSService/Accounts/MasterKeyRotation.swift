@@ -56,7 +56,7 @@ public struct MasterKeyRotation {
                 try reseal(try db.run(ListSealedImportKeys(tenant: tenant)), counting: \.importKeys, in: &counts, dryRun: dryRun,
                     binding: { row in
                         guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { return nil }
-                        return ImportActions.parametersBinding(tenant, id, hash)
+                        return Keyring.parametersBinding(tenant, id, hash)
                     },
                     update: { row, sealed in
                         try db.enqueue(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealed))
