@@ -53,6 +53,7 @@ let package = Package(
         .executableTarget(name: "FuzzEnvelope", dependencies: ["FuzzDriver", "KMSCore"], path: "Fuzz/Envelope"),
         .executableTarget(name: "FuzzAuthorization", dependencies: ["FuzzDriver", "KMSAPI"], path: "Fuzz/Authorization"),
 
+        // Unit tests, no server: one target per module they test.
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSHTTPTests", dependencies: ["KMSHTTP"]),

@@ -74,3 +74,17 @@ public enum ImportRules {
         guard key.origin == .external else { throw KMSError(.notExternalCmk) }
     }
 }
+
+extension ImportRules {
+    /// The states, as stored, in which an EXTERNAL key can take an import: with usable material,
+    /// and without (none yet, or expired). Derived from `KeyStatus.lifecycle`, so the guard that
+    /// storage puts on an import attempt's claim never disagrees with the rules.
+    public static let importableStates: (withMaterial: [KeyState], withoutMaterial: [KeyState]) = {
+        func importable(_ state: KeyState, material: Bool) -> Bool {
+            let status = KeyStatus(state: state, origin: .external, validTo: 0, currentVersion: material ? 1 : 0)
+            return (try? status.lifecycle(now: 0).applying(.importMaterial)) != nil
+        }
+        return (KeyState.allCases.filter { importable($0, material: true) },
+                KeyState.allCases.filter { importable($0, material: false) })
+    }()
+}

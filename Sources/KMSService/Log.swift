@@ -5,9 +5,12 @@ import Glibc
 /// One-line structured log records on stderr. Callers pass only identifiers and codes:
 /// never a secret, plaintext, key material or ciphertext.
 public enum Log {
+    /// How much a line matters; lines below `minimum` are not written.
     public enum Level: Int, Comparable, Sendable {
         case debug, info, warning, error
+        /// Levels order by severity.
         public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        /// A level by name (`debug`, `info`, `warning`/`warn`, `error`).
         public init?(name: String) {
             switch name.lowercased() {
             case "debug": self = .debug
@@ -22,6 +25,7 @@ public enum Log {
     /// Set once at start-up, before any worker runs.
     nonisolated(unsafe) public static var minimum: Level = .info
 
+    /// Writes one line at `level`, with the time.
     public static func write(_ level: Level, _ message: String) {
         guard level >= minimum else { return }
         var now = timespec()
@@ -31,7 +35,10 @@ public enum Log {
         fputs(line, stderr)
     }
 
+    /// An `info` line.
     public static func info(_ message: String) { write(.info, message) }
+    /// A `warning` line.
     public static func warning(_ message: String) { write(.warning, message) }
+    /// An `error` line.
     public static func error(_ message: String) { write(.error, message) }
 }

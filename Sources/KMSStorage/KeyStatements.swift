@@ -4,6 +4,7 @@ import KMSCore
 let keyColumnNames = [
     "key_id", "app_id", "region", "alias", "description", "key_usage", "origin", "state", "creator_uin", "create_time",
     "deletion_date", "valid_to", "current_version", "rotation_enabled", "rotate_days", "next_rotate_time", "last_rotate_time",
+    "min_decryption_version",
 ]
 let keyColumns = keyColumnNames.joined(separator: ", ")
 
@@ -17,14 +18,15 @@ func decodeKey(_ r: QueryResult, _ row: Int) throws -> CustomerMasterKey {
         description: r.string(row, 4) ?? "", keyUsage: r.string(row, 5) ?? "", origin: origin, state: state,
         creatorUin: r.int64(row, 8), createTime: r.int64(row, 9), deletionDate: r.int64(row, 10),
         validTo: r.int64(row, 11), currentVersion: UInt32(clamping: r.int64(row, 12)), rotationEnabled: r.bool(row, 13),
-        rotateDays: Int(r.int64(row, 14)), nextRotateTime: r.int64(row, 15), lastRotateTime: r.int64(row, 16))
+        rotateDays: Int(r.int64(row, 14)), nextRotateTime: r.int64(row, 15), lastRotateTime: r.int64(row, 16),
+        minDecryptionVersion: UInt32(clamping: r.int64(row, 17)))
 }
 
 public struct InsertKey: Statement {
     public static let name = "insert_key"
     public static let reusesPlan = true
     public static let sql = """
-        INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         """
     public let key: CustomerMasterKey
     public init(_ key: CustomerMasterKey) { self.key = key }
@@ -32,7 +34,7 @@ public struct InsertKey: Statement {
         [key.id.description, String(key.appId), key.region, key.alias, key.description, key.keyUsage, key.origin.rawValue,
          key.state.rawValue, String(key.creatorUin), String(key.createTime), String(key.deletionDate), String(key.validTo),
          String(key.currentVersion), key.rotationEnabled ? "true" : "false", String(key.rotateDays),
-         String(key.nextRotateTime), String(key.lastRotateTime)]
+         String(key.nextRotateTime), String(key.lastRotateTime), String(key.minDecryptionVersion)]
     }
     public func decode(_ result: QueryResult) throws {}
 }
@@ -98,7 +100,7 @@ public struct FindKeyWithMaterial: Statement {
     public var bindings: [String?] { [String(tenant.appId), tenant.region, keyID.description, version.map { String($0) }] }
     public func decode(_ result: QueryResult) throws -> (key: CustomerMasterKey, version: UInt32, sealed: [UInt8]?)? {
         guard result.rowCount == 1 else { return nil }
-        return (try decodeKey(result, 0), UInt32(clamping: result.int64(0, 17)), result.bytes(0, 18))
+        return (try decodeKey(result, 0), UInt32(clamping: result.int64(0, keyColumnNames.count)), result.bytes(0, keyColumnNames.count + 1))
     }
 }
 
@@ -159,7 +161,7 @@ public struct ListKeysPage: Statement {
     }
     public func decode(_ result: QueryResult) throws -> (total: Int, keys: [CustomerMasterKey]) {
         let keys = try (0..<result.rowCount).map { try decodeKey(result, $0) }
-        return (result.rowCount > 0 ? Int(result.int64(0, 17)) : 0, keys)
+        return (result.rowCount > 0 ? Int(result.int64(0, keyColumnNames.count)) : 0, keys)
     }
 }
 
@@ -184,7 +186,8 @@ public struct UpdateKey: Statement {
     public static let name = "update_key"
     public static let sql = """
         UPDATE keys SET alias = $4, description = $5, state = $6, deletion_date = $7, valid_to = $8,
-               current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13
+               current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13,
+               min_decryption_version = $14
         WHERE app_id = $1 AND region = $2 AND key_id = $3
         """
     public let key: CustomerMasterKey
@@ -192,7 +195,7 @@ public struct UpdateKey: Statement {
     public var bindings: [String?] {
         [String(key.appId), key.region, key.id.description, key.alias, key.description, key.state.rawValue,
          String(key.deletionDate), String(key.validTo), String(key.currentVersion), key.rotationEnabled ? "true" : "false",
-         String(key.rotateDays), String(key.nextRotateTime), String(key.lastRotateTime)]
+         String(key.rotateDays), String(key.nextRotateTime), String(key.lastRotateTime), String(key.minDecryptionVersion)]
     }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }

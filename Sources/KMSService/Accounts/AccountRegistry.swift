@@ -4,9 +4,13 @@ import KMSStorage
 
 /// A credential as issued: the only moment its secret key exists outside the sealed column.
 public struct IssuedCredential {
+    /// The account.
     public let appId: Int64
+    /// The account's user (creator) id.
     public let uin: Int64
+    /// The SecretId.
     public let secretId: String
+    /// The secret key, shown once.
     public let secretKey: SecureBytes
 }
 
@@ -16,6 +20,7 @@ public struct AccountRegistry {
     let sealer: Sealer
     let database: Database
 
+    /// A registry sealing with `sealer`, over an owner connection.
     public init(sealer: Sealer, database: Database) {
         self.sealer = sealer
         self.database = database
@@ -68,7 +73,7 @@ public struct AccountRegistry {
     private func issue(appId: Int64, uin: Int64, now: Int64, in db: Database) throws -> IssuedCredential {
         let secretId = "AKID" + String(decoding: AccountRegistry.randomAlphanumerics(32), as: UTF8.self)
         let secretKey = SecureBytes(AccountRegistry.randomAlphanumerics(32))
-        let sealed = sealer.seal(secretKey, binding: Keyring.credentialBinding(secretId))
+        let sealed = sealer.seal(secretKey, for: .credentialSecret(secretId))
         try db.run(InsertCredential(secretId: secretId, appId: appId, sealed: sealed, createdAt: now))
         return IssuedCredential(appId: appId, uin: uin, secretId: secretId, secretKey: secretKey)
     }

@@ -12,9 +12,13 @@ import KMSStorage
 /// old keys counts every sealed value of every table first and refuses while any is under a key
 /// it would delete.
 public struct MasterKeyRotation {
+    /// What a pass re-sealed, by kind, and what it left.
     public struct Counts: Sendable, Equatable {
+        /// Credential secrets re-sealed.
         public var credentials = 0
+        /// Material versions re-sealed.
         public var materials = 0
+        /// Import private keys re-sealed.
         public var importKeys = 0
         /// Values still sealed under an older key (a pass that finds none may retire old keys).
         public var olderLeft = 0
@@ -25,6 +29,7 @@ public struct MasterKeyRotation {
     let sealer: Sealer
     let database: Database
 
+    /// Rotation with the loaded master keys of `sealer`, over an owner connection.
     public init(sealer: Sealer, database: Database) {
         self.sealer = sealer
         self.database = database
@@ -36,7 +41,7 @@ public struct MasterKeyRotation {
         var counts = Counts()
         try database.transaction(tenant: nil) { db in
             try reseal(try db.run(ListSealedCredentials()), counting: \.credentials, in: &counts, dryRun: dryRun,
-                binding: { Keyring.credentialBinding($0.id[0]) },
+                binding: { .credentialSecret($0.id[0]) },
                 update: { row, sealed in try db.enqueue(UpdateSealedCredential(secretId: row.id[0], sealed: sealed)) })
         }
         let tenants = try database.transaction(tenant: nil) { db in
@@ -48,7 +53,7 @@ public struct MasterKeyRotation {
                 try reseal(try db.run(ListSealedMaterial(tenant: tenant)), counting: \.materials, in: &counts, dryRun: dryRun,
                     binding: { row in
                         guard let id = KeyID(row.id[0]), let version = UInt32(row.id[1]) else { return nil }
-                        return Keyring.materialBinding(tenant, id, version)
+                        return .keyMaterial(tenant, id, version: version)
                     },
                     update: { row, sealed in
                         try db.enqueue(UpdateSealedMaterial(tenant: tenant, keyID: row.id[0], version: row.id[1], sealed: sealed))
@@ -56,7 +61,7 @@ public struct MasterKeyRotation {
                 try reseal(try db.run(ListSealedImportKeys(tenant: tenant)), counting: \.importKeys, in: &counts, dryRun: dryRun,
                     binding: { row in
                         guard let id = KeyID(row.id[0]), let hash = Hex.decode(row.id[1]) else { return nil }
-                        return Keyring.parametersBinding(tenant, id, hash)
+                        return .importPrivateKey(tenant, id, tokenHash: hash)
                     },
                     update: { row, sealed in
                         try db.enqueue(UpdateSealedImportKey(tenant: tenant, tokenHashHex: row.id[1], sealed: sealed))
@@ -94,7 +99,9 @@ public struct MasterKeyRotation {
 
     /// Retiring was refused: these values are still sealed under a key it would delete.
     public struct RetirementRefused: Error, CustomStringConvertible {
+        /// What is still sealed under a key that would be retired.
         public let left: [SealedValueCount]
+        /// The refusal, naming each table and column left.
         public var description: String {
             "not retiring: values remain under older master keys (nothing deleted): "
                 + left.map { row in
@@ -110,14 +117,14 @@ public struct MasterKeyRotation {
     /// not open for its row is counted as `unreadable` and left as it is. The updates go out with
     /// the transaction's COMMIT.
     private func reseal(_ rows: [SealedRow], counting field: WritableKeyPath<Counts, Int>, in counts: inout Counts,
-                        dryRun: Bool, binding: (SealedRow) -> String?,
+                        dryRun: Bool, binding: (SealedRow) -> SealBinding?,
                         update: (SealedRow, [UInt8]) throws -> Void) throws {
         let current = sealer.currentKeyId
         for row in rows where Sealer.keyId(of: row.sealed) != current {
             if dryRun { counts.olderLeft += 1; continue }
             guard let binding = binding(row) else { continue }
-            guard let secret = try? sealer.open(row.sealed, binding: binding) else { counts.unreadable += 1; continue }
-            try update(row, sealer.seal(secret, binding: binding))
+            guard let secret = try? sealer.open(row.sealed, for: binding) else { counts.unreadable += 1; continue }
+            try update(row, sealer.seal(secret, for: binding))
             counts[keyPath: field] += 1
         }
     }

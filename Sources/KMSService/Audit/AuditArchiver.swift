@@ -12,16 +12,22 @@ import KMSStorage
 /// its lane, place and chain MAC, and a trailer line (the new checkpoint). Runs as the owner; the
 /// responder's role cannot read the trail, let alone prune it.
 public struct AuditArchiver {
+    /// What an archive run moved out of the database.
     public struct Outcome: Sendable {
+        /// Records written to the archive and deleted.
         public var archived: Int64 = 0
+        /// The checkpoint that now starts the trail.
         public var checkpoint: AuditCheckpoint?
     }
 
+    /// Why nothing was archived.
     public struct Failure: Error, CustomStringConvertible {
+        /// The reason, for the operator.
         public let description: String
     }
 
     let sealer: Sealer
+    /// An archiver checking MACs with `sealer`'s audit key.
     public init(sealer: Sealer) { self.sealer = sealer }
 
     /// Archives and prunes every record older than `beforeMilliseconds` in one transaction; the

@@ -65,8 +65,6 @@ public final class RequestAudit {
     public var keyID: KeyID?
     /// Set when the record was written inside the action's own transaction.
     public var written = false
-    /// Keys the action locked to change; their cache entries are dropped after its transaction.
-    public var changedKeys: [KeyID] = []
 
     /// The audit of one request, starting its latency clock now.
     public init(requestId: String, client: String) {

@@ -5,8 +5,11 @@ import KMSStorage
 /// Re-computes every lane's MAC chain (`kmsctl audit verify`), from the latest archive
 /// checkpoint when records were archived (`AuditArchiver`), after checking the checkpoints.
 public struct AuditVerifier {
+    /// What a verification found.
     public struct Report: Sendable {
+        /// Records checked.
         public var records = 0
+        /// Lanes seen.
         public var lanes = 0
         /// Human-readable findings; empty means the trail is intact.
         public var problems: [String] = []
@@ -15,8 +18,10 @@ public struct AuditVerifier {
     }
 
     let sealer: Sealer
+    /// A verifier checking MACs with `sealer`'s audit key.
     public init(sealer: Sealer) { self.sealer = sealer }
 
+    /// Verifies the whole trail in the database, `batch` records at a time.
     public func verify(_ database: Database, batch: Int = 10_000) throws -> Report {
         var report = Report()
         let checkpoints = try database.run(ListAuditCheckpoints())
@@ -72,6 +77,7 @@ public struct AuditVerifier {
 public struct AuditChainHeads: Sendable {
     var heads: [String: (seq: Int64, mac: [UInt8])] = [:]
 
+    /// No lanes yet.
     public init() {}
 
     /// From a checkpoint's `heads` text; nil when a line does not read.
@@ -105,7 +111,7 @@ public struct AuditChainHeads: Sendable {
 
     /// A checkpoint's MAC under the audit key, domain-separated from the records' chain MACs.
     public static func checkpointMAC(_ c: AuditCheckpoint, sealer: Sealer) -> [UInt8] {
-        var data = Array("kms-audit-checkpoint-v1\n".utf8)
+        var data = Array(SealBinding.auditCheckpoint.text.utf8)
         data += c.previousMAC
         for field in [String(c.cutSeq), String(c.beforeMilliseconds), String(c.archived), String(c.createdMilliseconds), c.heads] {
             let n = UInt32(field.utf8.count)

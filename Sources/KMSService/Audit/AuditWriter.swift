@@ -82,6 +82,7 @@ public final class AuditWriter: @unchecked Sendable {
     /// Flushes every 50 ms on its own thread until `stop()`, which flushes once more.
     public func start() { thread.start() }
 
+    /// Stops the writing thread (a pass while stopping writes every open summary).
     public func stop() {
         lock.lock()
         stopping = true

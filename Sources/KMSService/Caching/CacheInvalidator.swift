@@ -13,6 +13,7 @@ public final class CacheInvalidator: @unchecked Sendable {
     private let lock = NSLock()
     private var running = false
 
+    /// Listens on its own connection to `conninfo` and invalidates `keys` and `credentials`.
     public init(keys: KeyCache, credentials: CredentialCache, conninfo: String) {
         self.keys = keys
         self.credentials = credentials

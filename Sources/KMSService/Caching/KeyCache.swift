@@ -33,6 +33,7 @@ public final class KeyCache: @unchecked Sendable {
     let capacityPerStripe: Int
     let lifetime: UInt64
 
+    /// A cache of at most about `capacity` keys, each kept at most `lifetimeSeconds`.
     public init(capacity: Int = 200_000, lifetimeSeconds: UInt64 = 300) {
         stripes = (0..<32).map { _ in Stripe() }
         capacityPerStripe = max(1, capacity / 32)
@@ -79,6 +80,7 @@ public final class KeyCache: @unchecked Sendable {
         }
     }
 
+    /// Drops one key (it changed, here or in another process).
     public func invalidate(_ tenant: Tenant, _ keyID: KeyID) {
         let slot = Slot(tenant: tenant, keyID: keyID)
         let s = stripe(slot)
@@ -88,6 +90,7 @@ public final class KeyCache: @unchecked Sendable {
         s.lock.unlock()
     }
 
+    /// Drops every key (notifications may have been missed).
     public func invalidateAll() {
         for s in stripes {
             s.lock.lock()
@@ -97,6 +100,7 @@ public final class KeyCache: @unchecked Sendable {
         }
     }
 
+    /// Keys cached now.
     public var count: Int {
         stripes.reduce(0) { total, s in
             s.lock.lock()

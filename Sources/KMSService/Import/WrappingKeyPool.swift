@@ -29,6 +29,7 @@ public final class WrappingKeyPool: @unchecked Sendable {
     private var ready: [WrappingKeySpec: [Pair]] = [:]
     private var running = false
 
+    /// A pool keeping up to `capacity` pairs of each kind ready.
     public init(capacity: Int = 32) { self.capacity = capacity }
 
     /// A fresh key pair of `spec`, from the pool when one is ready.
@@ -70,6 +71,7 @@ public final class WrappingKeyPool: @unchecked Sendable {
         thread.start()
     }
 
+    /// Stops the refilling thread.
     public func stop() {
         condition.lock()
         running = false

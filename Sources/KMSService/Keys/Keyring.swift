@@ -10,40 +10,22 @@ public struct Keyring: Sendable {
     /// A keyring sealing with `sealer`.
     public init(sealer: Sealer) { self.sealer = sealer }
 
-    /// Binds sealed material to (account, region, key, version): a value copied to any other row fails to open.
-    public static func materialBinding(_ tenant: Tenant, _ keyID: KeyID, _ version: UInt32) -> String {
-        "key_material|\(tenant.appId)|\(tenant.region)|\(keyID)|\(version)"
-    }
-
-    /// Binds a sealed credential secret to its SecretId.
-    public static func credentialBinding(_ secretId: String) -> String { "credential|\(secretId)" }
-
-    /// Binds an import token's sealed private key to its key and token.
-    public static func parametersBinding(_ tenant: Tenant, _ keyID: KeyID, _ tokenHash: [UInt8]) -> String {
-        "import_parameters|\(tenant.appId)|\(tenant.region)|\(keyID)|\(Hex.encode(tokenHash))"
-    }
-
-    /// Binds a key's material fingerprint to the key.
-    public static func fingerprintBinding(_ tenant: Tenant, _ keyID: KeyID) -> String {
-        "material_fingerprint|\(tenant.appId)|\(tenant.region)|\(keyID)"
-    }
-
     /// Fresh material of the profile's length from OpenSSL's DRBG.
     public func generateMaterial(_ profile: CryptoProfile) -> SecureBytes { Random.secret(profile.materialLength) }
 
     /// Seals one material version for its row.
     public func sealMaterial(_ material: SecureBytes, tenant: Tenant, keyID: KeyID, version: UInt32) -> [UInt8] {
-        sealer.seal(material, binding: Keyring.materialBinding(tenant, keyID, version))
+        sealer.seal(material, for: .keyMaterial(tenant, keyID, version: version))
     }
 
     /// Opens one material version sealed for its row.
     public func openMaterial(_ sealed: [UInt8], tenant: Tenant, keyID: KeyID, version: UInt32) throws -> SecureBytes {
-        try sealer.open(sealed, binding: Keyring.materialBinding(tenant, keyID, version))
+        try sealer.open(sealed, for: .keyMaterial(tenant, keyID, version: version))
     }
 
     /// Opens a credential's secret key sealed for its SecretId.
     public func openCredentialSecret(_ sealed: [UInt8], secretId: String) throws -> SecureBytes {
-        try sealer.open(sealed, binding: Keyring.credentialBinding(secretId))
+        try sealer.open(sealed, for: .credentialSecret(secretId))
     }
 
     /// Encrypts `plaintext` under one material version into a CiphertextEnvelope.

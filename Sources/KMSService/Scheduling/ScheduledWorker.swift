@@ -11,19 +11,17 @@ import KMSStorage
 /// under the same row-level security as requests. The clock is injected so tests can stand at any time.
 public final class ScheduledWorker: @unchecked Sendable {
     let database: Database
-    let keyring: Keyring
-    let regions: RegionTable
-    let keyCache: KeyCache?
+    /// The same key operations the API's handlers call.
+    let operations: KeyOperations
     let clock: @Sendable () -> Int64
     let retryPolicy: JobRetryPolicy
 
+    /// A worker on its own `database` connection; it drops what it changes from `keyCache`.
     public init(database: Database, sealer: Sealer, regions: RegionTable, keyCache: KeyCache? = nil,
                 retryPolicy: JobRetryPolicy = .standard, clock: @escaping @Sendable () -> Int64) {
         self.database = database
         self.retryPolicy = retryPolicy
-        self.keyCache = keyCache
-        self.keyring = Keyring(sealer: sealer)
-        self.regions = regions
+        self.operations = KeyOperations(sealer: sealer, regions: regions, keyCache: keyCache)
         self.clock = clock
     }
 
@@ -54,19 +52,32 @@ public final class ScheduledWorker: @unchecked Sendable {
     /// Claims and does one due job in one transaction; false when none is due.
     func runOne(onClaim: (ScheduledJob) -> Void = { _ in }) throws -> Bool {
         let now = clock()
-        var touched: ScheduledJob? = nil
-        // The process that made a change drops its own cache entry at once (others hear by NOTIFY).
-        defer { if let job = touched { keyCache?.invalidate(job.tenant, job.keyID) } }
+        var keys: KeyTransaction? = nil
+        // Once the transaction is over, the key the job changed leaves this process's cache
+        // (other processes hear of it by NOTIFY).
+        defer { if let keys { operations.invalidate(keys) } }
         return try database.transaction(tenant: nil) { db in
             guard let job = try db.run(ClaimDueJob(now: now)) else { return false }
-            touched = job
             onClaim(job)
             try db.scope(to: job.tenant)
+            let tx = KeyTransaction(db: db, tenant: job.tenant, now: now)
+            keys = tx
+            let account = "account \(job.tenant.appId), \(job.tenant.region)"
             switch job.kind {
-            case .expireMaterial: try expireMaterial(job, now: now, in: db)
-            case .purgeImportParameters: try purgeImportParameters(job, now: now, in: db)
-            case .deleteKey: try deleteKey(job, now: now, in: db)
-            case .rotateKey: try rotateKey(job, now: now, in: db)
+            case .expireMaterial:
+                if try operations.expireMaterial(job.keyID, in: tx) {
+                    Log.info("scheduled: destroyed expired material of key \(job.keyID) (\(account))")
+                }
+            case .purgeImportParameters:
+                try operations.purgeImportParameters(job.keyID, in: tx)
+            case .deleteKey:
+                if try operations.destroyDeleted(job.keyID, in: tx) {
+                    Log.info("scheduled: deleted key \(job.keyID) for good (\(account))")
+                }
+            case .rotateKey:
+                if let version = try operations.rotateOnSchedule(job.keyID, in: tx) {
+                    Log.info("scheduled: rotated key \(job.keyID) to version \(version)")
+                }
             }
             try db.run(FinishJob(job))
             return true
@@ -109,49 +120,6 @@ public final class ScheduledWorker: @unchecked Sendable {
         default: text = "\(type(of: error))"
         }
         return String(text.prefix(300))
-    }
-
-    /// Imported material past its ValidTo is destroyed and the key goes to PendingImport.
-    /// Re-checked here: a re-import may have moved ValidTo since the job was scheduled.
-    func expireMaterial(_ job: ScheduledJob, now: Int64, in db: Database) throws {
-        guard var key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
-              key.origin == .external, key.currentVersion > 0, key.validTo != 0, key.validTo <= now else { return }
-        if key.state != .pendingDelete { key.state = .pendingImport }
-        try KeyVersions.destroyMaterial(&key, tenant: job.tenant, in: db)
-        Log.info("scheduled: destroyed expired material of key \(key.id) (account \(job.tenant.appId), \(job.tenant.region))")
-    }
-
-    /// A PendingDelete key whose window has ended is destroyed with all its material. Re-checked:
-    /// a CancelKeyDeletion may have come first.
-    func deleteKey(_ job: ScheduledJob, now: Int64, in db: Database) throws {
-        guard let key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
-              key.state == .pendingDelete, key.deletionDate != 0, key.deletionDate <= now else { return }
-        try db.run(CancelAllJobs(tenant: job.tenant, keyID: job.keyID))
-        _ = try db.run(DeleteKey(tenant: job.tenant, keyID: job.keyID))
-        Log.info("scheduled: deleted key \(key.id) for good (account \(job.tenant.appId), \(job.tenant.region))")
-    }
-
-    /// Automatic rotation on its day. A key that cannot encrypt now (Disabled, Archived) is not
-    /// rotated, and is looked at again one period later.
-    func rotateKey(_ job: ScheduledJob, now: Int64, in db: Database) throws {
-        guard var key = try db.run(FindKeyForUpdate(tenant: job.tenant, keyID: job.keyID)),
-              key.rotationEnabled, key.origin == .tencentKMS, key.nextRotateTime <= now,
-              let profile = regions.profile(of: job.tenant.region) else { return }
-        if key.lifecycle(now: now).state == .enabled {
-            try KeyVersions.rotate(&key, profile: profile, keyring: keyring, now: now, in: db)
-            Log.info("scheduled: rotated key \(key.id) to version \(key.currentVersion)")
-        }
-        if key.state != .pendingDelete { try KeyVersions.scheduleNextRotation(&key, now: now, in: db) }
-        _ = try db.run(UpdateKey(key))
-    }
-
-    func purgeImportParameters(_ job: ScheduledJob, now: Int64, in db: Database) throws {
-        let next = try db.run(PurgeExpiredImportParameters(tenant: job.tenant, keyID: job.keyID, now: now,
-                                                           tombstone: ImportRules.tombstoneSeconds))
-        if let next {
-            try db.run(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: job.tenant, keyID: job.keyID, dueAt: next)))
-            // The job row now has a new due time, so FinishJob (which matches the old one) leaves it.
-        }
     }
 
     private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in runDueJobs() }
