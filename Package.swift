@@ -26,32 +26,43 @@ let package = Package(
         .target(name: "KMSCrypto", dependencies: ["KMSCore", "COpenSSL"]),
         // PostgreSQL through libpq: connections, migrations, statements.
         .target(name: "KMSStorage", dependencies: ["KMSCore", "CPostgres"]),
-        // The Tencent API: authentication, parameters, action table, handlers.
-        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
+        // One HTTP exchange as plain values: what a transport hands the API and gets back. No I/O.
+        .target(name: "KMSHTTP"),
+        // The service behind the API: every operation on a key in one place, and the work a
+        // running deployment does by itself (scheduler, audit trail, caches and their invalidation,
+        // wrapping-key pool, master-key rotation, accounts). Knows no HTTP.
+        .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
+        // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
+        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP"]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
-        .target(name: "KMSFastCGI", dependencies: ["KMSCore", "CFastCGI"]),
+        .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
-        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        // The responder: FastCGI workers answering through KMSAPI, plus the service's background threads.
+        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSService", "KMSHTTP", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        // The operator's CLI: accounts, master keys, audit, jobs. Links the service, not the HTTP layer.
         .executableTarget(name: "kmsctl", dependencies: [
-            "KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore",
+            "KMSService", "KMSStorage", "KMSCrypto", "KMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // libFuzzer targets (README, "Fuzzing"): built with `-sanitize=fuzzer,address -DFUZZING` into .build-fuzz by
         // `scripts/kms test`; a plain build gives each one a main that replays the files it is given.
         .target(name: "FuzzDriver", path: "Fuzz/Driver"),
-        .executableTarget(name: "FuzzRequestDecoder", dependencies: ["FuzzDriver", "KMSAPI", "KMSCore"], path: "Fuzz/RequestDecoder"),
+        .executableTarget(name: "FuzzRequestDecoder", dependencies: ["FuzzDriver", "KMSAPI", "KMSHTTP", "KMSCore"], path: "Fuzz/RequestDecoder"),
         .executableTarget(name: "FuzzFormDecoding", dependencies: ["FuzzDriver", "KMSAPI", "KMSCore"], path: "Fuzz/FormDecoding"),
         .executableTarget(name: "FuzzEnvelope", dependencies: ["FuzzDriver", "KMSCore"], path: "Fuzz/Envelope"),
         .executableTarget(name: "FuzzAuthorization", dependencies: ["FuzzDriver", "KMSAPI"], path: "Fuzz/Authorization"),
 
+        // Unit tests, no server: one target per module they test.
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
-        .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSHTTPTests", dependencies: ["KMSHTTP"]),
+        .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSCrypto", "KMSCore"]),
         // The storage layer's logic without a server: transaction state machine, bindings, row decoding.
         .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCore"]),
         // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).
-        .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSStorage", "KMSCrypto", "KMSCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

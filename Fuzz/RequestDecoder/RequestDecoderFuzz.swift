@@ -7,6 +7,7 @@
 #if DEBUG  // @testable import needs modules built for testing, as debug builds are
 @testable import KMSAPI
 import KMSCore
+import KMSHTTP
 
 /// A fixed server clock and secret, so a run is reproducible.
 let now: Int64 = 1_700_000_000

@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 import KMSStorage
 
 /// The verified caller: derived only from a SecretId whose signature checked out.
@@ -8,69 +9,27 @@ struct Caller {
     let secretId: String
 }
 
-/// Everything a handler may use, for one request.
+/// What a handler has for one request: who calls, where its key operations run, the request
+/// itself, and the service's key operations.
 struct ActionContext {
     let caller: Caller
-    let region: String
+    /// The caller's tenant, the request's time, the worker's connection and, for a
+    /// state-changing action, the audit record that commits with the change.
+    let scope: KeyScope
     let profile: CryptoProfile
-    let requestId: String
-    let database: Database
-    let keyring: Keyring
-    let wrappingKeys: WrappingKeyPool
-    /// The per-account CPU budget that key-pair generation and unwrapping draw on.
-    let cpuBudget: CPUBudget
-    let regions: RegionTable
-    /// Unix seconds, read once per request.
-    let now: Int64
-    let audit: RequestAudit
-    let lane: AuditLane
-    let mutates: Bool
-    let keyCache: KeyCache
+    /// The request's id and audit record.
+    let request: RequestAudit
+    let operations: KeyOperations
 
-    var tenant: Tenant { Tenant(appId: caller.appId, region: region) }
+    var tenant: Tenant { scope.tenant }
+    var region: String { scope.tenant.region }
+    /// Unix seconds, read once per request.
+    var now: Int64 { scope.now }
 
     /// A transaction scoped to the caller's tenant. For a state-changing action the audit record
     /// is inserted just before COMMIT, so the change and its record are durable together or not at all.
-    func transaction<R>(_ body: (Database) throws -> R) throws -> R {
-        // Keys locked for change are dropped from this process's cache once the change is
-        // over (committed or not); other processes hear of it through notifications.
-        defer {
-            for id in audit.changedKeys { keyCache.invalidate(tenant, id) }
-        }
-        guard mutates, !audit.written else { return try database.transaction(tenant: tenant, body) }
-        var chained: (rows: [ChainedAuditRecord], head: [UInt8], seq: Int64)? = nil
-        do {
-            let value = try database.transaction(tenant: tenant) { db -> R in
-                let value = try body(db)
-                chained = lane.chain([audit.record(result: "Success")])
-                try db.enqueue(InsertAuditRecords(chained!.rows))
-                return value
-            }
-            lane.advance(to: chained!.head, seq: chained!.seq)
-            audit.written = true
-            return value
-        } catch {
-            // Once the record was sent, whether it committed is unknown: the lane cannot continue.
-            if chained != nil { lane.abandon() }
-            throw error
-        }
-    }
-
-    /// The caller's key read on its own, outside any transaction, in one round trip; or `CmkNotFound`.
-    func readKey(_ id: KeyID) throws -> CustomerMasterKey {
-        guard let key = try database.query(tenant: tenant, FindKey(tenant: tenant, keyID: id)) else { throw KMSError.notFound() }
-        try key.lifecycle(now: now).checkExists()
-        return key
-    }
-
-    /// The caller's key, or `CmkNotFound` (also for other accounts' and regions' keys).
-    func findKey(_ id: KeyID, in db: Database, forUpdate: Bool = false) throws -> CustomerMasterKey {
-        if forUpdate { audit.changedKeys.append(id) }
-        let key = forUpdate ? try db.run(FindKeyForUpdate(tenant: tenant, keyID: id)) : try db.run(FindKey(tenant: tenant, keyID: id))
-        guard let key else { throw KMSError.notFound() }
-        // A key past its DeletionDate is gone on arrival, whether or not the worker has run.
-        try key.lifecycle(now: now).checkExists()
-        return key
+    func transaction<R>(_ body: (KeyTransaction) throws -> R) throws -> R {
+        try operations.transaction(scope, body)
     }
 }
 

@@ -1,4 +1,6 @@
 import KMSCore
+import KMSService
+import KMSHTTP
 import KMSCrypto
 import KMSStorage
 
@@ -10,13 +12,12 @@ public final class Service: @unchecked Sendable {
     public static let apiVersion = "2019-01-18"
 
     let regions: RegionTable
-    let keyring: Keyring
+    /// Every operation on a key; handlers reach keys only through these.
+    let operations: KeyOperations
     let actions: [String: ActionSpec]
     let clock: @Sendable () -> Int64
-    let wrappingKeys: WrappingKeyPool
     let auditWriter: AuditWriter
     let rateLimiter: RateLimiter
-    let cpuBudget: CPUBudget
     /// Keys with their opened material (see `KeyCache` for the consistency rules).
     public let keyCache: KeyCache
     /// Credentials with their opened secrets.
@@ -35,10 +36,9 @@ public final class Service: @unchecked Sendable {
         self.keyCache = keyCache
         self.credentialCache = credentialCache
         self.rateLimiter = rateLimiter
-        self.cpuBudget = cpuBudget
-        self.keyring = Keyring(sealer: sealer)
+        self.operations = KeyOperations(sealer: sealer, regions: regions, keyCache: keyCache, wrappingKeys: wrappingKeys,
+                                        cpuBudget: cpuBudget)
         self.auditWriter = auditWriter
-        self.wrappingKeys = wrappingKeys
         self.actions = ActionTable.all
         self.clock = clock
     }
@@ -55,7 +55,7 @@ public final class Service: @unchecked Sendable {
 
     /// A session for one worker thread over its own connection.
     public func makeSession(database: Database) -> Session {
-        Session(database: database, lane: AuditLane(sealer: keyring.sealer))
+        Session(database: database, lane: AuditLane(sealer: operations.keyring.sealer))
     }
 
     /// Answers one request: always HTTP 200 `application/json`, a Tencent success or error body.
@@ -141,10 +141,10 @@ public final class Service: @unchecked Sendable {
         guard let profile = regions.profile(of: request.region) else {
             throw KMSError(.unsupportedRegion, "The region `\(FormDecoding.sanitized(request.region))` is not served.")
         }
+        let scope = KeyScope(tenant: Tenant(appId: credential.appId, region: request.region), now: now, database: database,
+                             audit: mutates ? TransactionAudit(request: audit, lane: session.lane) : nil)
         return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
-                             region: request.region, profile: profile, requestId: requestId, database: database,
-                             keyring: keyring, wrappingKeys: wrappingKeys, cpuBudget: cpuBudget, regions: regions, now: now,
-                             audit: audit, lane: session.lane, mutates: mutates, keyCache: keyCache)
+                             scope: scope, profile: profile, request: audit, operations: operations)
     }
 
     /// A credential and its opened secret, from the cache or the database.
@@ -152,7 +152,7 @@ public final class Service: @unchecked Sendable {
         if let cached = credentialCache.lookup(secretId) { return cached }
         let generation = credentialCache.currentGeneration
         guard let row = try database.run(FindCredential(secretId: secretId)) else { return nil }
-        let secretKey = try keyring.openCredentialSecret(row.secretKeySealed, secretId: row.secretId)
+        let secretKey = try operations.keyring.openCredentialSecret(row.secretKeySealed, secretId: row.secretId)
         credentialCache.store(row, secretKey: secretKey, generation: generation)
         return (row, secretKey)
     }

@@ -21,21 +21,34 @@ public struct CustomerMasterKey: Sendable, Equatable {
     public var rotateDays: Int
     public var nextRotateTime: Int64
     public var lastRotateTime: Int64
+    /// The oldest material version that still decrypts (see `KeyVersions`); 1 = none retired.
+    public var minDecryptionVersion: UInt32
 
     public init(id: KeyID, appId: Int64, region: String, alias: String, description: String, keyUsage: String,
                 origin: KeyOrigin, state: KeyState, creatorUin: Int64, createTime: Int64, deletionDate: Int64 = 0,
                 validTo: Int64 = 0, currentVersion: UInt32, rotationEnabled: Bool = false, rotateDays: Int = 365,
-                nextRotateTime: Int64 = 0, lastRotateTime: Int64 = 0) {
+                nextRotateTime: Int64 = 0, lastRotateTime: Int64 = 0, minDecryptionVersion: UInt32 = 1) {
         self.id = id; self.appId = appId; self.region = region; self.alias = alias; self.description = description
         self.keyUsage = keyUsage; self.origin = origin; self.state = state; self.creatorUin = creatorUin
         self.createTime = createTime; self.deletionDate = deletionDate; self.validTo = validTo
         self.currentVersion = currentVersion; self.rotationEnabled = rotationEnabled; self.rotateDays = rotateDays
         self.nextRotateTime = nextRotateTime; self.lastRotateTime = lastRotateTime
+        self.minDecryptionVersion = minDecryptionVersion
+    }
+
+    /// The material versions: the latest (`currentVersion`) and the oldest that decrypts.
+    public var versions: KeyVersions {
+        get { KeyVersions(latest: currentVersion, minimumDecryption: minDecryptionVersion) }
+        set {
+            currentVersion = newValue.latest
+            minDecryptionVersion = newValue.minimumDecryption
+        }
     }
 
     /// What decides whether the key may be used now.
     public var status: KeyStatus {
-        KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion, deletionDate: deletionDate)
+        KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion, deletionDate: deletionDate,
+                  minDecryptionVersion: minDecryptionVersion)
     }
 
     /// The lifecycle as seen at `now` (see `KeyStatus.lifecycle`).
@@ -50,14 +63,21 @@ public struct KeyStatus: Sendable, Equatable {
     public let currentVersion: UInt32
     /// Unix seconds; 0 when no deletion is scheduled.
     public let deletionDate: Int64
+    /// The oldest material version that still decrypts.
+    public let minDecryptionVersion: UInt32
 
-    public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32, deletionDate: Int64 = 0) {
+    public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32, deletionDate: Int64 = 0,
+                minDecryptionVersion: UInt32 = 1) {
         self.state = state
         self.origin = origin
         self.validTo = validTo
         self.currentVersion = currentVersion
         self.deletionDate = deletionDate
+        self.minDecryptionVersion = minDecryptionVersion
     }
+
+    /// The material versions as the key row had them when loaded.
+    public var versions: KeyVersions { KeyVersions(latest: currentVersion, minimumDecryption: minDecryptionVersion) }
 
     /// Material is present and, when it has a ValidTo, not yet expired at `now`.
     public func hasUsableMaterial(now: Int64) -> Bool {

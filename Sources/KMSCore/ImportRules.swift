@@ -24,6 +24,9 @@ public enum ImportRules {
     /// Unexpired parameter sets one account may hold in a region; beyond it, LimitExceeded.
     public static let maximumParametersPerAccount = 1000
 
+    /// How long an expired token is still recognised (answered TokenExpired) after its key was wiped.
+    public static let tombstoneSeconds: Int64 = 7 * 24 * 3600
+
     /// Import attempts one token survives; then it is spent (TokenExpired) and the caller asks
     /// for new parameters. Three tries cannot drive a padding or timing oracle anywhere.
     public static let maximumImportAttempts = 3
@@ -70,4 +73,18 @@ public enum ImportRules {
     public static func checkExternal(_ key: CustomerMasterKey) throws {
         guard key.origin == .external else { throw KMSError(.notExternalCmk) }
     }
+}
+
+extension ImportRules {
+    /// The states, as stored, in which an EXTERNAL key can take an import: with usable material,
+    /// and without (none yet, or expired). Derived from `KeyStatus.lifecycle`, so the guard that
+    /// storage puts on an import attempt's claim never disagrees with the rules.
+    public static let importableStates: (withMaterial: [KeyState], withoutMaterial: [KeyState]) = {
+        func importable(_ state: KeyState, material: Bool) -> Bool {
+            let status = KeyStatus(state: state, origin: .external, validTo: 0, currentVersion: material ? 1 : 0)
+            return (try? status.lifecycle(now: 0).applying(.importMaterial)) != nil
+        }
+        return (KeyState.allCases.filter { importable($0, material: true) },
+                KeyState.allCases.filter { importable($0, material: false) })
+    }()
 }

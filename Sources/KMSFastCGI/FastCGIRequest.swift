@@ -1,6 +1,7 @@
 import CFastCGI
 import Foundation
 import KMSCore
+import KMSHTTP
 
 /// Owns one `FCGX_Request` for the life of a worker thread.
 final class FastCGIRequest {

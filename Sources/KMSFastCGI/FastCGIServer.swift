@@ -2,6 +2,7 @@ import CFastCGI
 import Dispatch
 import Foundation
 import KMSCore
+import KMSHTTP
 
 /// A multi-threaded libfcgi responder on a Unix socket.
 ///

@@ -90,37 +90,6 @@ public struct FindImportParameters: Statement {
     }
 }
 
-/// Claims one import attempt on a token for `keyID`: under the row lock, counts it and, when
-/// this is the last one allowed, wipes the sealed private key in the same statement (the row
-/// stays as a TokenExpired tombstone). Returns the parameter set as it was before the claim
-/// and the number of attempts made before this one; nil for an unknown token or one issued
-/// for another key (which is left untouched).
-public struct ClaimImportAttempt: Statement {
-    public static let sql = """
-        UPDATE import_parameters p SET import_attempts = p.import_attempts + 1,
-            private_key_sealed = CASE WHEN p.import_attempts + 1 >= $5 THEN '\\x'::bytea ELSE p.private_key_sealed END
-        FROM (SELECT token_hash, private_key_sealed, import_attempts FROM import_parameters
-              WHERE app_id = $1 AND region = $2 AND token_hash = $3 AND key_id = $4 FOR UPDATE) old
-        WHERE p.app_id = $1 AND p.region = $2 AND p.token_hash = old.token_hash
-        RETURNING p.key_id, p.token_hash, p.wrapping_algorithm, p.wrapping_key_spec, old.private_key_sealed, p.valid_to,
-                  old.import_attempts
-        """
-    public let tenant: Tenant
-    public let tokenHash: [UInt8]
-    public let keyID: KeyID
-    public let maximumAttempts: Int
-    public init(tenant: Tenant, tokenHash: [UInt8], keyID: KeyID, maximumAttempts: Int) {
-        self.tenant = tenant; self.tokenHash = tokenHash; self.keyID = keyID; self.maximumAttempts = maximumAttempts
-    }
-    public var bindings: [PostgresValue] {
-        [.int64(tenant.appId), .text(tenant.region), .bytes(tokenHash), .text(keyID.description), .int64(Int64(maximumAttempts))]
-    }
-    public func decode(_ result: QueryResult) throws -> (parameters: ImportParametersRow, attemptsBefore: Int)? {
-        guard let row = try result.singleRow() else { return nil }
-        return (try ImportParametersRow(row: row), try row.decode(Int.self, "import_attempts"))
-    }
-}
-
 /// Spends a token.
 public struct DeleteImportParameters: Statement {
     public static let sql = "DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND token_hash = $3"

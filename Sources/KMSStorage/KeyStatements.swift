@@ -4,6 +4,7 @@ import KMSCore
 let keyColumnNames = [
     "key_id", "app_id", "region", "alias", "description", "key_usage", "origin", "state", "creator_uin", "create_time",
     "deletion_date", "valid_to", "current_version", "rotation_enabled", "rotate_days", "next_rotate_time", "last_rotate_time",
+    "min_decryption_version",
 ]
 let keyColumns = keyColumnNames.joined(separator: ", ")
 
@@ -18,14 +19,15 @@ extension CustomerMasterKey {
             createTime: try r.decode(Int64.self, "create_time"), deletionDate: try r.decode(Int64.self, "deletion_date"),
             validTo: try r.decode(Int64.self, "valid_to"), currentVersion: try r.decode(UInt32.self, "current_version"),
             rotationEnabled: try r.decode(Bool.self, "rotation_enabled"), rotateDays: try r.decode(Int.self, "rotate_days"),
-            nextRotateTime: try r.decode(Int64.self, "next_rotate_time"), lastRotateTime: try r.decode(Int64.self, "last_rotate_time"))
+            nextRotateTime: try r.decode(Int64.self, "next_rotate_time"), lastRotateTime: try r.decode(Int64.self, "last_rotate_time"),
+            minDecryptionVersion: try r.decode(UInt32.self, "min_decryption_version"))
     }
 }
 
 public struct InsertKey: Statement {
     public static let reusesPlan = true
     public static let sql = """
-        INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+        INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         """
     public let key: CustomerMasterKey
     public init(_ key: CustomerMasterKey) { self.key = key }
@@ -33,7 +35,8 @@ public struct InsertKey: Statement {
         [.text(key.id.description), .int64(key.appId), .text(key.region), .text(key.alias), .text(key.description),
          .text(key.keyUsage), .text(key.origin.rawValue), .text(key.state.rawValue), .int64(key.creatorUin),
          .int64(key.createTime), .int64(key.deletionDate), .int64(key.validTo), .int64(Int64(key.currentVersion)),
-         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime)]
+         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime),
+         .int64(Int64(key.minDecryptionVersion))]
     }
     public func decode(_ result: QueryResult) throws {}
 }
@@ -188,7 +191,8 @@ public struct CountKeys: Statement {
 public struct UpdateKey: Statement {
     public static let sql = """
         UPDATE keys SET alias = $4, description = $5, state = $6, deletion_date = $7, valid_to = $8,
-               current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13
+               current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13,
+               min_decryption_version = $14
         WHERE app_id = $1 AND region = $2 AND key_id = $3
         """
     public let key: CustomerMasterKey
@@ -196,7 +200,8 @@ public struct UpdateKey: Statement {
     public var bindings: [PostgresValue] {
         [.int64(key.appId), .text(key.region), .text(key.id.description), .text(key.alias), .text(key.description),
          .text(key.state.rawValue), .int64(key.deletionDate), .int64(key.validTo), .int64(Int64(key.currentVersion)),
-         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime)]
+         .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime),
+         .int64(Int64(key.minDecryptionVersion))]
     }
     public func decode(_ result: QueryResult) throws -> Bool { result.affectedRows == 1 }
 }

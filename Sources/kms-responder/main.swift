@@ -3,6 +3,8 @@ import Dispatch
 import Foundation
 import Synchronization
 import KMSAPI
+import KMSService
+import KMSHTTP
 import KMSCore
 import KMSCrypto
 import KMSFastCGI

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import KMSAPI
+import KMSService
 import KMSCore
 import KMSCrypto
 import KMSStorage

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KMSAPI
+import KMSHTTP
 import KMSCore
 
 /// The error mapping (SPEC §1): every code a Tencent dotted code with a Chinese and an English

@@ -13,18 +13,18 @@ final class KeyIDParameterTests: XCTestCase {
 
     func testAKeyIdThatIsNotAUUIDIsInvalidKeyId() {
         for bad in ["", "not-a-key-id", String(a.dropLast()), a + "0", String(a.dropLast()) + "g", a.replacingOccurrences(of: "-", with: "_")] {
-            XCTAssertEqual(code { try KeyActions.parseID(bad) }, .invalidKeyId, bad)
-            XCTAssertEqual(code { try KeyActions.parseIDs([a, bad]) }, .invalidKeyId, bad)
+            XCTAssertEqual(code { try Parameters.parseKeyID(bad) }, .invalidKeyId, bad)
+            XCTAssertEqual(code { try Parameters.parseKeyIDs([a, bad]) }, .invalidKeyId, bad)
         }
-        XCTAssertEqual(try KeyActions.parseID(a.uppercased()).description, a)
+        XCTAssertEqual(try Parameters.parseKeyID(a.uppercased()).description, a)
     }
 
     func testTheSameIdTwiceInABatchIsDuplicatedKeyIdInAnyCase() throws {
-        XCTAssertEqual(try KeyActions.parseIDs([b, a]).map(\.description), [b, a])
-        XCTAssertEqual(code { try KeyActions.parseIDs([a, b, a]) }, .duplicatedKeyId)
-        XCTAssertEqual(code { try KeyActions.parseIDs([a, a.uppercased()]) }, .duplicatedKeyId)
-        XCTAssertEqual(code { try KeyActions.parseIDs([]) }, .invalidParameterValue)
-        XCTAssertEqual(code { try KeyActions.parseIDs(Array(repeating: a, count: 101)) }, .invalidParameterValue)
+        XCTAssertEqual(try Parameters.parseKeyIDs([b, a]).map(\.description), [b, a])
+        XCTAssertEqual(code { try Parameters.parseKeyIDs([a, b, a]) }, .duplicatedKeyId)
+        XCTAssertEqual(code { try Parameters.parseKeyIDs([a, a.uppercased()]) }, .duplicatedKeyId)
+        XCTAssertEqual(code { try Parameters.parseKeyIDs([]) }, .invalidParameterValue)
+        XCTAssertEqual(code { try Parameters.parseKeyIDs(Array(repeating: a, count: 101)) }, .invalidParameterValue)
     }
 
     let specs: [ParameterSpec] = [.required("KeyId", .string), .unsupported("MemberAccount", .object),

@@ -1,6 +1,7 @@
 import XCTest
 @testable import KMSAPI
 import KMSCore
+import KMSHTTP
 
 final class ParameterTests: XCTestCase {
     func unflatten(_ text: String) throws -> JSONValue { try FormDecoding.unflatten(FormDecoding.pairs(text)) }

@@ -1,6 +1,7 @@
 import XCTest
 @testable import KMSAPI
 import KMSCore
+import KMSHTTP
 
 /// SPEC §6 "A signature authorises one request shape": the replay memory, without a server.
 final class ReplayMemoryTests: XCTestCase {

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KMSAPI
+import KMSHTTP
 import KMSCore
 
 /// The `Authorization` header's grammar: anything malformed is `AuthFailure.InvalidAuthorization`

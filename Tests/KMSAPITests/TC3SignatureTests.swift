@@ -1,5 +1,6 @@
 import XCTest
 @testable import KMSAPI
+import KMSHTTP
 import KMSCore
 import KMSCrypto
 

@@ -1,5 +1,6 @@
 import XCTest
 @testable import KMSAPI
+import KMSHTTP
 import KMSCore
 
 /// The v1 signature (SPEC §1): METHOD + host + "/?" + every parameter but Signature, sorted by name,

@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// The audit trail: one record per request, state changes committed with their record, and any
 /// edit, insertion or deletion found by the verifier.

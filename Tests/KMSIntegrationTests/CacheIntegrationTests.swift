@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// The caches' consistency promise: a change is seen at once by the process that made it and by
 /// every other process within one second. Two `Service`s over one database stand for two

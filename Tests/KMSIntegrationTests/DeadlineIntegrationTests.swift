@@ -3,6 +3,8 @@ import XCTest
 import KMSCore
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// Deadlines hold on arrival, with no scheduled worker running at all, and RotateKey's 24 h limit
 /// counts automatic rotations too (a clock the test controls).

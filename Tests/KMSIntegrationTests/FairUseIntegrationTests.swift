@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import KMSCore
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 final class FairUseIntegrationTests: XCTestCase {
     func testAnAccountOverItsRateIsToldRequestLimitExceededWhileOthersCarryOn() throws {

@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// BYOK through the real service and database with a clock the test controls: token expiry,
 /// material expiry to the second, purge of expired parameters, and races.
@@ -102,7 +104,7 @@ final class ImportIntegrationTests: XCTestCase {
         worker.runDueJobs()
         XCTAssertEqual(try stored()?.privateKeySealed, [], "the private key is wiped at expiry")
         XCTAssertEqual(importMaterial(h, account, keyId, params), "ResourceUnavailable.TokenExpired")
-        clock.set(t0 + ImportRules.parametersLifetime + ImportActions.tombstoneSeconds)
+        clock.set(t0 + ImportRules.parametersLifetime + ImportRules.tombstoneSeconds)
         worker.runDueJobs()
         XCTAssertNil(try stored())
         XCTAssertEqual(importMaterial(h, account, keyId, params), "InvalidParameterValue")

@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// Scheduled deletion and automatic rotation, on time, with a clock the test controls.
 final class LifecycleIntegrationTests: XCTestCase {

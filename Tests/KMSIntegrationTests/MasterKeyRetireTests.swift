@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// `kmsctl master-key rotate --retire` (issue 10 #6): every value of every account and region is
 /// re-sealed, a region no longer served included, and no key file is deleted while any value in

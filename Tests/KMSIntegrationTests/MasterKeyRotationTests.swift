@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 final class MasterKeyRotationTests: XCTestCase {
     func testRotationReSealsEverythingAndTheServiceKeepsWorking() throws {

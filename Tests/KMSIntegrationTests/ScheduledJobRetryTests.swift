@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// A scheduled job that keeps failing backs off, ends dead and listed, and never holds up the
 /// other due jobs (issue 10 #5). The failure is real: a stray material row (as a half-restored

@@ -4,6 +4,8 @@ import KMSCore
 import KMSCrypto
 import KMSStorage
 @testable import KMSAPI
+@testable import KMSService
+import KMSHTTP
 
 /// A clock the test moves by hand.
 final class TestClock: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import KMSCore
 import KMSCrypto
+import KMSService
 import KMSStorage
 
 /// ScheduleKeyDeletion, CancelKeyDeletion, ArchiveKey, CancelKeyArchive, EnableKeys, DisableKeys.
@@ -11,9 +12,9 @@ enum LifecycleActions {
         ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: cancelKeyDeletion),
         ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
-                   handler: { try KeyActions.transition($0, $1, .archive) }),
+                   handler: { try single($0, $1, .archive) }),
         ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
-                   handler: { try KeyActions.transition($0, $1, .cancelArchive) }),
+                   handler: { try single($0, $1, .cancelArchive) }),
         ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
                    handler: { try batch($0, $1, .enable) }),
         ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
@@ -21,48 +22,32 @@ enum LifecycleActions {
     ]
 
     static func scheduleKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
+        let id = try p.keyID()
         let days = p.int("PendingWindowInDays") ?? 0
         try KeySchedule.checkPendingWindow(days)
         let deletionDate = ctx.now + days * KeySchedule.day
-        try ctx.transaction { db in
-            var key = try ctx.findKey(id, in: db, forUpdate: true)
-            key.state = try key.lifecycle(now: ctx.now).applying(.scheduleDeletion)
-            key.deletionDate = deletionDate
-            _ = try db.run(UpdateKey(key))
-            try db.run(ScheduleJob(ScheduledJob(kind: .deleteKey, tenant: ctx.tenant, keyID: id, dueAt: deletionDate)))
-        }
+        try ctx.transaction { try ctx.operations.scheduleDeletion(id, at: deletionDate, in: $0) }
         return [("DeletionDate", .int(deletionDate)), ("KeyId", .string(id.description))]
     }
 
     static func cancelKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
-        try ctx.transaction { db in
-            var key = try ctx.findKey(id, in: db, forUpdate: true)
-            key.state = try key.lifecycle(now: ctx.now).applying(.cancelDeletion)
-            key.deletionDate = 0
-            _ = try db.run(UpdateKey(key))
-            try db.run(CancelJob(.deleteKey, tenant: ctx.tenant, keyID: id))
-        }
+        let id = try p.keyID()
+        try ctx.transaction { try ctx.operations.cancelDeletion(id, in: $0) }
         return [("KeyId", .string(id.description))]
+    }
+
+    /// One key through `transition`.
+    static func single(_ ctx: ActionContext, _ p: Parameters, _ transition: KeyTransition) throws -> ResponseFields {
+        let id = try p.keyID()
+        try ctx.transaction { try ctx.operations.transition(id, transition, in: $0) }
+        return []
     }
 
     /// All or nothing, in one transaction: one key that is not the caller's, or not in a state
     /// the transition allows, changes none of them.
     static func batch(_ ctx: ActionContext, _ p: Parameters, _ transition: KeyTransition) throws -> ResponseFields {
-        var ids = try KeyActions.parseIDs(p.strings("KeyIds") ?? [])
-        // Locking in one order keeps two overlapping batches from deadlocking.
-        ids.sort { $0.description < $1.description }
-        try ctx.transaction { db in
-            for id in ids {
-                var key = try ctx.findKey(id, in: db, forUpdate: true)
-                let state = try key.lifecycle(now: ctx.now).applying(transition)
-                // A key already in the target state is left as it is (no-op, as EnableKey/DisableKey).
-                guard state != key.state else { continue }
-                key.state = state
-                _ = try db.run(UpdateKey(key))
-            }
-        }
+        let ids = try Parameters.parseKeyIDs(p.strings("KeyIds") ?? [])
+        try ctx.transaction { try ctx.operations.transition(ids, transition, in: $0) }
         return []
     }
 }

@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 import KMSCrypto
 import KMSStorage
 
@@ -16,60 +17,30 @@ enum RotationActions {
                    handler: rotateKey),
     ]
 
-    /// Rotation is for keys whose material the service made, and not for keys on their way out.
-    static func checkRotatable(_ key: CustomerMasterKey, now: Int64) throws {
-        guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
-        if key.lifecycle(now: now).state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
-    }
-
     static func enableKeyRotation(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
+        let id = try p.keyID()
         let days = p.int("RotateDays") ?? KeySchedule.defaultRotateDays
         try KeySchedule.checkRotateDays(days)
-        try ctx.transaction { db in
-            var key = try ctx.findKey(id, in: db, forUpdate: true)
-            try checkRotatable(key, now: ctx.now)
-            key.rotationEnabled = true
-            key.rotateDays = Int(days)
-            try KeyVersions.scheduleNextRotation(&key, now: ctx.now, in: db)
-            _ = try db.run(UpdateKey(key))
-        }
+        try ctx.transaction { try ctx.operations.enableRotation(id, days: Int(days), in: $0) }
         return []
     }
 
     static func disableKeyRotation(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
-        try ctx.transaction { db in
-            var key = try ctx.findKey(id, in: db, forUpdate: true)
-            // An EXTERNAL key never rotates, so disabling its rotation is a no-op success (as Tencent).
-            if key.origin == .external { return }
-            try checkRotatable(key, now: ctx.now)
-            key.rotationEnabled = false
-            key.nextRotateTime = 0
-            _ = try db.run(UpdateKey(key))
-            try db.run(CancelJob(.rotateKey, tenant: ctx.tenant, keyID: id))
-        }
+        let id = try p.keyID()
+        try ctx.transaction { try ctx.operations.disableRotation(id, in: $0) }
         return []
     }
 
     static func getKeyRotationStatus(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
-        let key = try ctx.transaction { try ctx.findKey(id, in: $0) }
-        // EXTERNAL keys answer false: they never rotate.
-        return [("KeyRotationEnabled", .bool(key.origin == .tencentKMS && key.rotationEnabled))]
+        let id = try p.keyID()
+        let enabled = try ctx.transaction { try ctx.operations.rotationEnabled(id, in: $0) }
+        return [("KeyRotationEnabled", .bool(enabled))]
     }
 
     /// Rotates now. The automatic schedule is unchanged; LastRotateTime becomes now.
     static func rotateKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try KeyActions.lookupID(p)
-        try ctx.transaction { db in
-            var key = try ctx.findKey(id, in: db, forUpdate: true)
-            try checkRotatable(key, now: ctx.now)
-            try key.lifecycle(now: ctx.now).checkCanEncrypt()
-            try KeySchedule.checkManualRotation(rotationEnabled: key.rotationEnabled, lastRotateTime: key.lastRotateTime, now: ctx.now)
-            try KeyVersions.rotate(&key, profile: ctx.profile, keyring: ctx.keyring, now: ctx.now, in: db)
-            _ = try db.run(UpdateKey(key))
-        }
-        return [("TaskId", .string(ctx.requestId))]
+        let id = try p.keyID()
+        try ctx.transaction { try ctx.operations.rotate(id, profile: ctx.profile, in: $0) }
+        return [("TaskId", .string(ctx.request.requestId))]
     }
 }

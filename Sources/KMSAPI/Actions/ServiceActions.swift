@@ -1,4 +1,5 @@
 import KMSCore
+import KMSService
 
 /// GetServiceStatus, ListAlgorithms, GetRegions: facts about the deployment, not about keys.
 enum ServiceActions {
@@ -17,7 +18,7 @@ enum ServiceActions {
             ]
         }),
         ActionSpec(name: "GetRegions", parameters: [], handler: { ctx, _ in
-            [("Regions", .array(ctx.regions.regions.map { .string($0.name) }))]
+            [("Regions", .array(ctx.operations.regions.regions.map { .string($0.name) }))]
         }),
     ]
 }

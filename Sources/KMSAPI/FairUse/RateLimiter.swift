@@ -1,5 +1,6 @@
 import Foundation
 import KMSCore
+import KMSService
 
 /// Per-account request rate limits (token buckets), so one tenant cannot starve the others.
 ///

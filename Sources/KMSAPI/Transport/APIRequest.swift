@@ -1,4 +1,5 @@
 import KMSCore
+import KMSHTTP
 
 /// How a request is signed.
 enum SignatureStyle: Equatable {

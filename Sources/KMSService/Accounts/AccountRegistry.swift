@@ -1,0 +1,88 @@
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// A credential as issued: the only moment its secret key exists outside the sealed column.
+public struct IssuedCredential {
+    /// The account.
+    public let appId: Int64
+    /// The account's user (creator) id.
+    public let uin: Int64
+    /// The SecretId.
+    public let secretId: String
+    /// The secret key, shown once.
+    public let secretKey: SecureBytes
+}
+
+/// Creates accounts and credentials (the admin CLI's work). Secrets are sealed under the master
+/// key, bound to their SecretId, before they reach the database.
+public struct AccountRegistry {
+    let sealer: Sealer
+    let database: Database
+
+    /// A registry sealing with `sealer`, over an owner connection.
+    public init(sealer: Sealer, database: Database) {
+        self.sealer = sealer
+        self.database = database
+    }
+
+    static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
+
+    /// `count` characters drawn uniformly from [A-Za-z0-9] (rejection sampling keeps it unbiased).
+    static func randomAlphanumerics(_ count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        while out.count < count {
+            for byte in Random.bytes(count * 2) where byte < 248 && out.count < count {
+                out.append(alphanumerics[Int(byte) % 62])
+            }
+        }
+        return out
+    }
+
+    static func randomNumber(in range: ClosedRange<Int64>) -> Int64 {
+        let raw = Random.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return range.lowerBound + Int64(raw % UInt64(range.upperBound - range.lowerBound + 1))
+    }
+
+    /// A new account with one credential. AppId and Uin are random numbers in Tencent's ranges.
+    public func createAccount(name: String, now: Int64) throws -> IssuedCredential {
+        for _ in 0..<5 {
+            let appId = AccountRegistry.randomNumber(in: 1_250_000_000...1_399_999_999)
+            let uin = AccountRegistry.randomNumber(in: 100_000_000_000...199_999_999_999)
+            do {
+                return try database.transaction(tenant: nil) { db in
+                    try db.run(InsertAccount(appId: appId, uin: uin, name: name, createdAt: now))
+                    return try issue(appId: appId, uin: uin, now: now, in: db)
+                }
+            } catch let error as StorageError where error.isUniqueViolation {
+                continue  // a number already taken: draw again
+            }
+        }
+        throw KMSError(.internalError, "could not allocate an account number")
+    }
+
+    /// A further credential for an existing account.
+    public func createCredential(appId: Int64, now: Int64) throws -> IssuedCredential {
+        guard let account = try database.run(ListAccounts()).first(where: { $0.appId == appId }) else {
+            throw KMSError(.invalidParameterValue, "no account with AppId \(appId)")
+        }
+        return try database.transaction(tenant: nil) { try issue(appId: appId, uin: account.uin, now: now, in: $0) }
+    }
+
+    private func issue(appId: Int64, uin: Int64, now: Int64, in db: Database) throws -> IssuedCredential {
+        let secretId = "AKID" + String(decoding: AccountRegistry.randomAlphanumerics(32), as: UTF8.self)
+        let secretKey = SecureBytes(AccountRegistry.randomAlphanumerics(32))
+        let sealed = sealer.seal(secretKey, for: .credentialSecret(secretId))
+        try db.run(InsertCredential(secretId: secretId, appId: appId, sealed: sealed, createdAt: now))
+        return IssuedCredential(appId: appId, uin: uin, secretId: secretId, secretKey: secretKey)
+    }
+
+    /// Disables (or re-enables) a credential; false if no such SecretId. Needs no master key.
+    public static func setCredential(_ secretId: String, enabled: Bool, database: Database) throws -> Bool {
+        try database.run(SetCredentialEnabled(secretId: secretId, enabled: enabled))
+    }
+
+    /// Every account. Needs no master key.
+    public static func listing(database: Database) throws -> [AccountRow] { try database.run(ListAccounts()) }
+}

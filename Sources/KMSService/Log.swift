@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One-line structured log records on stderr. Callers pass only identifiers and codes:
+/// never a secret, plaintext, key material or ciphertext.
+public enum Log {
+    /// How much a line matters; lines below `minimum` are not written.
+    public enum Level: Int, Comparable, Sendable {
+        case debug, info, warning, error
+        /// Levels order by severity.
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        /// A level by name (`debug`, `info`, `warning`/`warn`, `error`).
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warning", "warn": self = .warning
+            case "error": self = .error
+            default: return nil
+            }
+        }
+    }
+
+    /// Set once at start-up, before any worker runs.
+    nonisolated(unsafe) public static var minimum: Level = .info
+
+    /// Writes one line at `level`, with the time.
+    public static func write(_ level: Level, _ message: String) {
+        guard level >= minimum else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let line = "\(now.tv_sec).\(String(now.tv_nsec / 1_000_000)) \(level) \(message)\n"
+        // One fputs per line: stdio locks the stream, so lines from threads never interleave.
+        fputs(line, stderr)
+    }
+
+    /// An `info` line.
+    public static func info(_ message: String) { write(.info, message) }
+    /// A `warning` line.
+    public static func warning(_ message: String) { write(.warning, message) }
+    /// An `error` line.
+    public static func error(_ message: String) { write(.error, message) }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import KMSCore
+import KMSCrypto
+import KMSStorage
+
+/// The one place for work the service does on time, by itself: destroying expired imported
+/// material and purging expired import parameters, deleting keys and rotating them.
+///
+/// Safe with several responder processes: each job is claimed with `FOR UPDATE SKIP LOCKED` in the
+/// transaction that does it, so it is done exactly once. Each job runs inside its tenant's scope,
+/// under the same row-level security as requests. The clock is injected so tests can stand at any time.
+public final class ScheduledWorker: @unchecked Sendable {
+    let database: Database
+    /// The same key operations the API's handlers call.
+    let operations: KeyOperations
+    let clock: @Sendable () -> Int64
+    let retryPolicy: JobRetryPolicy
+
+    /// A worker on its own `database` connection; it drops what it changes from `keyCache`.
+    public init(database: Database, sealer: Sealer, regions: RegionTable, keyCache: KeyCache? = nil,
+                retryPolicy: JobRetryPolicy = .standard, clock: @escaping @Sendable () -> Int64) {
+        self.database = database
+        self.retryPolicy = retryPolicy
+        self.operations = KeyOperations(sealer: sealer, regions: regions, keyCache: keyCache)
+        self.clock = clock
+    }
+
+    /// Does every job due now; returns how many were done. A job that fails is recorded (attempts,
+    /// back-off, reason; dead after `retryPolicy.maxAttempts`) and the pass goes on with the next, so
+    /// one failing job never holds up the others. Stops when no job is due, when `limit` jobs were
+    /// tried, or when not even the failure can be recorded (the database is away; the next pass retries).
+    @discardableResult
+    public func runDueJobs(limit: Int = 1000) -> Int {
+        var done = 0, tried = 0
+        while tried < limit {
+            tried += 1
+            var claimed: ScheduledJob? = nil
+            do {
+                guard try runOne(onClaim: { claimed = $0 }) else { break }
+                done += 1
+            } catch {
+                guard let job = claimed else {
+                    Log.error("scheduled work failed before a job was claimed: \(Self.failureReason(error))")
+                    break
+                }
+                guard recordFailure(of: job, error) else { break }  // logged there
+            }
+        }
+        return done
+    }
+
+    /// Claims and does one due job in one transaction; false when none is due.
+    func runOne(onClaim: (ScheduledJob) -> Void = { _ in }) throws -> Bool {
+        let now = clock()
+        var keys: KeyTransaction? = nil
+        // Once the transaction is over, the key the job changed leaves this process's cache
+        // (other processes hear of it by NOTIFY).
+        defer { if let keys { operations.invalidate(keys) } }
+        return try database.transaction(tenant: nil) { db in
+            guard let job = try db.run(ClaimDueJob(now: now)) else { return false }
+            onClaim(job)
+            try db.scope(to: job.tenant)
+            let tx = KeyTransaction(db: db, tenant: job.tenant, now: now)
+            keys = tx
+            let account = "account \(job.tenant.appId), \(job.tenant.region)"
+            switch job.kind {
+            case .expireMaterial:
+                if try operations.expireMaterial(job.keyID, in: tx) {
+                    Log.info("scheduled: destroyed expired material of key \(job.keyID) (\(account))")
+                }
+            case .purgeImportParameters:
+                try operations.purgeImportParameters(job.keyID, in: tx)
+            case .deleteKey:
+                if try operations.destroyDeleted(job.keyID, in: tx) {
+                    Log.info("scheduled: deleted key \(job.keyID) for good (\(account))")
+                }
+            case .rotateKey:
+                if let version = try operations.rotateOnSchedule(job.keyID, in: tx) {
+                    Log.info("scheduled: rotated key \(job.keyID) to version \(version)")
+                }
+            }
+            try db.run(FinishJob(job))
+            return true
+        }
+    }
+
+    /// Records a failed attempt in its own transaction (the job's own was rolled back); false if
+    /// that failed too.
+    func recordFailure(of job: ScheduledJob, _ error: Error) -> Bool {
+        let now = clock()
+        let outcome = retryPolicy.afterFailure(attempts: job.attempts + 1, now: now)
+        let reason = Self.failureReason(error)
+        do {
+            try database.transaction(tenant: nil) { db in
+                try db.run(RecordJobFailure(job, outcome: outcome, reason: reason, now: now))
+            }
+        } catch {
+            Log.error("scheduled job \(job.id) failed (\(reason)) and its failure could not be recorded: \(Self.failureReason(error))")
+            return false
+        }
+        let what = "scheduled job \(job.id) (\(job.kind.rawValue), key \(job.keyID), account \(job.tenant.appId), \(job.tenant.region))"
+        switch outcome {
+        case .retry(let notBefore):
+            Log.warning("\(what) failed (attempt \(job.attempts + 1) of \(retryPolicy.maxAttempts)): \(reason); next try at \(notBefore)")
+        case .dead:
+            Log.error("\(what) is dead after \(job.attempts + 1) failed attempts: \(reason) (kmsctl jobs list --dead; kmsctl jobs retry \(job.id))")
+        }
+        return true
+    }
+
+    /// A short reason for the job's record and the log: the kind of error, its code and where it
+    /// was raised. A database error's message is left out (PostgreSQL may quote row values in it);
+    /// its SQLSTATE says enough. No secret reaches any of these.
+    static func failureReason(_ error: Error) -> String {
+        let text: String
+        switch error {
+        case let e as KMSError: text = "\(e.code.rawValue) at \(e.file):\(e.line)"
+        case let e as StorageError: text = "database error \(e.sqlState ?? "-") at \(e.file):\(e.line)"
+        case let e as CryptoError: text = "crypto error at \(e.file):\(e.line): \(e.reason)"
+        default: text = "\(type(of: error))"
+        }
+        return String(text.prefix(300))
+    }
+
+    private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in runDueJobs() }
+
+    /// Runs `runDueJobs` every second on its own thread until `stop()`.
+    public func start() { thread.start() }
+
+    /// Stops the thread after the job in hand; returns when it has stopped.
+    public func stop() { thread.stop() }
+}
