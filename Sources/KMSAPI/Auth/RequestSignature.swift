@@ -108,7 +108,7 @@ enum RequestSignature {
     /// credential, so callers cache it (`SigningKeyCache`).
     static func tc3SigningKey(secretKey: SecureBytes, date: String, service: String) -> SecureBytes {
         // Built straight into a zeroing buffer, so no plain copy of the secret outlives this call.
-        let seed = SecureBytes(zeros: 3 + secretKey.count)
+        var seed = SecureBytes(zeros: 3 + secretKey.count)
         seed.withUnsafeMutableBytes { out in
             out.copyBytes(from: Array("TC3".utf8))
             secretKey.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[3...]).copyMemory(from: $0) }
