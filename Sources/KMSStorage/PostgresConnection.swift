@@ -74,7 +74,7 @@ public final class PostgresConnection {
 
     private var lastError: String {
         guard let handle, let text = PQerrorMessage(handle) else { return "no connection" }
-        return String(cString: text).trimmingCharacters(in: "\n")
+        return String(cString: text).trimmingASCIIWhitespace()
     }
 
     /// Runs SQL with no parameters through the simple protocol (several statements allowed).
@@ -216,7 +216,7 @@ public final class PostgresConnection {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
             if state == "26000" { prepared.removeAll() }  // prepared statement vanished: prepare again next time
-            throw StorageError(sqlState: state, message.trimmingCharacters(in: "\n"))
+            throw StorageError(sqlState: state, message.trimmingASCIIWhitespace())
         }
     }
 
@@ -311,13 +311,5 @@ public enum Bytea {
         let utf8 = text.utf8
         guard utf8.starts(with: "\\x".utf8) else { return nil }
         return Hex.decode(utf8.dropFirst(2))
-    }
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.last == set { s.removeLast() }
-        return String(s)
     }
 }

@@ -31,7 +31,7 @@ enum RequestSignature {
             guard let value = request.http.header(name) else {
                 throw KMSError(.authFailureSignatureFailure, "A signed header is missing from the request.")
             }
-            values.append(TC3Authorization.trimmed(Array(value.utf8)[...]))
+            values.append(Array(value.utf8)[...].trimmingASCIIWhitespace())
         }
         let payloadHash: [UInt8]
         if request.http.header("x-tc-content-sha256") == "UNSIGNED-PAYLOAD" {
