@@ -7,8 +7,7 @@ struct TC3Authorization: Equatable {
     let date: String
     let service: String
     let signedHeaders: [String]
-    let signature: String
-    /// `signature` as ASCII bytes (compared on every request).
+    /// The signature's 64 lower-case hex digits as ASCII bytes (compared on every request).
     let signatureBytes: [UInt8]
 
     static let prefix = Array("TC3-HMAC-SHA256 ".utf8)
@@ -47,7 +46,6 @@ struct TC3Authorization: Equatable {
         self.date = date
         self.service = service
         signedHeaders = headers
-        self.signature = String(decoding: signature, as: UTF8.self)
         signatureBytes = Array(signature)
     }
 }
