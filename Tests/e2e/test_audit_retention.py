@@ -24,7 +24,7 @@ def audit_rows(kms_env, limit=20000):
 
 def psql(kms_env, sql):
     cmd = [PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-           f"host={os.path.join(kms_env.home, 'run')} dbname=kms user=kms_owner", "-c", sql]
+           f"host={os.path.join(kms_env.home, 'run', 'pg')} dbname=kms user=kms_owner", "-c", sql]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/")
     assert proc.returncode == 0, f"psql {sql!r}: {proc.stderr}"
     return proc.stdout.strip()
