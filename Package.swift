@@ -31,7 +31,7 @@ let package = Package(
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "CFastCGI"]),
 
-        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "kmsctl", dependencies: [
             "KMSAPI", "KMSStorage", "KMSCrypto", "KMSCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
