@@ -63,7 +63,7 @@ class Config:
         self.home = e["KMS_HOME"]
         self.port = int(e["KMS_BENCH_HTTP_PORT"])
         self.ceiling_port = int(e["KMS_BENCH_CEILING_PORT"])
-        self.workers = int(e.get("KMS_BENCH_WORKERS", "16"))
+        self.workers = int(e.get("KMS_BENCH_WORKERS", str(4 * len(os.sched_getaffinity(0)))))  # as KMS_WORKERS
         self.work = e["KMS_BENCH_WORK"]
         self.trivial_pid = int(e["KMS_BENCH_TRIVIAL_PID"])
         self.pg_user = e.get("KMS_BENCH_PG_USER", "postgres")
