@@ -17,9 +17,8 @@ public struct CredentialRow: Sendable {
     public let enabled: Bool
 }
 
-public struct InsertAccount: Statement {
+public struct InsertAccount: PreparedStatement {
     public static let name = "insert_account"
-    public static let reusesPlan = true
     public static let sql = "INSERT INTO accounts (app_id, uin, name, created_at) VALUES ($1, $2, $3, $4)"
     public let account: AccountRow
     public init(_ account: AccountRow) { self.account = account }
@@ -31,7 +30,6 @@ public struct InsertAccount: Statement {
 }
 
 public struct ListAccounts: Statement {
-    public static let name = "list_accounts"
     public static let sql = "SELECT app_id, uin, name, created_at FROM accounts ORDER BY created_at, app_id"
     public init() {}
     public var bindings: [String?] { [] }
@@ -42,9 +40,8 @@ public struct ListAccounts: Statement {
     }
 }
 
-public struct InsertCredential: Statement {
+public struct InsertCredential: PreparedStatement {
     public static let name = "insert_credential"
-    public static let reusesPlan = true
     public static let sql = "INSERT INTO credentials (secret_id, app_id, secret_key_sealed, created_at) VALUES ($1, $2, $3, $4)"
     public let secretId: String
     public let appId: Int64
@@ -59,7 +56,6 @@ public struct InsertCredential: Statement {
 
 /// Returns whether a credential was changed.
 public struct SetCredentialEnabled: Statement {
-    public static let name = "set_credential_enabled"
     public static let sql = "UPDATE credentials SET enabled = $2 WHERE secret_id = $1"
     public let secretId: String
     public let enabled: Bool
@@ -69,7 +65,6 @@ public struct SetCredentialEnabled: Statement {
 }
 
 public struct FindCredential: Statement {
-    public static let name = "find_credential"
     public static let sql = """
         SELECT c.secret_id, c.app_id, a.uin, c.secret_key_sealed, c.enabled
         FROM credentials c JOIN accounts a ON a.app_id = c.app_id WHERE c.secret_id = $1

@@ -21,7 +21,6 @@ public struct AuditCheckpoint: Sendable, Equatable {
 
 /// Every checkpoint, oldest first (they are few: one per archive run).
 public struct ListAuditCheckpoints: Statement {
-    public static let name = "list_audit_checkpoints"
     public static let sql = """
         SELECT id, cut_seq, before_ms, archived, created_ms, heads, previous_mac, mac FROM audit_checkpoint ORDER BY id
         """
@@ -37,7 +36,6 @@ public struct ListAuditCheckpoints: Statement {
 }
 
 public struct InsertAuditCheckpoint: Statement {
-    public static let name = "insert_audit_checkpoint"
     public static let sql = """
         INSERT INTO audit_checkpoint (cut_seq, before_ms, archived, created_ms, heads, previous_mac, mac)
         VALUES ($1, $2, $3, $4, $5, $6::bytea, $7::bytea)
@@ -55,7 +53,6 @@ public struct InsertAuditCheckpoint: Statement {
 /// Holds off every audit insert until the archiving transaction ends, and waits for those in
 /// flight: a record committed late with a sequence number below the cut would be lost to verify.
 public struct LockAuditLog: Statement {
-    public static let name = "lock_audit_log"
     public static let sql = "LOCK TABLE audit_log IN SHARE MODE"
     public init() {}
     public var bindings: [String?] { [] }
@@ -65,7 +62,6 @@ public struct LockAuditLog: Statement {
 /// The last seq of the prefix of the trail older than `beforeMilliseconds`: the archive cut.
 /// A prefix in seq order is a prefix of every lane (each lane is written in order).
 public struct AuditCut: Statement {
-    public static let name = "audit_cut"
     public static let sql = """
         SELECT COALESCE((SELECT min(seq) FROM audit_log WHERE at_ms >= $1) - 1, (SELECT max(seq) FROM audit_log), 0)
         """
@@ -76,7 +72,6 @@ public struct AuditCut: Statement {
 }
 
 public struct DeleteAuditRecords: Statement {
-    public static let name = "delete_audit_records"
     public static let sql = "DELETE FROM audit_log WHERE seq <= $1"
     public let throughSeq: Int64
     public init(throughSeq: Int64) { self.throughSeq = throughSeq }

@@ -13,9 +13,8 @@ public struct ChainedAuditRecord: Sendable, Equatable {
 }
 
 /// Inserts any number of records with one prepared statement (arrays unnested server-side).
-public struct InsertAuditRecords: Statement {
+public struct InsertAuditRecords: PreparedStatement {
     public static let name = "insert_audit_records"
-    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
                                client, latency_us, mac)
@@ -138,7 +137,6 @@ public enum AuditRecordsCopy {
 
 /// Records for the admin CLI, newest first or in chain order, optionally for one account or key.
 public struct ListAuditRecords: Statement {
-    public static let name = "list_audit_records"
     public static let sql = """
         SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
                occurrences

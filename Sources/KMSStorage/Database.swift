@@ -1,22 +1,36 @@
 import KMSCore
 
-/// A prepared statement: its SQL, its text bindings, and how a result becomes a value.
+/// A statement: its SQL, its text bindings, and how a result becomes a value. It is parsed and
+/// planned for its actual values on every execution, unless it is a `PreparedStatement`.
 public protocol Statement {
     associatedtype Output
-    /// Unique per statement type; used as the prepared statement's name.
-    static var name: String { get }
     static var sql: String { get }
     var bindings: [String?] { get }
     func decode(_ result: QueryResult) throws -> Output
-    /// Whether one plan may serve every execution (a prepared statement's generic plan). True
-    /// only for statements with no access path to choose (INSERT … VALUES): PostgreSQL was seen
-    /// switching a primary-key lookup to a generic plan that scanned a whole tenant's keys, so
-    /// every other statement is planned for its actual values on each execution.
-    static var reusesPlan: Bool { get }
+    /// How the statement goes to the server: planned each time, or prepared once (`PreparedStatement`).
+    static func command(_ bindings: [String?]) -> PostgresConnection.PipelinedCommand
 }
 
 extension Statement {
-    public static var reusesPlan: Bool { false }
+    public static func command(_ bindings: [String?]) -> PostgresConnection.PipelinedCommand {
+        .planned(sql: sql, parameters: bindings)
+    }
+}
+
+/// A statement one plan may serve on every execution (a prepared statement's generic plan):
+/// prepared once per connection under `name`, then only executed. Only for statements with no
+/// access path to choose (INSERT … VALUES): PostgreSQL was seen switching a primary-key lookup
+/// to a generic plan that scanned a whole tenant's keys, so every other statement is planned
+/// for its actual values on each execution.
+public protocol PreparedStatement: Statement {
+    /// Unique per statement type: the name it is prepared under on each connection.
+    static var name: String { get }
+}
+
+extension PreparedStatement {
+    public static func command(_ bindings: [String?]) -> PostgresConnection.PipelinedCommand {
+        .prepared(name: name, sql: sql, parameters: bindings)
+    }
 }
 
 /// The storage of one worker: a connection plus transactions scoped to a tenant.
@@ -158,12 +172,5 @@ public final class Database {
         .prepared(name: "scope_tenant",
                   sql: "SELECT set_config('kms.app_id', $1, true), set_config('kms.region', $2, true)",
                   parameters: [String(tenant.appId), tenant.region])
-    }
-}
-
-extension Statement {
-    /// How the statement goes to the server: prepared once, or parsed and planned each time.
-    static func command(_ bindings: [String?]) -> PostgresConnection.PipelinedCommand {
-        reusesPlan ? .prepared(name: name, sql: sql, parameters: bindings) : .planned(sql: sql, parameters: bindings)
     }
 }

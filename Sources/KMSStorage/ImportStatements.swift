@@ -15,9 +15,8 @@ public struct ImportParametersRow: Sendable {
     }
 }
 
-public struct InsertImportParameters: Statement {
+public struct InsertImportParameters: PreparedStatement {
     public static let name = "insert_import_parameters"
-    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO import_parameters (app_id, region, key_id, token_hash, wrapping_algorithm, wrapping_key_spec,
                                        private_key_sealed, valid_to, created_at)
@@ -36,7 +35,6 @@ public struct InsertImportParameters: Statement {
 
 /// Unexpired parameter sets of one key and of the whole tenant, for the limits.
 public struct CountLiveImportParameters: Statement {
-    public static let name = "count_live_import_parameters"
     public static let sql = """
         SELECT count(*) FILTER (WHERE key_id = $3), count(*) FROM import_parameters
         WHERE app_id = $1 AND region = $2 AND valid_to > $4
@@ -53,7 +51,6 @@ public struct CountLiveImportParameters: Statement {
 
 /// Removes a key's oldest parameter sets so that at most `keep` remain.
 public struct EvictOldestImportParameters: Statement {
-    public static let name = "evict_oldest_import_parameters"
     public static let sql = """
         DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND key_id = $3 AND token_hash IN (
             SELECT token_hash FROM import_parameters WHERE app_id = $1 AND region = $2 AND key_id = $3
@@ -69,7 +66,6 @@ public struct EvictOldestImportParameters: Statement {
 
 /// The parameter set an ImportToken names, within the tenant; nil if none.
 public struct FindImportParameters: Statement {
-    public static let name = "find_import_parameters"
     public static let sql = """
         SELECT key_id, token_hash, wrapping_algorithm, wrapping_key_spec, private_key_sealed, valid_to
         FROM import_parameters WHERE app_id = $1 AND region = $2 AND token_hash = $3 FOR UPDATE
@@ -88,7 +84,6 @@ public struct FindImportParameters: Statement {
 
 /// Spends a token.
 public struct DeleteImportParameters: Statement {
-    public static let name = "delete_import_parameters"
     public static let sql = "DELETE FROM import_parameters WHERE app_id = $1 AND region = $2 AND token_hash = $3"
     public let tenant: Tenant
     public let tokenHash: [UInt8]
@@ -101,7 +96,6 @@ public struct DeleteImportParameters: Statement {
 /// `tombstone` seconds so a late import is told TokenExpired, then goes. Returns when the key's
 /// parameter sets next need this job (nil when none remain).
 public struct PurgeExpiredImportParameters: Statement {
-    public static let name = "purge_expired_import_parameters"
     public static let sql = """
         WITH wiped AS (
             UPDATE import_parameters SET private_key_sealed = '\\x'::bytea
@@ -124,7 +118,6 @@ public struct PurgeExpiredImportParameters: Statement {
 
 /// The keyed fingerprint of the material a key was given (nil before the first import).
 public struct FindMaterialFingerprint: Statement {
-    public static let name = "find_material_fingerprint"
     public static let sql = "SELECT material_fingerprint FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
@@ -134,7 +127,6 @@ public struct FindMaterialFingerprint: Statement {
 }
 
 public struct SetMaterialFingerprint: Statement {
-    public static let name = "set_material_fingerprint"
     public static let sql = "UPDATE keys SET material_fingerprint = $4 WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
@@ -146,7 +138,6 @@ public struct SetMaterialFingerprint: Statement {
 
 /// Stores (or re-stores, on re-import of the same material) one sealed material version.
 public struct UpsertKeyMaterial: Statement {
-    public static let name = "upsert_key_material"
     public static let sql = InsertKeyMaterial.sql + """
          ON CONFLICT (app_id, region, key_id, version) DO UPDATE SET material_sealed = EXCLUDED.material_sealed,
             created_at = EXCLUDED.created_at
@@ -161,7 +152,6 @@ public struct UpsertKeyMaterial: Statement {
 
 /// Destroys every material version of a key.
 public struct DeleteKeyMaterial: Statement {
-    public static let name = "delete_key_material"
     public static let sql = "DELETE FROM key_material WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID

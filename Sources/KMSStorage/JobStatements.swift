@@ -3,7 +3,6 @@ import KMSCore
 /// Schedules a job, or moves it to `dueAt` if it exists. `earliest` keeps the sooner of the two times.
 /// Scheduling again (a new window, a re-import) starts the job's attempts afresh, a dead one included.
 public struct ScheduleJob: Statement {
-    public static let name = "schedule_job"
     public static let sql = """
         INSERT INTO scheduled_jobs (kind, app_id, region, key_id, due_at) VALUES ($1, $2, $3, $4, $5)
         ON CONFLICT (kind, app_id, region, key_id) DO UPDATE
@@ -21,7 +20,6 @@ public struct ScheduleJob: Statement {
 }
 
 public struct CancelJob: Statement {
-    public static let name = "cancel_job"
     public static let sql = "DELETE FROM scheduled_jobs WHERE kind = $1 AND app_id = $2 AND region = $3 AND key_id = $4"
     public let kind: ScheduledJob.Kind
     public let tenant: Tenant
@@ -35,7 +33,6 @@ public struct CancelJob: Statement {
 /// so several processes never do the same job at once. A job backing off after a failure waits for
 /// `not_before`; a dead one is never claimed.
 public struct ClaimDueJob: Statement {
-    public static let name = "claim_due_job"
     public static let sql = """
         SELECT kind, app_id, region, key_id, due_at, id, attempts FROM scheduled_jobs
         WHERE due_at <= $1 AND not_before <= $1 AND dead_at IS NULL
@@ -66,7 +63,6 @@ extension ScheduledJob {
 /// again, or that it is dead. Matches the attempt count read at claim time, so two workers that
 /// both saw the job fail record one failure, not two.
 public struct RecordJobFailure: Statement {
-    public static let name = "record_job_failure"
     public static let sql = """
         UPDATE scheduled_jobs SET attempts = $3, not_before = $4, dead_at = $5, last_error = $6
         WHERE id = $1 AND attempts = $2
@@ -100,7 +96,6 @@ public struct ScheduledJobListing: Sendable {
 
 /// Every scheduled job (only the dead ones with `deadOnly`), oldest due first.
 public struct ListScheduledJobs: Statement {
-    public static let name = "list_scheduled_jobs"
     public static let sql = """
         SELECT kind, app_id, region, key_id, due_at, id, attempts, not_before, last_error, dead_at FROM scheduled_jobs
         WHERE NOT $1 OR dead_at IS NOT NULL ORDER BY due_at, id LIMIT $2
@@ -120,7 +115,6 @@ public struct ListScheduledJobs: Statement {
 /// Brings a job back to life (`kmsctl jobs retry ID`): attempts from zero, due at once. The last
 /// error stays until the next attempt replaces or the job's success removes it. True if the job exists.
 public struct RetryJob: Statement {
-    public static let name = "retry_job"
     public static let sql = "UPDATE scheduled_jobs SET attempts = 0, not_before = 0, dead_at = NULL WHERE id = $1"
     public let id: Int64
     public init(id: Int64) { self.id = id }
@@ -130,7 +124,6 @@ public struct RetryJob: Statement {
 
 /// Removes a claimed job that is done.
 public struct FinishJob: Statement {
-    public static let name = "finish_job"
     public static let sql = "DELETE FROM scheduled_jobs WHERE kind = $1 AND app_id = $2 AND region = $3 AND key_id = $4 AND due_at = $5"
     public let job: ScheduledJob
     public init(_ job: ScheduledJob) { self.job = job }
@@ -142,7 +135,6 @@ public struct FinishJob: Statement {
 
 /// Drops every job of a key (it was deleted).
 public struct CancelAllJobs: Statement {
-    public static let name = "cancel_all_jobs"
     public static let sql = "DELETE FROM scheduled_jobs WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID

@@ -20,9 +20,8 @@ func decodeKey(_ r: QueryResult, _ row: Int) throws -> CustomerMasterKey {
         rotateDays: Int(r.int64(row, 14)), nextRotateTime: r.int64(row, 15), lastRotateTime: r.int64(row, 16))
 }
 
-public struct InsertKey: Statement {
+public struct InsertKey: PreparedStatement {
     public static let name = "insert_key"
-    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO keys (\(keyColumns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
         """
@@ -37,9 +36,8 @@ public struct InsertKey: Statement {
     public func decode(_ result: QueryResult) throws {}
 }
 
-public struct InsertKeyMaterial: Statement {
+public struct InsertKeyMaterial: PreparedStatement {
     public static let name = "insert_key_material"
-    public static let reusesPlan = true
     public static let sql = """
         INSERT INTO key_material (app_id, region, key_id, version, material_sealed, created_at) VALUES ($1, $2, $3, $4, $5, $6)
         """
@@ -59,7 +57,6 @@ public struct InsertKeyMaterial: Statement {
 
 /// One key of the tenant, or nil. `forUpdate` locks the row for a state change.
 public struct FindKey: Statement {
-    public static let name = "find_key"
     public static let sql = "SELECT \(keyColumns) FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID
@@ -72,7 +69,6 @@ public struct FindKey: Statement {
 
 /// The same, locking the row until the transaction ends (state changes).
 public struct FindKeyForUpdate: Statement {
-    public static let name = "find_key_for_update"
     public static let sql = FindKey.sql + " FOR UPDATE"
     public let inner: FindKey
     public init(tenant: Tenant, keyID: KeyID) { inner = FindKey(tenant: tenant, keyID: keyID) }
@@ -82,7 +78,6 @@ public struct FindKeyForUpdate: Statement {
 
 /// A key together with one sealed material version (the newest when `version` is nil).
 public struct FindKeyWithMaterial: Statement {
-    public static let name = "find_key_with_material"
     public static let sql = """
         SELECT \(keyColumnNames.map { "k." + $0 }.joined(separator: ", ")),
                m.version, m.material_sealed
@@ -104,7 +99,6 @@ public struct FindKeyWithMaterial: Statement {
 
 /// The tenant's keys among `keyIDs`; the others are silently absent.
 public struct FindKeys: Statement {
-    public static let name = "find_keys"
     public static let sql = "SELECT \(keyColumns) FROM keys WHERE app_id = $1 AND region = $2 AND key_id = ANY($3::uuid[]) ORDER BY create_time, key_id"
     public let tenant: Tenant
     public let keyIDs: [KeyID]
@@ -139,7 +133,6 @@ public struct KeyQuery: Sendable {
 
 /// A page of keys and the count before paging.
 public struct ListKeysPage: Statement {
-    public static let name = "list_keys_page"
     public static let sql = """
         SELECT \(keyColumns), count(*) OVER () FROM keys
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
@@ -165,7 +158,6 @@ public struct ListKeysPage: Statement {
 
 /// The count alone, for a page past the end (OFFSET beyond the rows yields no window count).
 public struct CountKeys: Statement {
-    public static let name = "count_keys"
     public static let sql = """
         SELECT count(*) FROM keys
         WHERE app_id = $1 AND region = $2 AND state = ANY($3::text[])
@@ -181,7 +173,6 @@ public struct CountKeys: Statement {
 
 /// Writes the mutable attributes of a key back (state, alias, description, schedule fields).
 public struct UpdateKey: Statement {
-    public static let name = "update_key"
     public static let sql = """
         UPDATE keys SET alias = $4, description = $5, state = $6, deletion_date = $7, valid_to = $8,
                current_version = $9, rotation_enabled = $10, rotate_days = $11, next_rotate_time = $12, last_rotate_time = $13
@@ -201,7 +192,6 @@ public struct UpdateKey: Statement {
 /// Frees an alias still held by a key past its DeletionDate at `now` (gone on arrival, its row not
 /// yet destroyed by the scheduled worker): destroys that key and its jobs, as the worker would.
 public struct DestroyDeletedKeyHoldingAlias: Statement {
-    public static let name = "destroy_deleted_key_holding_alias"
     public static let sql = """
         WITH gone AS (
             DELETE FROM keys WHERE app_id = $1 AND region = $2 AND alias = $3
@@ -220,7 +210,6 @@ public struct DestroyDeletedKeyHoldingAlias: Statement {
 
 /// Destroys a key for good: its row, and by cascade every material version and import parameter set.
 public struct DeleteKey: Statement {
-    public static let name = "delete_key"
     public static let sql = "DELETE FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant
     public let keyID: KeyID

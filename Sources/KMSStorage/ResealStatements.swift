@@ -9,7 +9,6 @@ public struct SealedRow: Sendable {
 
 /// Every credential's sealed secret (credentials carry no tenant).
 public struct ListSealedCredentials: Statement {
-    public static let name = "list_sealed_credentials"
     public static let sql = "SELECT secret_id, secret_key_sealed FROM credentials ORDER BY secret_id FOR UPDATE"
     public init() {}
     public var bindings: [String?] { [] }
@@ -19,7 +18,6 @@ public struct ListSealedCredentials: Statement {
 }
 
 public struct UpdateSealedCredential: Statement {
-    public static let name = "update_sealed_credential"
     public static let sql = "UPDATE credentials SET secret_key_sealed = $2 WHERE secret_id = $1"
     public let secretId: String
     public let sealed: [UInt8]
@@ -30,7 +28,6 @@ public struct UpdateSealedCredential: Statement {
 
 /// Every material version of the tenant, locked until the transaction ends.
 public struct ListSealedMaterial: Statement {
-    public static let name = "list_sealed_material"
     public static let sql = """
         SELECT key_id, version, material_sealed FROM key_material WHERE app_id = $1 AND region = $2
         ORDER BY key_id, version FOR UPDATE
@@ -44,7 +41,6 @@ public struct ListSealedMaterial: Statement {
 }
 
 public struct UpdateSealedMaterial: Statement {
-    public static let name = "update_sealed_material"
     public static let sql = "UPDATE key_material SET material_sealed = $5 WHERE app_id = $1 AND region = $2 AND key_id = $3 AND version = $4"
     public let tenant: Tenant
     public let keyID: String
@@ -59,7 +55,6 @@ public struct UpdateSealedMaterial: Statement {
 
 /// Every unexpired import private key of the tenant (wiped tombstones hold nothing).
 public struct ListSealedImportKeys: Statement {
-    public static let name = "list_sealed_import_keys"
     public static let sql = """
         SELECT key_id, encode(token_hash, 'hex'), private_key_sealed FROM import_parameters
         WHERE app_id = $1 AND region = $2 AND length(private_key_sealed) > 0 ORDER BY token_hash FOR UPDATE
@@ -73,7 +68,6 @@ public struct ListSealedImportKeys: Statement {
 }
 
 public struct UpdateSealedImportKey: Statement {
-    public static let name = "update_sealed_import_key"
     public static let sql = """
         UPDATE import_parameters SET private_key_sealed = $4 WHERE app_id = $1 AND region = $2 AND token_hash = decode($3, 'hex')
         """
@@ -89,7 +83,6 @@ public struct UpdateSealedImportKey: Statement {
 /// re-sealing and counting across tenants, regions no longer served included. Only the owner's
 /// policy reads the variable, so it does nothing for the application role.
 public struct EnterMaintenanceMode: Statement {
-    public static let name = "enter_maintenance_mode"
     public static let sql = "SELECT set_config('kms.maintenance', 'on', true)"
     public init() {}
     public var bindings: [String?] { [] }
@@ -99,7 +92,6 @@ public struct EnterMaintenanceMode: Statement {
 /// Every (account, region) that holds a sealed tenant value, whatever regions are configured now.
 /// Needs maintenance mode.
 public struct ListSealedTenants: Statement {
-    public static let name = "list_sealed_tenants"
     public static let sql = """
         SELECT app_id, region FROM key_material UNION SELECT app_id, region FROM import_parameters
         WHERE length(private_key_sealed) > 0 ORDER BY 1, 2
@@ -127,7 +119,6 @@ public struct SealedValueCount: Sendable, Equatable {
 
 /// The census of every sealed value in the database. Needs maintenance mode to see every tenant.
 public struct CountSealedValues: Statement {
-    public static let name = "count_sealed_values"
     public static let sql = "SELECT table_name, column_name, master_key_id, value_count FROM sealed_value_census()"
     public init() {}
     public var bindings: [String?] { [] }

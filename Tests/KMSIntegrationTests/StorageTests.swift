@@ -49,6 +49,13 @@ final class StorageTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(count.int64(0, 0), 1)
     }
 
+    /// Needs no server: which statements are prepared once by name and which are planned each time.
+    func testOnlyPreparedStatementsArePreparedOnceByName() {
+        guard case .prepared(let name, _, _) = InsertKey.command([]) else { return XCTFail("InsertKey is prepared once") }
+        XCTAssertEqual(name, "insert_key")
+        guard case .planned = FindKey.command([]) else { return XCTFail("FindKey is planned for its values each time") }
+    }
+
     func testKeyStatementsRoundTripInsideTheTenant() throws {
         let owner = try migrated()
         let app = try appDatabase()
