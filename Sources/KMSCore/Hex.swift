@@ -2,9 +2,11 @@
 /// hashes, bytea text, key ids and percent escapes all go through here. Encodes lower case,
 /// decodes either case.
 public enum Hex {
-    /// Lower-case hex of `bytes`, two characters per byte.
-    public static func encode<D: Collection>(_ bytes: D) -> String where D.Element == UInt8 {
-        String(decoding: encodeBytes(bytes), as: UTF8.self)
+    /// `prefix` and then the lower-case hex of `bytes`, two characters per byte, written straight
+    /// into the string (bytea text, `\\x…`, is made this way for every audit record).
+    public static func encode<D: Collection>(_ bytes: D, prefix: StaticString = "") -> String where D.Element == UInt8 {
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0), prefix: prefix) }) { return text }
+        return Array(bytes).withUnsafeBytes { encode($0, prefix: prefix) }
     }
 
     /// Lower-case hex of `bytes` as ASCII bytes.
@@ -13,18 +15,28 @@ public enum Hex {
         return Array(bytes).withUnsafeBytes { encodeBytes($0) }
     }
 
-    /// The loop itself, over raw bytes (the generic entry point above is not specialised for
-    /// callers in other modules, and a generic loop costs hundreds of instructions per byte).
-    static func encodeBytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { out, count in
-            var i = 0
-            for byte in bytes {
-                out[i] = digit(byte >> 4)
-                out[i + 1] = digit(byte & 0x0f)
-                i += 2
-            }
-            count = i
+    // The entry points above are generic and not specialised for callers in other modules, where a
+    // generic loop costs hundreds of instructions per byte: they hand raw bytes to these.
+    static func encode(_ bytes: UnsafeRawBufferPointer, prefix: StaticString) -> String {
+        String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + bytes.count * 2) { out in
+            prefix.withUTF8Buffer { UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer($0)) }
+            return write(bytes, into: out, at: prefix.utf8CodeUnitCount)
         }
+    }
+
+    static func encodeBytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { out, count in count = write(bytes, into: out, at: 0) }
+    }
+
+    /// The loop itself: two digits per byte into `out` from `start`; returns the end.
+    private static func write(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+        var i = start
+        for byte in bytes {
+            out[i] = digit(byte >> 4)
+            out[i + 1] = digit(byte & 0x0f)
+            i += 2
+        }
+        return i
     }
 
     /// The lower-case digit for a nibble (0…15).

@@ -293,18 +293,7 @@ public final class QueryResult {
 /// `bytea` hex text (`\x0a1b…`) in both directions.
 public enum Bytea {
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        // Written straight into the string: this runs for every audit record.
-        String(unsafeUninitializedCapacity: 2 + bytes.count * 2) { out in
-            out[0] = UInt8(ascii: "\\")
-            out[1] = UInt8(ascii: "x")
-            var i = 2
-            for b in bytes {
-                out[i] = Hex.digit(b >> 4)
-                out[i + 1] = Hex.digit(b & 0x0f)
-                i += 2
-            }
-            return i
-        }
+        Hex.encode(bytes, prefix: "\\x")
     }
 
     static func decode(_ text: String) -> [UInt8]? {

@@ -7,6 +7,9 @@ final class HexTests: XCTestCase {
         XCTAssertEqual(Hex.encode([UInt8]()), "")
         XCTAssertEqual(Hex.encodeBytes([0x5a][...]), Array("5a".utf8))
         XCTAssertEqual((0..<16).map { Hex.digit(UInt8($0)) }, Array("0123456789abcdef".utf8))
+        XCTAssertEqual(Hex.encode([0x0a, 0xff], prefix: "\\x"), "\\x0aff")
+        XCTAssertEqual(Hex.encode([UInt8](), prefix: "\\x"), "\\x")
+        XCTAssertEqual(Hex.encode(([0xde, 0xad] as [UInt8]).lazy.map { $0 }), "dead", "a collection without contiguous storage")
     }
 
     func testDecodesEitherCaseAndRefusesEverythingElse() {
