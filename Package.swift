@@ -38,7 +38,10 @@ let package = Package(
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
         // The responder: FastCGI workers answering through KMSAPI, plus the service's background threads.
-        .executableTarget(name: "kms-responder", dependencies: ["CLinux", "KMSAPI", "KMSService", "KMSHTTP", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        .executableTarget(name: "kms-responder", dependencies: [
+            "CLinux", "KMSAPI", "KMSService", "KMSHTTP", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The operator's CLI: accounts, master keys, audit, jobs. Links the service, not the HTTP layer.
         .executableTarget(name: "kmsctl", dependencies: [
             "KMSService", "KMSStorage", "KMSCrypto", "KMSCore",

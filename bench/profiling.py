@@ -26,7 +26,7 @@ import threading
 import time
 
 import tc3
-from kmsbench import BenchFailure, log, wait_quiet
+from stack import BenchFailure, log, wait_quiet
 
 
 def sh(argv, **kw):

@@ -1,8 +1,8 @@
 """TC3-HMAC-SHA256 signing and plain HTTP/1.1 for the benchmark (standard library only).
 
 The signature is Tencent's (SPEC §1, and what ``tencentcloud.common.abstract_client
-._get_tc3_signature`` computes): canonical request ``POST / <empty query> content-type;host
-sha256(body)``, signing key ``"TC3"+SecretKey -> date -> "kms" -> "tc3_request"``.
+._get_tc3_signature`` computes), made by the signer the e2e tests use too
+(Tests/support/tencent_tc3.py): ``POST /``, empty query, signed headers ``content-type;host``.
 
 * ``Signer.request(account, action, params)`` builds one complete request as bytes, exactly what
   wrk will send (pools) — a request stays valid for 300 s after its timestamp.
@@ -11,15 +11,18 @@ sha256(body)``, signing key ``"TC3"+SecretKey -> date -> "kms" -> "tc3_request"`
 * ``send_raw`` sends pre-built bytes once and returns the parsed answer (pre-checks of pools).
 """
 
-import hashlib
-import hmac
 import http.client
 import json
+import os
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+
+# One TC3 signer for the bench and the e2e tests.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "Tests", "support"))
+from tencent_tc3 import tc3_signature, utc_date  # noqa: E402,F401  (utc_date: part of this module's interface)
 
 VERSION = "2019-01-18"
 SERVICE = "kms"
@@ -51,37 +54,19 @@ class ApiError(Exception):
         self.message = message
 
 
-def utc_date(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
 class Signer:
     """Signs for one endpoint (``host`` = the Host header as sent, port included)."""
 
     def __init__(self, host):
         self.host = host
-        self._keys = {}
-
-    def _signing_key(self, secret_key, date):
-        key = self._keys.get((secret_key, date))
-        if key is None:
-            k = hmac.new(("TC3" + secret_key).encode(), date.encode(), hashlib.sha256).digest()
-            k = hmac.new(k, SERVICE.encode(), hashlib.sha256).digest()
-            key = hmac.new(k, b"tc3_request", hashlib.sha256).digest()
-            self._keys[(secret_key, date)] = key
-        return key
 
     def headers(self, account, action, params, *, timestamp=None, region=REGION):
         """(header list, body bytes) of one signed TC3 JSON request."""
         body = json.dumps(params, separators=(",", ":")).encode()
         ts = int(time.time()) if timestamp is None else int(timestamp)
-        date = utc_date(ts)
-        canonical = (f"POST\n/\n\ncontent-type:{JSON_CT}\nhost:{self.host}\n\ncontent-type;host\n"
-                     + hashlib.sha256(body).hexdigest())
-        scope = f"{date}/{SERVICE}/tc3_request"
-        to_sign = f"TC3-HMAC-SHA256\n{ts}\n{scope}\n" + hashlib.sha256(canonical.encode()).hexdigest()
-        signature = hmac.new(self._signing_key(account.secret_key, date), to_sign.encode(),
-                             hashlib.sha256).hexdigest()
+        signature, signed_headers, date = tc3_signature(
+            account.secret_key, method="POST", query="", headers={"content-type": JSON_CT, "host": self.host},
+            payload=body, timestamp=ts, service=SERVICE)
         headers = [
             ("Host", self.host),
             ("Content-Type", JSON_CT),
@@ -89,8 +74,8 @@ class Signer:
             ("X-TC-Version", VERSION),
             ("X-TC-Timestamp", str(ts)),
             ("X-TC-Region", region),
-            ("Authorization", f"TC3-HMAC-SHA256 Credential={account.secret_id}/{scope}, "
-                              f"SignedHeaders=content-type;host, Signature={signature}"),
+            ("Authorization", f"TC3-HMAC-SHA256 Credential={account.secret_id}/{date}/{SERVICE}/tc3_request, "
+                              f"SignedHeaders={signed_headers}, Signature={signature}"),
             ("Content-Length", str(len(body))),
         ]
         return headers, body

@@ -10,7 +10,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let auth = try TC3Authorization(parsing: header)
         // What the verifier relies on once parsing succeeded.
         precondition(!auth.secretId.isEmpty, "empty SecretId accepted")
-        precondition(auth.signature.utf8.count == 64 && auth.signature.utf8.allSatisfy { isLowerHex($0) },
+        precondition(auth.signatureBytes.count == 64 && auth.signatureBytes.allSatisfy { isLowerHex($0) },
                      "signature is not 64 lower-case hex digits")
         precondition(auth.signedHeaders.contains("content-type") && auth.signedHeaders.contains("host"),
                      "SignedHeaders lacks content-type or host")

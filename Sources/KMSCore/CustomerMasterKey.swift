@@ -116,7 +116,7 @@ public struct RegionTable: Sendable {
     public init(spec: String) throws {
         var out: [(String, CryptoProfile)] = []
         for entry in spec.split(separator: ",") {
-            let parts = entry.split(separator: "=").map { String($0).trimmingSpaces }
+            let parts = entry.split(separator: "=").map { $0.trimmingASCIIWhitespace() }
             guard parts.count == 2, !parts[0].isEmpty, let profile = CryptoProfile(rawValue: parts[1].uppercased()),
                   !out.contains(where: { $0.0 == parts[0] }) else {
                 throw KMSError(.internalError, "invalid region entry '\(entry)'")
@@ -129,14 +129,5 @@ public struct RegionTable: Sendable {
 
     public func profile(of region: String) -> CryptoProfile? {
         regions.first { $0.name == region }?.profile
-    }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s.removeFirst() }
-        while s.last == " " { s.removeLast() }
-        return String(s)
     }
 }

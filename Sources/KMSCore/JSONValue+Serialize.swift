@@ -36,8 +36,6 @@ extension JSONValue {
         }
     }
 
-    static let hexDigits = Array("0123456789abcdef".utf8)
-
     static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { writeString(bytes: $0, to: &out) }
@@ -60,8 +58,8 @@ extension JSONValue {
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             default:
                 out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30])
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0xF)])
+                out.append(Hex.digit(byte >> 4))
+                out.append(Hex.digit(byte & 0xF))
             }
         }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))

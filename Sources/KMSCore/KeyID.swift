@@ -32,7 +32,7 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
                 guard c == UInt8(ascii: "-") else { return nil }
                 continue
             }
-            guard let nibble = KeyID.nibble(c) else { return nil }
+            guard let nibble = Hex.value(c) else { return nil }
             if let h = high { out.append(h << 4 | nibble); high = nil } else { high = nibble }
         }
         self.init(words: out)
@@ -55,19 +55,10 @@ public struct KeyID: Hashable, Sendable, CustomStringConvertible {
                 if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 { out[i] = UInt8(ascii: "-"); i += 1 }
                 let word = nibble < 16 ? high : low
                 let value = UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(nibble % 16))) & 0xF
-                out[i] = value < 10 ? 0x30 + value : 0x57 + value
+                out[i] = Hex.digit(value)
                 i += 1
             }
             return i
-        }
-    }
-
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }

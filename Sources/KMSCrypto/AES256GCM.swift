@@ -44,7 +44,7 @@ public struct AES256GCM: AEAD {
         }
         try context.authenticate(aad)
         // Decrypted bytes land in zeroing storage; on a tag mismatch they are dropped (and zeroed).
-        let plaintext = SecureBytes(zeros: ciphertext.count)
+        var plaintext = SecureBytes(zeros: ciphertext.count)
         _ = try ciphertext.withUnsafeBytes { input in
             try plaintext.withUnsafeMutableBytes { try context.update(input, into: $0) }
         }

@@ -1,4 +1,5 @@
 import COpenSSL
+import KMSCore
 
 /// One-shot message digests.
 public enum Digest {
@@ -41,61 +42,6 @@ public enum Digest {
             fatalError("\(CryptoError.openSSL("EVP_Digest failed"))")
         }
         return Array(out.prefix(Int(length)))
-    }
-}
-
-/// Lower-case hexadecimal text for bytes.
-public enum Hex {
-    /// Lower-case hex of `bytes`, two characters per byte.
-    public static func encode<D: Collection>(_ bytes: D) -> String where D.Element == UInt8 {
-        String(decoding: encodeBytes(bytes), as: UTF8.self)
-    }
-
-    /// Lower-case hex of `bytes` as ASCII bytes.
-    public static func encodeBytes<D: Collection>(_ bytes: D) -> [UInt8] where D.Element == UInt8 {
-        if let hex = bytes.withContiguousStorageIfAvailable({ encodeBytes(UnsafeRawBufferPointer($0)) }) { return hex }
-        return Array(bytes).withUnsafeBytes { encodeBytes($0) }
-    }
-
-    /// The loop itself, over raw bytes (the generic entry point above is not specialised for
-    /// callers in other modules, and a generic loop costs hundreds of instructions per byte).
-    static func encodeBytes(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count * 2) { out, count in
-            var i = 0
-            for byte in bytes {
-                out[i] = hexDigit(byte >> 4)
-                out[i + 1] = hexDigit(byte & 0x0f)
-                i += 2
-            }
-            count = i
-        }
-    }
-
-    @inline(__always)
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
-
-    /// The bytes spelled by `text` (either case, no separators), or nil if it is not hex.
-    public static func decode(_ text: String) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(chars.count / 2)
-        var index = 0
-        while index < chars.count {
-            guard let high = value(chars[index]), let low = value(chars[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
-    }
-
-    private static func value(_ char: UInt8) -> UInt8? {
-        switch char {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return char - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return char - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return char - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
 

@@ -26,7 +26,7 @@ public enum HMAC {
     /// HMAC whose output is itself a secret (a derived sub-key), never copied into a plain array.
     /// `digest` must be a 32-byte one ("SHA256" or "SM3").
     static func secret(_ digest: String, key: SecureBytes, data: [UInt8]) -> SecureBytes {
-        let out = SecureBytes(zeros: 32)
+        var out = SecureBytes(zeros: 32)
         key.withUnsafeBytes { k in
             data.withUnsafeBytes { d in
                 out.withUnsafeMutableBytes { o in compute(digest, k, d, into: o) }

@@ -23,7 +23,7 @@ public enum MasterKeyFile {
             throw CryptoError("master key file \(path) holds \(info.st_size) bytes; it must hold exactly \(keySize) raw bytes")
         }
         // Read one byte more than expected so a file that grew after fstat is still refused.
-        let buffer = SecureBytes(zeros: keySize + 1)
+        var buffer = SecureBytes(zeros: keySize + 1)
         var total = 0
         while total < keySize + 1 {
             let count = try buffer.withUnsafeMutableBytes { raw in

@@ -65,7 +65,7 @@ final class PKeyContext {
         try padding?.apply(to: context)
         var length = 0
         try check(EVP_PKEY_decrypt(context, nil, &length, ciphertext, ciphertext.count), "EVP_PKEY_decrypt (size)")
-        let buffer = SecureBytes(zeros: length)
+        var buffer = SecureBytes(zeros: length)
         // OpenSSL writes at most the sized `length` bytes into the secret buffer and updates `length`.
         try buffer.withUnsafeMutableBytes { raw in
             try check(EVP_PKEY_decrypt(context, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), &length,
@@ -117,7 +117,7 @@ func encodeDER(_ what: String, _ i2d: (UnsafeMutablePointer<UnsafeMutablePointer
 func encodeSecretDER(_ what: String, _ i2d: (UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?) -> Int32) throws -> SecureBytes {
     let length = i2d(nil)
     guard length > 0 else { throw CryptoError.openSSL("\(what) failed") }
-    let out = SecureBytes(zeros: Int(length))
+    var out = SecureBytes(zeros: Int(length))
     try out.withUnsafeMutableBytes { try writeDER(what, length, into: $0, i2d) }
     return out
 }

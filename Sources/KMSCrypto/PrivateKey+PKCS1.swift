@@ -23,7 +23,7 @@ extension PrivateKey {
         }
         let block = try PKeyContext(key: key).decrypt(ciphertext, padding: .raw)
         let substitute = PKCS1Rejection.substitute(for: ciphertext, length: length)
-        let material = SecureBytes(zeros: length)
+        var material = SecureBytes(zeros: length)
         let good: UInt8 = block.withUnsafeBytes { em in
             guard em.count == modulusBytes else { return 0 }  // OpenSSL always writes k bytes
             let separator = modulusBytes - length - 1

@@ -12,7 +12,7 @@ public enum Random {
 
     /// `count` random bytes for a secret (key material, data keys), held in zeroing storage.
     public static func secret(_ count: Int) -> SecureBytes {
-        let out = SecureBytes(zeros: count)
+        var out = SecureBytes(zeros: count)
         out.withUnsafeMutableBytes { fill($0) }
         return out
     }

@@ -52,7 +52,7 @@ public struct SM4CTRHMACSM3: AEAD {
         guard ConstantTime.equals(expected, tag) else {
             throw CryptoError("SM4-CTR-HMAC-SM3 authentication failed")
         }
-        let plaintext = SecureBytes(zeros: ciphertext.count)
+        var plaintext = SecureBytes(zeros: ciphertext.count)
         let encKey = encryptionKey()
         try ciphertext.withUnsafeBytes { input in
             try plaintext.withUnsafeMutableBytes { output in

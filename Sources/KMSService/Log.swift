@@ -30,9 +30,16 @@ public enum Log {
         guard level >= minimum else { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let line = "\(now.tv_sec).\(String(now.tv_nsec / 1_000_000)) \(level) \(message)\n"
+        let line = "\(timestamp(seconds: Int(now.tv_sec), nanoseconds: Int(now.tv_nsec))) \(level) \(message)\n"
         // One fputs per line: stdio locks the stream, so lines from threads never interleave.
         fputs(line, stderr)
+    }
+
+    /// `seconds.mmm` since the epoch: milliseconds always with three digits (5 ms is `.005`,
+    /// not `.5`), so that the number reads as the time it is.
+    static func timestamp(seconds: Int, nanoseconds: Int) -> String {
+        let ms = nanoseconds / 1_000_000
+        return "\(seconds)." + (ms < 10 ? "00" : ms < 100 ? "0" : "") + String(ms)
     }
 
     /// An `info` line.

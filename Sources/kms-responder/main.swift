@@ -10,59 +10,11 @@ import KMSCrypto
 import KMSFastCGI
 import KMSStorage
 
-/// The FastCGI responder: `kms-responder --socket PATH --database DSN --master-key PATH [options]`.
-struct Options {
-    var socket = ""
-    var socketGroup: String? = nil
-    var database = ""
-    var masterKey = ""
-    var regions = RegionTable.defaultSpec
-    var workers = 16
-    var logLevel = "info"
-    /// Requests per second per account (bursts of twice that); 0 turns limiting off.
-    var rateLimit = 10000.0
-    /// CPU milliseconds per second per account for key-pair generation and unwrapping; 0 = off.
-    var cpuBudget = 500.0
-
-    static let usage = """
-        usage: kms-responder --socket PATH --database DSN --master-key PATH
-                             [--socket-group GROUP] [--regions NAME=FIPS|SM,…] [--workers N] [--log-level LEVEL] [--rate-limit PER_SECOND]
-                             [--cpu-budget MS_PER_SECOND]
-        """
-
-    init(arguments: [String]) throws {
-        var it = arguments.dropFirst().makeIterator()
-        func value(_ flag: String) throws -> String {
-            guard let v = it.next() else { throw KMSError(.internalError, "\(flag) needs a value") }
-            return v
-        }
-        while let flag = it.next() {
-            switch flag {
-            case "--socket": socket = try value(flag)
-            case "--socket-group": socketGroup = try value(flag)
-            case "--database": database = try value(flag)
-            case "--master-key": masterKey = try value(flag)
-            case "--regions": regions = try value(flag)
-            case "--workers":
-                guard let n = Int(try value(flag)), (1...512).contains(n) else { throw KMSError(.internalError, "--workers takes 1…512") }
-                workers = n
-            case "--log-level": logLevel = try value(flag)
-            case "--rate-limit":
-                guard let n = Double(try value(flag)), n >= 0 else { throw KMSError(.internalError, "--rate-limit takes a number ≥ 0") }
-                rateLimit = n
-            case "--cpu-budget":
-                guard let n = Double(try value(flag)), n >= 0 else { throw KMSError(.internalError, "--cpu-budget takes a number ≥ 0") }
-                cpuBudget = n
-            case "-h", "--help": print(Options.usage); exit(0)
-            default: throw KMSError(.internalError, "unknown option \(flag)")
-            }
-        }
-        guard !socket.isEmpty, !database.isEmpty, !masterKey.isEmpty else { throw KMSError(.internalError, "missing required options") }
-    }
-}
+// The FastCGI responder: `kms-responder --socket PATH --database DSN --master-key PATH [options]`
+// (the options: ResponderOptions.swift).
 
 func fail(_ message: String) -> Never {
-    fputs("kms-responder: \(message)\n\(Options.usage)\n", stderr)
+    fputs("kms-responder: \(message)\n", stderr)
     exit(2)
 }
 
@@ -74,10 +26,8 @@ kms_limit_malloc_arenas()
 // With the default actions a crash is just a crash: the supervisor restarts us, no core is written.
 for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG_DFL) }
 
-let options: Options
-do { options = try Options(arguments: CommandLine.arguments) } catch let e as KMSError { fail(e.reason) } catch { fail("\(error)") }
-guard let level = Log.Level(name: options.logLevel) else { fail("unknown log level \(options.logLevel)") }
-Log.minimum = level
+let options = ResponderOptions.parseOrExit()
+Log.minimum = options.level
 
 let service: Service
 let server: FastCGIServer

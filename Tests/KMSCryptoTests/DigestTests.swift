@@ -1,3 +1,4 @@
+import KMSCore
 import KMSCrypto
 import XCTest
 

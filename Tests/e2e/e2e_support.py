@@ -18,12 +18,12 @@ import os
 import random
 import re
 import subprocess
+import sys
 import threading
 import time
 import uuid
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from urllib.parse import urlencode
 
 import pytest
@@ -34,6 +34,10 @@ from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentClo
 from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.kms.v20190118 import kms_client, models
+
+# The TC3 signer is shared with the bench (bench/tc3.py): one implementation of Tencent's algorithm.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "support"))
+from tencent_tc3 import tc3_signature, utc_date  # noqa: E402,F401  (tests import both from here)
 
 # --------------------------------------------------------------------------------------------------
 # constants
@@ -376,39 +380,6 @@ def ok(resp: requests.Response):
     body = response_body(resp)
     assert "Error" not in body, f"unexpected error: {body['Error']!r}"
     return body
-
-
-def utc_date(ts):
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
-def _hmac256(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
-
-
-def tc3_signature(secret_key, *, method, query, headers, payload, timestamp, service=SERVICE, date=None):
-    """TC3-HMAC-SHA256 exactly as Tencent documents it.
-
-    ``headers``: the signed headers, name -> value as they go into the canonical form (names are
-    lower-cased, values trimmed and lower-cased as in Tencent's documentation). ``payload``: bytes,
-    or the string ``"UNSIGNED-PAYLOAD"``. Returns ``(signature_hex, signed_headers, date)``."""
-    date = date or utc_date(timestamp)
-    canon = {k.lower(): str(v).strip().lower() for k, v in headers.items()}
-    names = sorted(canon)
-    canonical_headers = "".join(f"{n}:{canon[n]}\n" for n in names)
-    signed_headers = ";".join(names)
-    if isinstance(payload, str):
-        payload = payload.encode("utf-8")
-    canonical_request = "\n".join([method, "/", query, canonical_headers, signed_headers,
-                                   hashlib.sha256(payload).hexdigest()])
-    scope = f"{date}/{service}/tc3_request"
-    string_to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope,
-                                hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()])
-    k_date = _hmac256(("TC3" + secret_key).encode("utf-8"), date)
-    k_service = _hmac256(k_date, service)
-    k_signing = _hmac256(k_service, "tc3_request")
-    signature = hmac.new(k_signing, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    return signature, signed_headers, date
 
 
 def v1_signature(secret_key, *, method, host, params, sign_method="HmacSHA256"):

@@ -9,8 +9,6 @@ input. The responder must not restart during a case (a crash shows as a new pid 
 ``$KMS_HOME/run/responder.pid``), and after the whole corpus a normal round trip still works.
 
 The groups: json, types, huge, deep, utf8, base64, envelope, auth, form, http, nul, publickey.
-Cases that fail because of a known, reported bug carry ``known_bug`` and run as strict expected
-failures: fixing the bug turns them into failures until the mark is removed.
 """
 
 import base64
@@ -187,7 +185,6 @@ class Case:
     # answering (a body shorter than its Content-Length: the request never ends).
     closed_ok: bool = False
     payloads: list = field(default_factory=list)  # hostile strings the message must not echo
-    known_bug: str = None  # why this case still fails: an expected failure until the bug is fixed
 
     @property
     def id(self):
@@ -993,9 +990,7 @@ def test_corpus_is_large_enough():
     assert len(CASES) >= 300, f"only {len(CASES)} hostile cases"
 
 
-@pytest.mark.parametrize("the_case", [
-    pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.known_bug, strict=True)] if c.known_bug else [])
-    for c in CASES])
+@pytest.mark.parametrize("the_case", CASES, ids=[c.id for c in CASES])
 def test_hostile_request_gets_a_client_error(target, codes, kms_env, the_case):
     sent = the_case.build(target)
     pid = responder_pid(kms_env.home)

@@ -31,10 +31,10 @@ enum CryptoActions {
 
     static func encrypt(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try p.keyID()
-        guard let bytes = Base64.decode(try p.requiredString("Plaintext")), (1...maximumPlaintext).contains(bytes.count) else {
+        guard let plaintext = Base64.decodeSecret(try p.requiredString("Plaintext")),
+              (1...maximumPlaintext).contains(plaintext.count) else {
             throw KMSError(.invalidPlaintext, "Plaintext must be Base64 of 1 to \(maximumPlaintext) bytes.")
         }
-        let plaintext = SecureBytes(bytes)
         let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
         let envelope = try ctx.operations.encrypt(plaintext, under: id, profile: ctx.profile, context: context, ctx.scope)
         return [("CiphertextBlob", .string(envelope.base64)), ("KeyId", .string(id.description))]

@@ -179,7 +179,7 @@ public final class ReplayMemory: @unchecked Sendable {
 
     /// The first 16 bytes of a lower-case hex signature; TC3Authorization has checked the digits.
     static func fingerprint(hex: [UInt8]) -> Fingerprint {
-        func nibble(_ c: UInt8) -> UInt64 { UInt64(c >= 0x61 ? c - 0x57 : c &- 0x30) & 0xF }
+        func nibble(_ c: UInt8) -> UInt64 { UInt64(Hex.value(c) ?? 0) }
         var high: UInt64 = 0, low: UInt64 = 0
         for i in 0..<16 { high = high << 4 | nibble(hex[i]) }
         for i in 16..<32 { low = low << 4 | nibble(hex[i]) }

@@ -31,7 +31,7 @@ enum RequestSignature {
             guard let value = request.http.header(name) else {
                 throw KMSError(.authFailureSignatureFailure, "A signed header is missing from the request.")
             }
-            values.append(TC3Authorization.trimmed(Array(value.utf8)[...]))
+            values.append(Array(value.utf8)[...].trimmingASCIIWhitespace())
         }
         let payloadHash: [UInt8]
         if request.http.header("x-tc-content-sha256") == "UNSIGNED-PAYLOAD" {
@@ -108,7 +108,7 @@ enum RequestSignature {
     /// credential, so callers cache it (`SigningKeyCache`).
     static func tc3SigningKey(secretKey: SecureBytes, date: String, service: String) -> SecureBytes {
         // Built straight into a zeroing buffer, so no plain copy of the secret outlives this call.
-        let seed = SecureBytes(zeros: 3 + secretKey.count)
+        var seed = SecureBytes(zeros: 3 + secretKey.count)
         seed.withUnsafeMutableBytes { out in
             out.copyBytes(from: Array("TC3".utf8))
             secretKey.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: out[3...]).copyMemory(from: $0) }

@@ -7,8 +7,7 @@ struct TC3Authorization: Equatable {
     let date: String
     let service: String
     let signedHeaders: [String]
-    let signature: String
-    /// `signature` as ASCII bytes (compared on every request).
+    /// The signature's 64 lower-case hex digits as ASCII bytes (compared on every request).
     let signatureBytes: [UInt8]
 
     static let prefix = Array("TC3-HMAC-SHA256 ".utf8)
@@ -19,9 +18,9 @@ struct TC3Authorization: Equatable {
         guard bytes.count <= 2048, bytes.starts(with: TC3Authorization.prefix) else { throw bad }
         var credential: ArraySlice<UInt8>? = nil, signed: ArraySlice<UInt8>? = nil, signature: ArraySlice<UInt8>? = nil
         for part in bytes[TC3Authorization.prefix.count...].split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            let field = TC3Authorization.trimmed(part)
+            let field = part.trimmingASCIIWhitespace()
             guard let eq = field.firstIndex(of: UInt8(ascii: "=")) else { throw bad }
-            let name = TC3Authorization.trimmed(field[..<eq]), value = TC3Authorization.trimmed(field[(eq + 1)...])
+            let name = field[..<eq].trimmingASCIIWhitespace(), value = field[(eq + 1)...].trimmingASCIIWhitespace()
             switch String(decoding: name, as: UTF8.self) {
             case "Credential" where credential == nil: credential = value
             case "SignedHeaders" where signed == nil: signed = value
@@ -47,14 +46,6 @@ struct TC3Authorization: Equatable {
         self.date = date
         self.service = service
         signedHeaders = headers
-        self.signature = String(decoding: signature, as: UTF8.self)
         signatureBytes = Array(signature)
-    }
-
-    static func trimmed(_ s: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var s = s
-        while let c = s.first, c == 0x20 || c == 0x09 { s.removeFirst() }
-        while let c = s.last, c == 0x20 || c == 0x09 { s.removeLast() }
-        return s
     }
 }

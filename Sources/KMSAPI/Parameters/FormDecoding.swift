@@ -34,21 +34,12 @@ enum FormDecoding {
             switch c {
             case UInt8(ascii: "+"): bytes.append(0x20)
             case UInt8(ascii: "%"):
-                guard let h = iterator.next().flatMap(hexValue), let l = iterator.next().flatMap(hexValue) else { return nil }
+                guard let h = iterator.next().flatMap(Hex.value), let l = iterator.next().flatMap(Hex.value) else { return nil }
                 bytes.append(h << 4 | l)
             default: bytes.append(c)
             }
         }
         return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x61...0x66: return c - 0x61 + 10
-        case 0x41...0x46: return c - 0x41 + 10
-        default: return nil
-        }
     }
 
     /// A node of the flattened-name tree while it is being built.

@@ -35,8 +35,6 @@ struct ParameterSpec {
 struct Parameters {
     private var values: [String: JSONValue]
 
-    init(values: [String: JSONValue]) { self.values = values }
-
     /// Checks `object` against `specs`. Form leaves (always strings) are coerced to the
     /// declared type; JSON values must already have it.
     init(decoding object: JSONValue, specs: [ParameterSpec], fromForm: Bool) throws {

@@ -130,7 +130,7 @@ struct APIRequest {
     static func mediaType(_ contentType: String) -> String {
         let utf8 = contentType.utf8
         let end = utf8.firstIndex(of: UInt8(ascii: ";")) ?? utf8.endIndex
-        let type = contentType[..<end].trimmingCharacters()
+        let type = contentType[..<end].trimmingASCIIWhitespace()
         return type.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? type.lowercased() : type
     }
 
@@ -149,17 +149,4 @@ struct APIRequest {
         self.timestamp = timestamp; self.secretId = secretId; self.token = token; self.style = style
         self.parameters = parameters; self.fromForm = fromForm; self.signedPairs = signedPairs; self.nonce = nonce
     }
-}
-
-extension Substring {
-    func trimmingCharacters() -> String {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return String(s)
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String { self[...].trimmingCharacters() }
 }

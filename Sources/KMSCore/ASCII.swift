@@ -1,0 +1,26 @@
+/// The ASCII rules text parsing shares (headers, the Authorization header, configuration, libpq
+/// messages): one definition of whitespace and one trimmer, over bytes and over strings.
+public enum ASCII {
+    /// Space, tab, CR or LF: HTTP's optional whitespace plus the line ends libpq leaves on messages.
+    @inlinable
+    public static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
+}
+
+extension BidirectionalCollection where Element == UInt8 {
+    /// Without leading and trailing ASCII whitespace. Inlinable: it runs on every request's
+    /// Authorization header and signed header values.
+    @inlinable
+    public func trimmingASCIIWhitespace() -> SubSequence {
+        guard let first = firstIndex(where: { !ASCII.isWhitespace($0) }),
+              let last = lastIndex(where: { !ASCII.isWhitespace($0) }) else { return self[endIndex...] }
+        return self[first...last]
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing ASCII whitespace (inlinable: a Content-Type is trimmed per request).
+    @inlinable
+    public func trimmingASCIIWhitespace() -> String {
+        String(Substring(Substring(self).utf8.trimmingASCIIWhitespace()))
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import KMSAPI
+import KMSService
+import KMSCore
+
+/// The responder's command line, parsed as `kmsctl`'s is. `scripts/lib/responder.sh` passes every
+/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_LOG_LEVEL`, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`).
+struct ResponderOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kms-responder",
+        abstract: "The KMS FastCGI responder: answers the Tencent KMS API (2019-01-18) behind nginx.")
+
+    @Option(name: .customLong("socket"), help: "Unix socket to accept FastCGI connections on.")
+    var socket: String
+
+    @Option(name: .customLong("socket-group"), help: "Group given access to the socket (nginx's workers).")
+    var socketGroup: String?
+
+    @Option(name: .customLong("database"), help: "libpq connection string.")
+    var database: String
+
+    @Option(name: .customLong("master-key"), help: "Master key file (the ring: master.key, master.key.2, …).")
+    var masterKey: String
+
+    @Option(name: .customLong("regions"), help: "Served regions and their profiles: NAME=FIPS|SM,…")
+    var regions: String = RegionTable.defaultSpec
+
+    @Option(name: .customLong("workers"), help: "FastCGI worker threads, 1…512: four per core unless given.")
+    var workers: Int = ResponderOptions.defaultWorkers
+
+    @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("rate-limit"), help: "Requests per second per account (bursts of twice that); 0 turns limiting off.")
+    var rateLimit: Double = 10000
+
+    @Option(name: .customLong("cpu-budget"),
+            help: "CPU milliseconds per second per account for key-pair generation and unwrapping; 0 turns the budget off.")
+    var cpuBudget: Double = 500
+
+    /// Four worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: enough to
+    /// keep the cores busy while some wait on PostgreSQL; more only adds context switches.
+    static var defaultWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+
+    /// The parsed log level (`validate` has checked the name).
+    var level: Log.Level { Log.Level(name: logLevel)! }
+
+    func validate() throws {
+        guard !socket.isEmpty, !database.isEmpty, !masterKey.isEmpty else {
+            throw ValidationError("--socket, --database and --master-key must not be empty")
+        }
+        guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1…512") }
+        guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
+        guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
+        guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+    }
+}
