@@ -128,19 +128,6 @@ public struct PurgeExpiredImportParameters: Statement {
     }
 }
 
-/// The keyed fingerprint of the material a key was given (nil before the first import).
-public struct FindMaterialFingerprint: Statement {
-    public static let sql = "SELECT material_fingerprint FROM keys WHERE app_id = $1 AND region = $2 AND key_id = $3"
-    public let tenant: Tenant
-    public let keyID: KeyID
-    public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
-    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
-    /// Nil for an unknown key too.
-    public func decode(_ result: QueryResult) throws -> [UInt8]? {
-        try result.singleRow()?.decode([UInt8]?.self, "material_fingerprint")
-    }
-}
-
 public struct SetMaterialFingerprint: Statement {
     public static let sql = "UPDATE keys SET material_fingerprint = $4 WHERE app_id = $1 AND region = $2 AND key_id = $3"
     public let tenant: Tenant

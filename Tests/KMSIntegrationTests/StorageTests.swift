@@ -270,7 +270,7 @@ final class StorageTests: XCTestCase {
         let loaded = try app.query(tenant: tenant, FindKeyWithMaterial(tenant: tenant, keyID: external.id, version: nil))
         XCTAssertEqual(loaded?.key, external)
         XCTAssertNil(loaded?.sealed)
-        XCTAssertNil(try app.query(tenant: tenant, FindMaterialFingerprint(tenant: tenant, keyID: external.id)))
+        XCTAssertNil(try app.query(tenant: tenant, FindKeyForImport(tenant: tenant, keyID: external.id))?.fingerprint)
     }
 
     func testEveryByteValueRoundTripsAsBinaryBytea() throws {
@@ -286,7 +286,7 @@ final class StorageTests: XCTestCase {
         }
         let loaded = try app.query(tenant: tenant, FindKeyWithMaterial(tenant: tenant, keyID: key.id, version: 1))
         XCTAssertEqual(loaded?.sealed, every)
-        XCTAssertEqual(try app.query(tenant: tenant, FindMaterialFingerprint(tenant: tenant, keyID: key.id)), every.reversed())
+        XCTAssertEqual(try app.query(tenant: tenant, FindKeyForImport(tenant: tenant, keyID: key.id))?.fingerprint, every.reversed())
         // The server holds the bytes themselves, not their hex text.
         let stored = try owner.connection.execute(
             name: "t_stored_bytes", sql: "SELECT length(material_sealed), encode(material_sealed, 'hex') FROM key_material WHERE key_id = $1",
