@@ -53,6 +53,11 @@ class Config:
         self.workers = int(e.get("KMS_BENCH_WORKERS", str(4 * len(os.sched_getaffinity(0)))))  # as KMS_WORKERS
         self.work = e["KMS_BENCH_WORK"]
         self.trivial_pid = int(e["KMS_BENCH_TRIVIAL_PID"])
+        # --baseline REV: the responder built from REV serves the same stack on a port of its own.
+        self.baseline = e.get("KMS_BENCH_BASELINE", "")
+        self.baseline_port = int(e["KMS_BENCH_BASELINE_PORT"]) if self.baseline else None
+        self.baseline_pid = int(e["KMS_BENCH_BASELINE_PID"]) if self.baseline else None
+        self.baseline_bin = e.get("KMS_BENCH_BASELINE_BIN_PATH", "") if self.baseline else ""
         self.pg_user = e.get("KMS_BENCH_PG_USER", "postgres")
         self.svc_user = e.get("KMS_BENCH_SVC_USER", "kms")
         self.pg_bin = e.get("KMS_BENCH_PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -157,7 +162,7 @@ class Runner:
         """One wrk run; appends and returns its result."""
         cfg = self.cfg
         duration = duration or cfg.duration
-        port = port or (cfg.ceiling_port if target != "kms" else cfg.port)
+        port = port or {"kms": cfg.port, "baseline": cfg.baseline_port}.get(target, cfg.ceiling_port)
         threads = min(cfg.threads, conns)
         if mode != "cycle" and len(requests) < threads:
             raise BenchFailure(f"{name}: pool of {len(requests)} is smaller than the {threads} wrk threads")
@@ -225,7 +230,7 @@ class Runner:
             "wall_s": round(elapsed, 2),
             "pg_per_request": ({k: round((pg1.get(k, 0) - pg0[k]) / r["requests"], 3) for k in pg0
                                 if "." not in k or abs(pg1.get(k, 0) - pg0[k]) / r["requests"] >= 0.01}
-                               if pg0 and pg1 and r["requests"] and target == "kms" else None),
+                               if pg0 and pg1 and r["requests"] and target in ("kms", "baseline") else None),
         }
         self.results.append(res)
         if flags:
@@ -234,7 +239,7 @@ class Runner:
         log(f"{name:<34} c={conns:<3} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:7.2f} ms  "
             f"p99 {res['p99_ms']:7.2f} ms  errors {errors}"
             + (f"  [{'; '.join(flags)}]" if flags else "")
-            + f"  cpu resp {cpu['responder']:.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
+            + f"  cpu resp {cpu['baseline' if target == 'baseline' else 'responder']:.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
               f"wrk {cpu['wrk']:.2f} other {cpu['other']:.2f}")
         return res
 
@@ -358,18 +363,38 @@ class Bench:
 
     def ceilings_and_encrypt(self):
         """Static, trivial and Encrypt side by side at each concurrency (interleaved, so that a
-        change in the machine's load touches all three alike)."""
+        change in the machine's load touches all three alike); with --baseline, the baseline's
+        Encrypt too, before or after this checkout's in turn."""
         cfg = self.cfg
-        for conns in cfg.concurrencies:
+        for i, conns in enumerate(cfg.concurrencies):
             pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
             static = [with_path(r, "/static") for r in pool]
             precheck(cfg.ceiling_port, sample_of(static), "nginx static", tencent=False)
             self.runner.run("ceiling: nginx static", "static", "static", conns, static, signed_at=t)
             precheck(cfg.ceiling_port, sample_of(pool), "trivial responder")
             self.runner.run("ceiling: trivial FastCGI", "trivial", "trivial", conns, pool, signed_at=t)
-            pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
-            precheck(cfg.port, sample_of(pool), "Encrypt", "Encrypt")
-            self.runner.run("Encrypt (1 key)", "Encrypt", "kms", conns, pool, signed_at=t)
+            order = ("kms", "baseline") if i % 2 == 0 else ("baseline", "kms")
+            for target in order:
+                if target == "baseline" and not cfg.baseline:
+                    continue
+                self.encrypt_run(target, conns)
+
+    def encrypt_run(self, target, conns):
+        """One Encrypt run (one key) against this checkout's responder or the baseline's."""
+        cfg = self.cfg
+        port = cfg.port if target == "kms" else cfg.baseline_port
+        pool, t = self.encrypt_pool([(self.main, self.key)], 2000)
+        precheck(port, sample_of(pool), "Encrypt", "Encrypt")
+        name = "Encrypt (1 key)" if target == "kms" else f"Encrypt (1 key, baseline {cfg.baseline})"
+        return self.runner.run(name, "Encrypt", target, conns, pool, signed_at=t)
+
+    def baseline_ab(self):
+        """--baseline: Encrypt before/after at the load point, three more alternated pairs (ABBA
+        order), so that the verdict rests on four runs of each under the same conditions."""
+        if not self.cfg.baseline:
+            return
+        for target in ("baseline", "kms", "kms", "baseline", "baseline", "kms"):
+            self.encrypt_run(target, self.cfg.load_conns)
 
     def encrypt_fresh_signatures(self):
         """Encrypt where every request carries a signature the service has not seen, as real SDK
@@ -730,7 +755,7 @@ class Bench:
         self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
-    PHASES = ("setup", "ceilings_and_encrypt", "encrypt_fresh_signatures", "other_actions", "get_parameters_for_import", "create_key",
+    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "other_actions", "get_parameters_for_import", "create_key",
               "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):
@@ -826,6 +851,7 @@ def main():
             log(f"profiling failed: {exc!r}")
             profile = {"error": repr(exc)}
     data = {"config": {"duration": cfg.duration, "threads": cfg.threads, "concurrencies": cfg.concurrencies,
+                       "baseline": cfg.baseline, "load_conns": cfg.load_conns,
                        "workers": cfg.workers, "quick": cfg.quick, "timeout": cfg.timeout,
                        "many_accounts": cfg.many_accounts, "keys_per_account": cfg.keys_per_account},
             "machine": machine, "results": bench.runner.results, "facts": bench.facts,

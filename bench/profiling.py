@@ -393,15 +393,21 @@ CALLS_OF = ("PQexec", "PQexecPrepared", "PQprepare", "PQgetResult", "FCGX_Accept
             "HMAC", "EVP_Digest", "RAND_bytes", "RAND_priv_bytes")
 
 
-def callgrind_encrypt(bench, pdir, n):
+def callgrind_encrypt(bench, pdir, n, binary=None, tag="callgrind"):
+    """The responder (or ``binary``, e.g. the --baseline one, with the same flags) restarted under
+    valgrind on the stack's socket; ``n`` Encrypts through nginx; results named after ``tag``."""
     cfg, stack = bench.cfg, bench.stack
-    run_dir, binary = cfg.run_dir, os.path.join(cfg.home, "bin", "kms-responder")
-    symbols = sh(["nm", binary]).stdout.split("\n")
+    with open(os.path.join(cfg.run_dir, "responder.cmd")) as f:
+        argv = shlex.split(f.read())
+    if binary:
+        argv[0] = binary
+    # The symbols of the binary that runs (KMS_RESPONDER_BIN may name another than $KMS_HOME/bin's).
+    symbols = sh(["nm", argv[0]]).stdout.split("\n")
     names = [line.split()[-1] for line in symbols if line.strip()]
     toggles = [s for s in names if re.search(r"FastCGIServerC3run7workers.*cfU_$", s)][:1]
     toggles += [s for s in names if re.search(r"AuditWriterC5flushSbyF$", s)][:1]
-    with open(os.path.join(run_dir, "responder.cmd")) as f:
-        argv = shlex.split(f.read())
+    if not toggles:
+        raise BenchFailure(f"no function to collect in found in {argv[0]} (stripped, or renamed?)")
     sup = stack.supervisor_pid()
     if sup:
         os.kill(sup, signal.SIGTERM)
@@ -409,7 +415,7 @@ def callgrind_encrypt(bench, pdir, n):
         while os.path.exists(f"/proc/{sup}") and time.time() < deadline:
             time.sleep(0.1)
     work = os.path.join(cfg.work, "profile")
-    out_file = os.path.join(work, "callgrind.out")
+    out_file = os.path.join(work, f"{tag}.out")
     vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}"]
     vg += [f"--toggle-collect={t}" for t in toggles]
     cmd = vg + argv
@@ -418,7 +424,7 @@ def callgrind_encrypt(bench, pdir, n):
                "--"] + cmd
     log(f"callgrind: responder restarted under valgrind, collecting in {len(toggles)} functions: "
         + ", ".join(demangle(toggles).values()))
-    vlog = open(os.path.join(pdir, "valgrind.log"), "w")
+    vlog = open(os.path.join(pdir, f"valgrind-{tag}.log"), "w")
     proc = subprocess.Popen(cmd, cwd="/", stdin=subprocess.DEVNULL, stdout=vlog, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
@@ -426,7 +432,7 @@ def callgrind_encrypt(bench, pdir, n):
         deadline = time.time() + 300
         while not os.path.exists(socket_path):
             if proc.poll() is not None or time.time() > deadline:
-                raise BenchFailure("the responder did not come up under valgrind (see bench/results/profile/valgrind.log)")
+                raise BenchFailure(f"the responder did not come up under valgrind (see bench/results/profile/valgrind-{tag}.log)")
             time.sleep(0.2)
         # Answering? (valgrind makes start-up slow; nginx answers 502 until the socket accepts.)
         probe, _ = bench.encrypt_pool([(bench.main, bench.key)], 1)
@@ -438,7 +444,7 @@ def callgrind_encrypt(bench, pdir, n):
             except OSError:
                 pass
             if proc.poll() is not None or time.time() > deadline:
-                raise BenchFailure("the responder under valgrind does not answer (see bench/results/profile/valgrind.log)")
+                raise BenchFailure(f"the responder under valgrind does not answer (see bench/results/profile/valgrind-{tag}.log)")
             time.sleep(1)
         # Warm-up: connections, caches, prepared statements (collected, but few).
         warm, _ = bench.encrypt_pool([(bench.main, bench.key)], 32)
@@ -456,11 +462,11 @@ def callgrind_encrypt(bench, pdir, n):
             proc.wait()
         vlog.close()
     requests = r["requests"] + 32 + 1
-    shutil.copyfile(out_file, os.path.join(pdir, "callgrind.out"))
-    return analyse_callgrind(os.path.join(pdir, "callgrind.out"), requests, toggles, pdir)
+    shutil.copyfile(out_file, os.path.join(pdir, f"{tag}.out"))
+    return analyse_callgrind(os.path.join(pdir, f"{tag}.out"), requests, toggles, pdir, tag)
 
 
-def analyse_callgrind(path, requests, toggles, pdir):
+def analyse_callgrind(path, requests, toggles, pdir, tag="callgrind"):
     total, selfcost, inclusive, calls, fn_object, callers, edges, edge_calls = parse_callgrind(path)
     if total == 0:
         raise BenchFailure("callgrind collected nothing (the toggle functions were not found?)")
@@ -499,7 +505,7 @@ def analyse_callgrind(path, requests, toggles, pdir):
         if k:
             call_counts[name] = round(k / requests, 2)
     sh_annot = sh(["callgrind_annotate", "--inclusive=no", path]).stdout
-    with open(os.path.join(pdir, "callgrind-self.txt"), "w") as f:
+    with open(os.path.join(pdir, f"{tag}-self.txt"), "w") as f:
         f.write("\n".join(demangle(sh_annot.splitlines()).values()) if sh_annot else "")
     return {
         "requests": requests, "instructions_total": total, "instructions_per_request": int(total / requests),
@@ -527,7 +533,7 @@ def profile(bench):
     log(f"profiling: `perf stat -e instructions true` -> hardware counters {'available' if hw else 'NOT available'}; "
         f"main profile: {out['main_profiler']}; perf's software clock for the system-wide view")
 
-    wanted = os.environ.get("KMS_BENCH_PROFILE_STEPS", "encrypt,createkey,strace,callgrind").split(",")
+    wanted = os.environ.get("KMS_BENCH_PROFILE_STEPS", "encrypt,createkey,strace,callgrind,callgrind_baseline").split(",")
 
     def step(name, title, fn):
         if name not in wanted:
@@ -558,5 +564,14 @@ def profile(bench):
     step("encrypt", "Encrypt at 32 connections (perf -a cpu-clock, PostgreSQL counters and waits)", encrypt)
     step("createkey", "CreateKey at 32 connections (perf -a cpu-clock, PostgreSQL counters and waits)", createkey)
     step("strace", "strace of 200 sequential Encrypts", lambda: strace_encrypt(bench, pdir))
+    def callgrind_baseline():
+        try:
+            return callgrind_encrypt(bench, pdir, 300 if cfg.quick else 1200, binary=cfg.baseline_bin,
+                                     tag="callgrind-baseline")
+        finally:
+            restore_responder(bench)
+
     step("callgrind", "callgrind under an Encrypt load (4 connections)", callgrind)
+    if cfg.baseline:
+        step("callgrind_baseline", f"callgrind of the baseline ({cfg.baseline}) under the same load", callgrind_baseline)
     return out

@@ -35,7 +35,7 @@ def rows(data):
             "run": r["name"], "conns": r["conns"], "rps": f"{r['rps']:,.0f}", "p50": fmt_ms(r["p50_ms"]),
             "p99": fmt_ms(r["p99_ms"]), "errors": str(r["errors"]) + (" (exhausted)" if r["exhausted"] else ""),
             "ratio": f"{ratio:.2f}" if ratio is not None else "",
-            "cpu": f"{cpu['responder']:.2f} / {cpu['postgres']:.2f} / {cpu['nginx'] + cpu['trivial']:.2f} / "
+            "cpu": f"{cpu.get('baseline' if r['target'] == 'baseline' else 'responder', 0):.2f} / {cpu['postgres']:.2f} / {cpu['nginx'] + cpu['trivial']:.2f} / "
                    f"{cpu['wrk']:.2f} / {cpu['other']:.2f}" if cpu else "",
             "flags": "; ".join(r["flags"] + ([r["note"]] if r["note"] else [])),
             "pg": (f"{r['pg_per_request']['commits']:.2f} / {r['pg_per_request']['wal_syncs']:.2f} / "
@@ -67,6 +67,9 @@ def targets(data):
         out.append((f"{action.split(' ')[0]} ≥ 0.5 × trivial responder, 32 connections",
                     f"{ratio:.2f} × ({r['rps']:,.0f} vs {t32['rps']:,.0f} req/s)" if r and t32 else "—",
                     verdict(ratio >= 0.5, r, t32)))
+    baseline = data["config"].get("baseline")
+    if baseline:
+        out.append(baseline_target(data, baseline, verdict))
     r = find(res, ENCRYPT, 32)
     out.append(("Encrypt p99 ≤ 5 ms, 32 connections", f"{r['p99_ms']:.2f} ms (p50 {r['p50_ms']:.2f} ms)" if r else "—",
                 verdict(r and r["p99_ms"] <= 5, r)))
@@ -134,6 +137,36 @@ def targets(data):
                     f"{r['rps']:,.0f}/s, p50 {fmt_ms(r['p50_ms'])} ms, p99 {fmt_ms(r['p99_ms'])} ms over {r['requests']} imports",
                     "—" if not r["flags"] else "run had errors"))
     return out
+
+
+def baseline_runs(data, baseline):
+    """This checkout's and the baseline's Encrypt runs at the load point (same pool, same run)."""
+    conns = data["config"].get("load_conns", 32)
+    res = data["results"]
+    after = [r for r in res if r["name"] == ENCRYPT and r["conns"] == conns]
+    before = [r for r in res if r["name"] == f"Encrypt (1 key, baseline {baseline})" and r["conns"] == conns]
+    return conns, before, after
+
+
+def baseline_target(data, baseline, verdict):
+    """Encrypt no slower than the baseline: the mean of the alternated runs of each. A difference
+    under 3 % is within what two runs of the same binary differ by on this machine, so 0.97 passes."""
+    conns, before, after = baseline_runs(data, baseline)
+    name = f"Encrypt no slower than before (baseline `{baseline}`, same run, {conns} connections)"
+    if not before or not after:
+        return (name, "—", "NOT MEASURED")
+    b = sum(r["rps"] for r in before) / len(before)
+    a = sum(r["rps"] for r in after) / len(after)
+    each_after = ", ".join(f"{r['rps']:,.0f}" for r in after)
+    each_before = ", ".join(f"{r['rps']:,.0f}" for r in before)
+    measured = (f"{a / b:.3f} × ({a:,.0f} vs {b:,.0f} req/s, mean of {len(after)} and {len(before)} alternated runs; "
+                f"each run: {each_after} vs {each_before})")
+    p = data.get("profile") or {}
+    c, cb = p.get("callgrind"), p.get("callgrind_baseline")
+    if c and cb and "error" not in c and "error" not in cb:
+        measured += (f"; callgrind: {c['instructions_per_request']:,} vs {cb['instructions_per_request']:,} "
+                     "instructions per Encrypt")
+    return (name, measured, verdict(a / b >= 0.97, *before, *after))
 
 
 def print_table(data):
@@ -238,7 +271,7 @@ def profile_section(data, cfg):
             lines += ["<details><summary>Responder's top symbols under perf (self, % of the responder's samples)</summary>", "",
                       md_table(["%", "symbol"], [(f"{p_:.2f}", f"`{s[:150]}`") for p_, s in e["responder_top_symbols"][:25]]),
                       "", "</details>", ""]
-    for name in ("encrypt", "createkey", "strace", "callgrind"):
+    for name in ("encrypt", "createkey", "strace", "callgrind", "callgrind_baseline"):
         if isinstance(p.get(name), dict) and "error" in p[name]:
             lines += [f"_Profiling step {name} failed: {p[name]['error']}_", ""]
     s = p.get("strace")
@@ -248,6 +281,11 @@ def profile_section(data, cfg):
                   "- worker thread: " + ", ".join(f"`{k}` {v}" for k, v in s["worker_syscalls_per_request"].items()),
                   "- other threads (audit writer, cache invalidation, pools): "
                   + (", ".join(f"`{k}` {v}" for k, v in s["other_threads_syscalls_per_request"].items()) or "none"), ""]
+    cb = p.get("callgrind_baseline")
+    if cb and "error" not in cb:
+        lines += [f"**callgrind of the baseline** (`{data['config'].get('baseline')}`, same flags, same stack, same load): "
+                  f"**{cb['instructions_per_request']:,} instructions per Encrypt** over {cb['requests']:,} Encrypts; "
+                  "self cost by category: " + ", ".join(f"{cat} {pct:.1f} %" for pct, cat in cb["categories_pct"][:8]), ""]
     c = p.get("callgrind")
     if c and "error" not in c:
         lines += [f"**callgrind**: {c['requests']:,} Encrypts (4 connections), collecting in "
@@ -389,6 +427,13 @@ def write(cfg, data):
               "GetParametersForImport leaves behind).",
               "- p50/p99 are wrk's (`latency:percentile()`), i.e. per request including queueing in nginx; requests/s is "
               "answered requests ÷ wrk's run time.", ""]
+    if conf.get("baseline"):
+        lines[-1:] = ["- **Before/after** (`--baseline REV`): the responder built from `REV` (release, from `git archive`) ran "
+                      "beside this checkout's, with the same flags against the same database, behind a copy of the product's "
+                      "`location /` on port 28182. Its Encrypt runs alternate with this checkout's at every concurrency "
+                      "(the order flips from one concurrency to the next) and three more pairs in ABBA order at 32 "
+                      "connections; the target compares the means. With profiling, callgrind counts both binaries' "
+                      "instructions per Encrypt under the same load.", ""]
     lines += profile_section(data, cfg)
     with open(cfg.report, "w") as fh:
         fh.write("\n".join(lines).rstrip() + "\n")

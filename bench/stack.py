@@ -97,7 +97,8 @@ class Stack:
 
     def groups(self):
         """Process groups whose CPU time the bench accounts for separately."""
-        g = {"responder": [self.responder_pid()], "trivial": [self.cfg.trivial_pid]}
+        g = {"responder": [self.responder_pid()], "trivial": [self.cfg.trivial_pid],
+             "baseline": [self.cfg.baseline_pid]}
         n = self.nginx_pid()
         g["nginx"] = [n] + children(n) if n else []
         p = self.postgres_pid()

@@ -13,11 +13,12 @@ BENCH_PYTHON_PACKAGES=(cryptography matplotlib)
 BENCH_HOME=
 BENCH_KEEP=0
 TRIVIAL_PID=
+BASELINE_PID=
 BENCH_PY_PID=
 
 bench_usage() {
     cat <<'EOF'
-Usage: scripts/kms bench [--quick] [--no-profile] [--keep]
+Usage: scripts/kms bench [--quick] [--no-profile] [--keep] [--baseline REV]
 
 Brings up a private stack in /tmp/kms-bench.XXXXXX, measures it with wrk and prints the table;
 writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/results/.
@@ -25,15 +26,23 @@ writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/result
                  out; the report says so and its figures are not the committed ones)
   --no-profile   skip the profiling step (callgrind / perf / strace)
   --keep         leave the bench stack running afterwards (its KMS_HOME is printed)
+  --baseline REV also measure the responder built from git revision REV, in the same run:
+                 it serves the same stack (same database, same nginx settings) on a port of
+                 its own, and its Encrypt runs alternate with this checkout's, so that a change
+                 is judged before/after under the same load (and, with profiling, by callgrind's
+                 instructions per Encrypt of both). REV is built once in release mode into
+                 /tmp/kms-bench-baseline-COMMIT (kept for the next run); it must work against
+                 this checkout's schema and responder flags.
 
 Exit status: 0 if every run was clean (no errors, no exhausted pool, every check passed),
 1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
 
 Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543) and
-KMS_BENCH_CEILING_PORT (28181) choose the ports; KMS_WORKERS the responder's worker threads
+KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182) choose the ports; KMS_WORKERS the responder's worker threads
 (the trivial responder gets as many); KMS_BENCH_DURATION (10) the seconds per point;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
-the seconds to wait at most for other processes on the machine to go below 0.3 cores.
+the seconds to wait at most for other processes on the machine to go below 0.3 cores;
+KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built.
 EOF
 }
 
@@ -62,6 +71,11 @@ bench_teardown() {
         wait_gone "$TRIVIAL_PID" 5 || kill -KILL "$TRIVIAL_PID" 2>/dev/null
     fi
     TRIVIAL_PID=
+    if [[ -n $BASELINE_PID ]] && kill -0 "$BASELINE_PID" 2>/dev/null; then
+        kill -TERM "$BASELINE_PID" 2>/dev/null
+        wait_gone "$BASELINE_PID" 15 || kill -KILL "$BASELINE_PID" 2>/dev/null
+    fi
+    BASELINE_PID=
     [[ -n $BENCH_HOME ]] || return "$rc"
     say "tearing down the bench stack ($BENCH_HOME)"
     KMS_HOME=$BENCH_HOME "$SELF" down >/dev/null 2>&1 || warn "down of the bench stack failed"
@@ -71,17 +85,19 @@ bench_teardown() {
     return "$rc"
 }
 
-# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT: the stack's rendered nginx.conf plus one
-# server block for the ceilings. Its `location /` is a copy of the product's (every fastcgi_*
-# setting and the fastcgi_params), only fastcgi_pass points at the trivial responder; the
-# http{} settings (workers, keep-alive, access log) are the product's because it is the same file.
+# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT [BASELINE_SOCKET BASELINE_PORT]: the stack's
+# rendered nginx.conf plus one server block for the ceilings (and one for the baseline responder).
+# Their `location /` is a copy of the product's (every fastcgi_* setting and the fastcgi_params),
+# only fastcgi_pass points elsewhere; the http{} settings (workers, keep-alive, access log) are the
+# product's because it is the same file.
 bench_nginx_conf() {
-    local out=$1 trivial_socket=$2 ceiling_port=$3 location
+    local out=$1 trivial_socket=$2 ceiling_port=$3 baseline_socket=${4:-} baseline_port=${5:-} location
     location=$(awk '/^[[:space:]]*location \/ \{/ { found = 1 }
                     found { print }
                     found && /^[[:space:]]*\}[[:space:]]*$/ { exit }' "$NGINX_CONF")
     [[ $location == *"fastcgi_pass unix:$FCGI_SOCKET;"* ]] ||
         die "cannot find the product's 'location /' with fastcgi_pass in $NGINX_CONF"
+    local baseline_location=${location//"unix:$FCGI_SOCKET;"/"unix:$baseline_socket;"}
     location=${location//"unix:$FCGI_SOCKET;"/"unix:$trivial_socket;"}
     [[ $(tail -n 1 "$NGINX_CONF") == "}" ]] || die "$NGINX_CONF does not end with the closing brace of http {}"
     {
@@ -102,16 +118,77 @@ bench_nginx_conf() {
         # Ceiling 2: the trivial FastCGI responder, with the product's location settings.
 $location
     }
-}
 EOF
+        if [[ -n $baseline_socket ]]; then
+            cat <<EOF
+
+    # Added by scripts/kms bench --baseline: the responder built from another revision.
+    server {
+        listen 127.0.0.1:$baseline_port;
+        server_name localhost;
+$baseline_location
+    }
+EOF
+        fi
+        echo "}"
     } >"$out"
 }
 
+# bench_baseline_build REV: prints the path of a release kms-responder built from git revision
+# REV (in /tmp/kms-bench-baseline-COMMIT, from `git archive`, reused by later runs).
+bench_baseline_build() {
+    local rev=$1 commit dir
+    commit=$(git -C "$REPO" rev-parse --verify --quiet "$rev^{commit}") || die "--baseline: not a git revision: $rev"
+    dir=/tmp/kms-bench-baseline-$commit
+    if [[ ! -x $dir/.build/release/kms-responder ]]; then
+        say "building the baseline responder from $rev ($commit) in $dir" >&2
+        rm -rf -- "$dir"
+        mkdir -p "$dir"
+        git -C "$REPO" archive "$commit" | tar -x -C "$dir" || die "git archive $commit failed"
+        (cd "$dir" && swift build -c release --product kms-responder) >&2 ||
+            die "building the baseline responder from $rev failed"
+    fi
+    printf '%s\n' "$dir/.build/release/kms-responder"
+}
+
+# bench_baseline_start BINARY SOCKET WORK: runs (a copy in WORK of) BINARY with this stack's
+# responder flags on SOCKET, as the service user (no supervisor: the bench watches it). Sets
+# BASELINE_PID.
+bench_baseline_start() {
+    local binary=$1 socket=$2 work=$3
+    install -m 0755 "$binary" "$work/baseline-responder"
+    responder_command
+    local argv=("${RESPONDER_CMD[@]}") i
+    argv[0]=$work/baseline-responder
+    for ((i = 1; i < ${#argv[@]}; i++)); do
+        [[ ${argv[i - 1]} == --socket ]] && argv[i]=$socket
+    done
+    if is_root && [[ $SVC_USER != root ]]; then
+        argv=(setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups --reset-env -- "${argv[@]}")
+    fi
+    setsid "${argv[@]}" </dev/null >>"$LOG_DIR/baseline.log" 2>&1 9>&- &
+    BASELINE_PID=$!
+    local deadline=$((SECONDS + 30))
+    until [[ -S $socket ]]; do
+        kill -0 "$BASELINE_PID" 2>/dev/null || {
+            tail -n 5 "$LOG_DIR/baseline.log" >&2
+            die "the baseline responder exited (log: $LOG_DIR/baseline.log)"
+        }
+        ((SECONDS < deadline)) || die "the baseline responder did not open $socket"
+        sleep 0.1
+    done
+}
+
 cmd_bench() {
-    local quick=0 profile=1
+    local quick=0 profile=1 baseline=${KMS_BENCH_BASELINE:-}
     while (($#)); do
         case $1 in
         --quick) quick=1 ;;
+        --baseline)
+            (($# >= 2)) || die "--baseline needs a git revision"
+            baseline=$2
+            shift
+            ;;
         --no-profile) profile=0 ;;
         --keep) BENCH_KEEP=1 ;;
         -h | --help) bench_usage; return 0 ;;
@@ -121,18 +198,27 @@ cmd_bench() {
     done
 
     local http_port=${KMS_BENCH_HTTP_PORT:-28180} https_port=${KMS_BENCH_HTTPS_PORT:-28543}
-    local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181}
-    local port
-    for port in "$http_port" "$https_port" "$ceiling_port"; do
+    local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181} baseline_port=${KMS_BENCH_BASELINE_PORT:-28182}
+    local port ports=("$http_port" "$https_port" "$ceiling_port")
+    [[ -n $baseline ]] && ports+=("$baseline_port")
+    for port in "${ports[@]}"; do
         [[ $port =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) || die "not a TCP port: $port"
         port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT)"
     done
     [[ $http_port != "$ceiling_port" && $https_port != "$ceiling_port" ]] || die "the ceiling port must differ from the stack's ports"
+    [[ -z $baseline || $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == "${#ports[@]}" ]] ||
+        die "the baseline port must differ from the other ports"
 
     ensure_apt_packages "${STACK_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
     command -v python3 >/dev/null 2>&1 || ensure_apt_packages python3 python3-pip
     ensure_bench_python_deps
     build_release
+    local baseline_bin=
+    if [[ -n $baseline ]]; then
+        baseline_bin=${KMS_BENCH_BASELINE_BIN:-}
+        [[ -n $baseline_bin ]] || baseline_bin=$(bench_baseline_build "$baseline")
+        [[ -x $baseline_bin ]] || die "the baseline responder $baseline_bin is not an executable"
+    fi
 
     BENCH_HOME=$(mktemp -d /tmp/kms-bench.XXXXXX)
     chmod 0755 "$BENCH_HOME" # mktemp makes it 0700; postgres, kms and www-data must get in
@@ -170,9 +256,16 @@ cmd_bench() {
         sleep 0.1
     done
 
-    say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port"
+    local baseline_socket=
+    if [[ -n $baseline ]]; then
+        baseline_socket=$FCGI_DIR/baseline.sock
+        say "starting the baseline responder ($baseline) on $baseline_socket"
+        bench_baseline_start "$baseline_bin" "$baseline_socket" "$work"
+    fi
+
+    say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port${baseline:+ and the baseline on 127.0.0.1:$baseline_port}"
     local bench_conf=$NGINX_DIR/nginx-bench.conf pid
-    bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port"
+    bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port" "$baseline_socket" "$baseline_port"
     nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$bench_conf" -t -q || die "nginx rejected $bench_conf"
     pid=$(nginx_pid) || die "the bench stack's nginx is not running"
     kill -QUIT "$pid"
@@ -193,6 +286,10 @@ cmd_bench() {
         KMS_BENCH_WORKERS=$KMS_WORKERS \
         KMS_BENCH_WORK=$work \
         KMS_BENCH_TRIVIAL_PID=$TRIVIAL_PID \
+        KMS_BENCH_BASELINE=$baseline \
+        KMS_BENCH_BASELINE_PORT=$baseline_port \
+        KMS_BENCH_BASELINE_PID=$BASELINE_PID \
+        KMS_BENCH_BASELINE_BIN_PATH=${baseline:+$work/baseline-responder} \
         KMS_BENCH_PG_USER=$PG_USER \
         KMS_BENCH_SVC_USER=$SVC_USER \
         KMS_BENCH_PG_BIN=$PG_BIN \
@@ -205,7 +302,7 @@ cmd_bench() {
     BENCH_PY_PID=
     if ((rc != 0)); then
         local log
-        for log in responder.log nginx-error.log postgres.log; do
+        for log in responder.log baseline.log nginx-error.log postgres.log; do
             [[ -s $LOG_DIR/$log ]] || continue
             echo "---- last lines of $log ----" >&2
             tail -n 15 "$LOG_DIR/$log" >&2
