@@ -67,10 +67,7 @@ final class FastCGIRequest {
     }
 
     func write(_ response: HTTPResponse) {
-        let reason = response.status == 200 ? "OK" : "Error"
-        let head = "Status: \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes.append(contentsOf: response.body)
+        let bytes = response.cgiMessage()
         bytes.withUnsafeBytes { raw in
             _ = FCGX_PutStr(raw.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(raw.count), request.pointee.out)
         }
