@@ -93,3 +93,26 @@ def scrape(endpoint=None) -> Scrape:
     assert resp.status_code == 200, f"scrape answered {resp.status_code}: {resp.text[:300]}"
     assert resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8", resp.headers
     return Scrape(resp.text)
+
+
+# ---- the shipped Grafana dashboard ------------------------------------------------------------------
+
+DASHBOARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "docs", "grafana", "kms-dashboard.json")
+METRIC_NAME = re.compile(r"\b((?:kms|process)_[a-z0-9_]+)\b")
+# Grafana's variables, as a query sent straight to Prometheus would spell them.
+GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$instance": ".*"}
+
+
+def load_dashboard():
+    with open(DASHBOARD) as f:
+        return json.load(f)
+
+
+def dashboard_queries(substitute=False):
+    """Every PromQL expression of the panels (and the variables' label_values queries are left out:
+    they are Grafana syntax, not PromQL)."""
+    exprs = [t["expr"] for p in load_dashboard()["panels"] for t in p.get("targets", [])]
+    if substitute:
+        for name, value in GRAFANA_VARIABLES.items():
+            exprs = [e.replace(name, value) for e in exprs]
+    return exprs

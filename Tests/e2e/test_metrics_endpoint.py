@@ -9,7 +9,6 @@ import subprocess
 import time
 from urllib.parse import urlparse
 
-import pytest
 import requests
 
 from e2e_support import FIPS_REGION, assert_code, b64, owner_psql, random_key_id
