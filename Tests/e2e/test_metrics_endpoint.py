@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from e2e_support import FIPS_REGION, assert_code, b64, owner_psql, random_key_id
+from e2e_support import FIPS_REGION, assert_code, b64, owner_psql, random_key_id, unique_alias
 from metrics_support import SPEC_METRICS, metrics_endpoint, scrape
 
 
@@ -115,3 +115,16 @@ def test_status_json_names_the_metrics_endpoint(kms_env):
     status = json.loads(out.stdout)
     assert status["metrics_endpoint"] == metrics_endpoint()
     assert status["metrics_endpoint"].startswith("http://127.0.0.1:")
+
+
+def test_a_taken_alias_is_an_answer_not_a_database_error(client, make_account):
+    # The unique violation behind AliasAlreadyExists is how the database answers; it is no fault.
+    kms = client(make_account("metrics-alias"), FIPS_REGION)
+    alias = unique_alias("metrics")
+    kms.new_key_id(Alias=alias)
+    before = scrape()
+    assert_code(lambda: kms.new_key_id(Alias=alias), "InvalidParameterValue.AliasAlreadyExists")
+    after = scrape()
+    assert after.value("kms_requests_total", action="CreateKey", code="InvalidParameterValue.AliasAlreadyExists") \
+        - before.value("kms_requests_total", action="CreateKey", code="InvalidParameterValue.AliasAlreadyExists") == 1
+    assert after.value("kms_database_errors_total") == before.value("kms_database_errors_total")
