@@ -30,8 +30,9 @@ Exit status: 0 if every run was clean (no errors, no exhausted pool, every check
 1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
 
 Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543),
-KMS_BENCH_METRICS_PORT (28464) and KMS_BENCH_CEILING_PORT (28181) choose the ports; KMS_WORKERS the responder's worker threads
-(the trivial responder gets as many); KMS_BENCH_DURATION (10) the seconds per point;
+KMS_BENCH_METRICS_PORT (28464) and KMS_BENCH_CEILING_PORT (28181) choose the ports;
+KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
+KMS_BENCH_DURATION (10) the seconds per point;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
 the seconds to wait at most for other processes on the machine to go below 0.3 cores.
 EOF
