@@ -26,13 +26,14 @@ metrics_load_config() {
 
 # For `up`: a stack that never chose a metrics port, whose default is taken by something else
 # (another stack on this machine), runs without metrics rather than not at all, and says so;
-# the choice is remembered in stack.env. A port that was chosen must be free (nginx_check_ports).
+# the choice is remembered in stack.env. A port that was chosen must be free, also when a running
+# nginx moves to it (its reload would fail quietly).
 metrics_choose_port() {
-    ((METRICS_PORT_GIVEN)) && return 0
     [[ $KMS_METRICS_PORT == off ]] && return 0
     # Already ours: this stack's running nginx serves it.
     nginx_pid >/dev/null && grep -qsF "listen 127.0.0.1:$KMS_METRICS_PORT;" "$NGINX_DIR/metrics.conf" && return 0
     port_in_use "$KMS_METRICS_PORT" || return 0
+    ((METRICS_PORT_GIVEN)) && die "127.0.0.1:$KMS_METRICS_PORT is already in use (another stack? choose KMS_METRICS_PORT)"
     warn "127.0.0.1:$KMS_METRICS_PORT (the default metrics port) is in use, by another stack?; this stack runs without metrics (KMS_METRICS_PORT=off). Choose a free port with KMS_METRICS_PORT=PORT scripts/kms up"
     KMS_METRICS_PORT=off
     METRICS_ENDPOINT=
