@@ -28,18 +28,20 @@ let package = Package(
         .target(name: "KMSStorage", dependencies: ["KMSCore", "CPostgres"]),
         // One HTTP exchange as plain values: what a transport hands the API and gets back. No I/O.
         .target(name: "KMSHTTP"),
+        // Prometheus exposition: metric families, histograms, counters summed at scrape time. No I/O.
+        .target(name: "KMSMetrics"),
         // The service behind the API: every operation on a key in one place, and the work a
         // running deployment does by itself (scheduler, audit trail, caches and their invalidation,
         // wrapping-key pool, master-key rotation, accounts). Knows no HTTP.
         .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
         // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
-        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP"]),
+        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics"]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
         // The responder: FastCGI workers answering through KMSAPI, plus the service's background threads.
         .executableTarget(name: "kms-responder", dependencies: [
-            "CLinux", "KMSAPI", "KMSService", "KMSHTTP", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore",
+            "CLinux", "KMSAPI", "KMSService", "KMSHTTP", "KMSFastCGI", "KMSStorage", "KMSCrypto", "KMSCore", "KMSMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The operator's CLI: accounts, master keys, audit, jobs. Links the service, not the HTTP layer.
@@ -60,8 +62,9 @@ let package = Package(
         .testTarget(name: "KMSCoreTests", dependencies: ["KMSCore"]),
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSHTTPTests", dependencies: ["KMSHTTP"]),
+        .testTarget(name: "KMSMetricsTests", dependencies: ["KMSMetrics"]),
         .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSCrypto", "KMSCore"]),
-        .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSCrypto", "KMSCore", "KMSMetrics"]),
         // The storage layer's logic without a server: transaction state machine, bindings, row decoding.
         .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCore"]),
         // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).

@@ -46,6 +46,8 @@ struct ActionSpec {
     let mutates: Bool
     let parameters: [ParameterSpec]
     let handler: ActionHandler
+    /// Its position among the table's names (sorted), where `RequestMetrics` counts it; set by `ActionTable`.
+    var metricIndex = 0
 
     init(name: String, mutates: Bool = false, parameters: [ParameterSpec], handler: @escaping ActionHandler) {
         self.name = name

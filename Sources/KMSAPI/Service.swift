@@ -3,6 +3,7 @@ import KMSService
 import KMSHTTP
 import KMSCrypto
 import KMSStorage
+import KMSMetrics
 
 /// The API service: turns one HTTP request into one Tencent-style JSON response.
 ///
@@ -25,6 +26,8 @@ public final class Service: @unchecked Sendable {
     let signingKeys = SigningKeyCache()
     /// Signatures and v1 nonces already used, with what for (SPEC §6).
     let replayMemory: ReplayMemory
+    /// Requests and their latencies by action and result, for `/metrics`.
+    public let requestMetrics: RequestMetrics
 
     /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
@@ -40,6 +43,7 @@ public final class Service: @unchecked Sendable {
                                         cpuBudget: cpuBudget)
         self.auditWriter = auditWriter
         self.actions = ActionTable.all
+        self.requestMetrics = RequestMetrics(actions: actions)
         self.clock = clock
     }
 
@@ -47,19 +51,24 @@ public final class Service: @unchecked Sendable {
     public final class Session {
         public let database: Database
         let lane: AuditLane
-        init(database: Database, lane: AuditLane) {
+        /// This worker's request counters (`RequestMetrics`).
+        let counters: CounterBlock
+        init(database: Database, lane: AuditLane, counters: CounterBlock) {
             self.database = database
             self.lane = lane
+            self.counters = counters
         }
     }
 
     /// A session for one worker thread over its own connection.
     public func makeSession(database: Database) -> Session {
-        Session(database: database, lane: AuditLane(sealer: operations.keyring.sealer))
+        Session(database: database, lane: AuditLane(sealer: operations.keyring.sealer), counters: requestMetrics.makeBlock())
     }
 
     /// Answers one request: always HTTP 200 `application/json`, a Tencent success or error body.
     public func handle(_ http: HTTPRequest, session: Session) -> HTTPResponse {
+        let started = DispatchTimeNow.nanoseconds
+        var metricAction = requestMetrics.unknownAction
         let requestId = KeyID(random: Random.bytes(16)).description
         let audit = RequestAudit(requestId: requestId, client: http.remoteAddress)
         // Known once the request parses; before that (or if it does not), guessed from the raw request.
@@ -75,6 +84,7 @@ public final class Service: @unchecked Sendable {
                 _ = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: false)
                 throw KMSError(.invalidAction, "The action `\(FormDecoding.sanitized(request.action))` does not exist.")
             }
+            metricAction = spec.metricIndex
             let context = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: spec.mutates)
             let parameters = try Parameters(decoding: request.parameters, specs: spec.parameters, fromForm: request.fromForm)
             audit.keyID = parameters.string("KeyId").flatMap(KeyID.init)
@@ -99,12 +109,15 @@ public final class Service: @unchecked Sendable {
             if audit.appId == nil { auditWriter.enqueueUnauthenticated(audit.record(result: result)) }
             else { auditWriter.enqueue(audit.record(result: result)) }
         }
+        requestMetrics.record(into: session.counters, action: metricAction, result: result,
+                              nanoseconds: DispatchTimeNow.nanoseconds &- started)
         return response
     }
 
     /// The answer when no database connection can be had: InternalError, in the caller's language.
     public func unavailable(_ http: HTTPRequest) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
+        requestMetrics.record(into: nil, action: requestMetrics.unknownAction, result: KMSError.Code.internalError.rawValue, nanoseconds: nil)
         return Service.errorResponse(KMSError(.internalError), requestId: requestId, english: APIRequest.prefersEnglish(http))
     }
 

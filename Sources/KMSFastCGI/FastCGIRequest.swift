@@ -59,10 +59,13 @@ final class FastCGIRequest {
     private static let wantedVariables: [[UInt8]] = ["REQUEST_METHOD=", "QUERY_STRING=", "CONTENT_TYPE=",
                                                       "CONTENT_LENGTH=", "REMOTE_ADDR="].map { Array($0.utf8) }
     private static let headerPrefix = Array("HTTP_".utf8)
+    /// Parameters nginx sets itself for the responder (`KMS_METRICS_SCRAPE` on the metrics port);
+    /// a client cannot send one: its headers arrive as HTTP_*.
+    private static let servicePrefix = Array("KMS_".utf8)
     private static let contentLength = Array("CONTENT_LENGTH=".utf8)
 
     private static func isWanted(_ entry: UnsafeRawBufferPointer) -> Bool {
-        if entry.starts(with: headerPrefix) { return true }
+        if entry.starts(with: headerPrefix) || entry.starts(with: servicePrefix) { return true }
         return wantedVariables.contains { entry.starts(with: $0) }
     }
 

@@ -19,7 +19,7 @@ extension PostgresConnection {
         guard fd.fd >= 0 else { throw StorageError("no socket") }
         let ready = poll(&fd, 1, Int32(timeout * 1000))
         if ready > 0 {
-            guard PQconsumeInput(handle) == 1 else { throw StorageError("connection lost: \(lastError)") }
+            guard PQconsumeInput(handle) == 1 else { DatabaseErrors.count(); throw StorageError("connection lost: \(lastError)") }
             pending = drainNotifications(handle)
         }
         if PQstatus(handle) != CONNECTION_OK { throw StorageError("connection lost") }

@@ -31,6 +31,7 @@ public final class PostgresConnection {
             let message = lastError
             PQfinish(handle)
             handle = nil
+            DatabaseErrors.count()
             throw StorageError("connect failed: \(message)")
         }
     }
@@ -216,6 +217,7 @@ public final class PostgresConnection {
             let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
             let message = PQresultErrorMessage(result).map { String(cString: $0) } ?? "unknown error"
             if state == "26000" { prepared.removeAll() }  // prepared statement vanished: prepare again next time
+            DatabaseErrors.count(sqlState: state)
             throw StorageError(sqlState: state, message.trimmingCharacters(in: "\n"))
         }
     }

@@ -106,12 +106,16 @@ let workerThread = Thread {
     }
 }
 workerThread.start()
+let metrics = MetricsEndpoint(service: service, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
+                              scheduledWorker: { scheduledWorker.withLock { $0 } }, startTime: Date().timeIntervalSince1970)
 
 server.run(workers: options.workers) { index in
     // Each worker owns its connection. A database that is down at start-up or later is
     // retried on the next request; the request meanwhile gets InternalError.
     var session: Service.Session? = nil
     return { request in
+        // Before the session: a scrape needs no database.
+        if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
                 Log.error("worker \(index): database connection failed: \(error)")

@@ -37,9 +37,10 @@ writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/result
 Exit status: 0 if every run was clean (no errors, no exhausted pool, every check passed),
 1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
 
-Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543) and
-KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182) choose the ports; KMS_WORKERS the responder's worker threads
-(the trivial responder gets as many); KMS_BENCH_DURATION (10) the seconds per point;
+Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543),
+KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182)
+choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
+KMS_BENCH_DURATION (10) the seconds per point;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
 the seconds to wait at most for other processes on the machine to go below 0.3 cores;
 KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built.
@@ -198,12 +199,13 @@ cmd_bench() {
     done
 
     local http_port=${KMS_BENCH_HTTP_PORT:-28180} https_port=${KMS_BENCH_HTTPS_PORT:-28543}
-    local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181} baseline_port=${KMS_BENCH_BASELINE_PORT:-28182}
-    local port ports=("$http_port" "$https_port" "$ceiling_port")
+    local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181} metrics_port=${KMS_BENCH_METRICS_PORT:-28464}
+    local baseline_port=${KMS_BENCH_BASELINE_PORT:-28182}
+    local port ports=("$http_port" "$https_port" "$ceiling_port" "$metrics_port")
     [[ -n $baseline ]] && ports+=("$baseline_port")
     for port in "${ports[@]}"; do
         [[ $port =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) || die "not a TCP port: $port"
-        port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT)"
+        port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT / KMS_BENCH_METRICS_PORT / KMS_BENCH_BASELINE_PORT)"
     done
     [[ $http_port != "$ceiling_port" && $https_port != "$ceiling_port" ]] || die "the ceiling port must differ from the stack's ports"
     [[ -z $baseline || $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == "${#ports[@]}" ]] ||
@@ -228,12 +230,12 @@ cmd_bench() {
     say "starting the bench stack in $BENCH_HOME on ports $http_port/$https_port (rate limiting and CPU budget off)"
     # KMS_WORKERS passes through (the product default unless set); the rest is the default stack.
     env -u KMS_REGIONS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LOG_LEVEL \
-        KMS_HOME="$BENCH_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
+        KMS_HOME="$BENCH_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" KMS_METRICS_PORT="$metrics_port" \
         KMS_RATE_LIMIT=0 KMS_CPU_BUDGET=0 KMS_SKIP_BUILD=1 "$SELF" up >"$BENCH_HOME/up.log" 2>&1 ||
         { tail -n 30 "$BENCH_HOME/up.log" >&2; die "the bench stack did not come up (log above)"; }
 
     # From here on this process speaks for the bench stack.
-    KMS_HOME=$BENCH_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port
+    KMS_HOME=$BENCH_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port KMS_METRICS_PORT=$metrics_port
     unset KMS_REGIONS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET
     load_config
     [[ $KMS_RATE_LIMIT == 0 ]] || die "the bench stack has rate limiting on ($KMS_RATE_LIMIT)"

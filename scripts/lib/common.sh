@@ -96,6 +96,7 @@ load_config() {
     fi
 
     KMSCTL=${KMS_CTL_BIN:-$BUILD_DIR/kmsctl}
+    metrics_load_config
 }
 
 save_config() {

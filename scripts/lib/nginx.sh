@@ -35,6 +35,7 @@ nginx_render() {
     if [[ $text =~ @[A-Z_]+@ ]]; then die "nginx template has an unknown placeholder: ${BASH_REMATCH[0]}"; fi
 
     write_if_changed "$NGINX_DIR/fastcgi_params" root:root 0644 <"$REPO/nginx/fastcgi_params" && changed=0
+    metrics_render_nginx && changed=0
     printf '%s\n' "$text" | write_if_changed "$NGINX_CONF" root:root 0644 && changed=0
     return $changed
 }
@@ -71,9 +72,9 @@ nginx_start() {
 nginx_check_ports() {
     local port
     nginx_pid >/dev/null && return 0
-    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
+    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT" ${METRICS_ENDPOINT:+"$KMS_METRICS_PORT"}; do
         if port_in_use "$port"; then
-            die "127.0.0.1:$port is already in use (another stack? choose KMS_HTTP_PORT / KMS_HTTPS_PORT)"
+            die "127.0.0.1:$port is already in use (another stack? choose KMS_HTTP_PORT / KMS_HTTPS_PORT / KMS_METRICS_PORT)"
         fi
     done
 }

@@ -51,6 +51,8 @@ cmd_test() {
 
     ensure_apt_packages "${STACK_PACKAGES[@]}"
     ((unit_only)) || ensure_python_test_deps
+    # A real Prometheus scrapes the test stack (Tests/e2e/test_prometheus_scrape.py).
+    ((unit_only)) || ensure_apt_packages "${METRICS_TEST_PACKAGES[@]}"
     if ! (build_release); then
         SUITES_FAILED=$((unit_only ? 2 : 5))
         test_summary
@@ -86,6 +88,7 @@ test_pytest() {
         KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
         KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
         KMS_CA_FILE="$CA_FILE" \
+        KMS_METRICS_ENDPOINT="$METRICS_ENDPOINT" \
         KMS_REPO="$REPO" \
         python3 -m pytest -q "$dir" "$@")
 }
@@ -147,6 +150,7 @@ test_fuzz() {
 # Storage and end-to-end suites on a fresh stack in /tmp, torn down whatever happens.
 test_integration() {
     local http_port=${KMS_TEST_HTTP_PORT:-18080} https_port=${KMS_TEST_HTTPS_PORT:-18443}
+    local metrics_port=${KMS_TEST_METRICS_PORT:-18464}
     TEST_HOME=$(mktemp -d /tmp/kms-test.XXXXXX)
     chmod 0755 "$TEST_HOME" # mktemp makes it 0700; postgres, kms and www-data must get in
     trap test_teardown EXIT
@@ -155,7 +159,7 @@ test_integration() {
     say "starting a test stack in $TEST_HOME on ports $http_port/$https_port"
     if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA \
         KMS_HOME="$TEST_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
-        KMS_SKIP_BUILD=1 "$SELF" up; then
+        KMS_METRICS_PORT="$metrics_port" KMS_SKIP_BUILD=1 "$SELF" up; then
         test_show_logs
         suite_result storage 1
         suite_result e2e 1
@@ -165,7 +169,7 @@ test_integration() {
     fi
 
     # From here on this process speaks for the test stack.
-    KMS_HOME=$TEST_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port
+    KMS_HOME=$TEST_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port KMS_METRICS_PORT=$metrics_port
     unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA
     load_config
 

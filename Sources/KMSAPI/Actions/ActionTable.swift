@@ -8,6 +8,7 @@ enum ActionTable {
             precondition(table[spec.name] == nil, "action \(spec.name) is listed twice")
             table[spec.name] = spec
         }
+        for (index, name) in table.keys.sorted().enumerated() { table[name]!.metricIndex = index }
         return table
     }()
 

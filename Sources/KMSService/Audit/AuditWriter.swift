@@ -17,6 +17,8 @@ public final class AuditWriter: @unchecked Sendable {
     private var stopping = false
     /// Records dropped because the queue was full (the database unreachable for long); reported at the next flush.
     private var dropped = 0
+    /// Every record ever dropped (never reset; `kms_audit_dropped_total`).
+    private var droppedTotal: UInt64 = 0
     private let lane: AuditLane
     private let makeDatabase: () throws -> Database
     private var database: Database?
@@ -34,7 +36,7 @@ public final class AuditWriter: @unchecked Sendable {
     /// Queues the record of a request that changed nothing; written with the next batch.
     public func enqueue(_ record: AuditRecord) {
         lock.lock()
-        if queue.count < AuditWriter.maximumQueued { queue.append(record) } else { dropped += 1 }
+        if queue.count < AuditWriter.maximumQueued { queue.append(record) } else { dropped += 1; droppedTotal &+= 1 }
         lock.unlock()
     }
 
@@ -53,7 +55,10 @@ public final class AuditWriter: @unchecked Sendable {
         defer { flushing.unlock() }
         lock.lock()
         let summaries = failures.drain(now: DispatchTimeNow.nanoseconds, force: force || stopping)
-        if queue.count + summaries.count <= AuditWriter.maximumQueued { queue.append(contentsOf: summaries) } else { dropped += summaries.count }
+        if queue.count + summaries.count <= AuditWriter.maximumQueued { queue.append(contentsOf: summaries) } else {
+            dropped += summaries.count
+            droppedTotal &+= UInt64(summaries.count)
+        }
         let batch = queue
         let lost = dropped
         dropped = 0
@@ -74,6 +79,13 @@ public final class AuditWriter: @unchecked Sendable {
             Log.error("audit: writing \(batch.count) records failed (kept for retry): \(error)")
             return false
         }
+    }
+
+    /// Records waiting for the next batch, and every record dropped so far because the queue was full.
+    public var queueState: (depth: Int, dropped: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (queue.count, droppedTotal)
     }
 
     /// Small, frequent batches: one large batch every 200 ms stalled the workers long enough to show in p99.

@@ -26,6 +26,9 @@ public final class KeyCache: @unchecked Sendable {
     final class Stripe {
         let lock = NSLock()
         var entries: [Slot: Entry] = [:]
+        /// Lookups answered from / not found in this stripe, counted under its lock (for `/metrics`).
+        var hits: UInt64 = 0
+        var misses: UInt64 = 0
     }
 
     private let stripes: [Stripe]
@@ -53,13 +56,15 @@ public final class KeyCache: @unchecked Sendable {
         let s = stripe(slot)
         s.lock.lock()
         defer { s.lock.unlock() }
-        guard let entry = s.entries[slot] else { return nil }
+        guard let entry = s.entries[slot] else { s.misses &+= 1; return nil }
         guard DispatchTimeNow.nanoseconds &- entry.loadedAt < lifetime else {
             s.entries[slot] = nil
+            s.misses &+= 1
             return nil
         }
         let wanted = version ?? entry.status.currentVersion
-        guard let material = entry.materials.first(where: { $0.version == wanted })?.material else { return nil }
+        guard let material = entry.materials.first(where: { $0.version == wanted })?.material else { s.misses &+= 1; return nil }
+        s.hits &+= 1
         return (entry.status, wanted, material)
     }
 
@@ -97,6 +102,15 @@ public final class KeyCache: @unchecked Sendable {
             generation.add(1, ordering: .releasing)
             s.entries.removeAll()
             s.lock.unlock()
+        }
+    }
+
+    /// Lookups so far that found what they wanted (`hits`) and that had to load it (`misses`).
+    public var lookups: (hits: UInt64, misses: UInt64) {
+        stripes.reduce((hits: UInt64(0), misses: UInt64(0))) { total, s in
+            s.lock.lock()
+            defer { s.lock.unlock() }
+            return (total.hits &+ s.hits, total.misses &+ s.misses)
         }
     }
 

@@ -44,6 +44,13 @@ public final class WrappingKeyPool: @unchecked Sendable {
         return pair
     }
 
+    /// Pairs ready now, for each kind (every kind listed, an empty one as 0).
+    public var sizes: [(spec: WrappingKeySpec, ready: Int)] {
+        condition.lock()
+        defer { condition.unlock() }
+        return WrappingKeySpec.allCases.map { ($0, ready[$0]?.count ?? 0) }
+    }
+
     static func generate(_ spec: WrappingKeySpec) throws -> Pair {
         let start = ThreadCPUClock.milliseconds
         let key: PrivateKey

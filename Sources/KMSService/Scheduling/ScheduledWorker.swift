@@ -2,6 +2,7 @@ import Foundation
 import KMSCore
 import KMSCrypto
 import KMSStorage
+import Synchronization
 
 /// The one place for work the service does on time, by itself: destroying expired imported
 /// material and purging expired import parameters, deleting keys and rotating them.
@@ -15,6 +16,9 @@ public final class ScheduledWorker: @unchecked Sendable {
     let operations: KeyOperations
     let clock: @Sendable () -> Int64
     let retryPolicy: JobRetryPolicy
+    /// After each pass: the due time of the oldest job still due (`Int64.max`: none), or
+    /// `Int64.min` before the first pass that could ask the database.
+    private let oldestDue = Atomic<Int64>(Int64.min)
 
     /// A worker on its own `database` connection; it drops what it changes from `keyCache`.
     public init(database: Database, sealer: Sealer, regions: RegionTable, keyCache: KeyCache? = nil,
@@ -122,7 +126,30 @@ public final class ScheduledWorker: @unchecked Sendable {
         return String(text.prefix(300))
     }
 
-    private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in runDueJobs() }
+    private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in
+        runDueJobs()
+        checkBacklog()
+    }
+
+    /// Reads how late the oldest due job is (`jobLag`). A failure keeps the last answer, so the lag
+    /// keeps growing while the database is away.
+    func checkBacklog() {
+        do {
+            let oldest = try database.run(OldestDueJob(now: clock()))
+            oldestDue.store(oldest ?? Int64.max, ordering: .relaxed)
+        } catch {
+            Log.write(.debug, "scheduled worker: cannot read the job backlog: \(Self.failureReason(error))")
+        }
+    }
+
+    /// Seconds the oldest due job is late at `now` (0 when nothing is due), nil until the worker
+    /// has been able to look (`kms_scheduled_job_lag_seconds`).
+    public func jobLag(now: Int64) -> Int64? {
+        let oldest = oldestDue.load(ordering: .relaxed)
+        if oldest == Int64.min { return nil }
+        if oldest == Int64.max { return 0 }
+        return max(0, now - oldest)
+    }
 
     /// Runs `runDueJobs` every second on its own thread until `stop()`.
     public func start() { thread.start() }
