@@ -26,8 +26,13 @@ struct ResponderOptions: ParsableCommand {
     @Option(name: .customLong("regions"), help: "Served regions and their profiles: NAME=FIPS|SM,…")
     var regions: String = RegionTable.defaultSpec
 
-    @Option(name: .customLong("workers"), help: "FastCGI worker threads, 1…512: four per core unless given.")
-    var workers: Int = ResponderOptions.defaultWorkers
+    // Optional so that --help states the default as a rule (as `scripts/kms help` and the README
+    // do), not as this machine's number.
+    @Option(name: .customLong("workers"), help: "FastCGI worker threads per responder, 1-512 (default: 4 per core).")
+    var workerCount: Int?
+
+    /// The worker threads to run: `--workers`, else `defaultWorkers`.
+    var workers: Int { workerCount ?? ResponderOptions.defaultWorkers }
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
     var logLevel: String = "info"
