@@ -97,7 +97,7 @@ struct Migrate: ParsableCommand {
     @Option(help: "Directory of NNN_name.sql files (default: $KMS_SQL_DIR, which `scripts/kms ctl` sets to the repository's SQL/; else ./SQL).")
     var dir: String?
     func run() throws {
-        let dir = self.dir ?? ProcessInfo.processInfo.environment["KMS_SQL_DIR"] ?? "SQL"
+        let dir = self.dir ?? ProcessInfo.processInfo.environment["KMS_SQL_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "SQL"
         // A wrong directory must not read as "schema is up to date".
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
