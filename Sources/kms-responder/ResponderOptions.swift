@@ -55,7 +55,7 @@ struct ResponderOptions: ParsableCommand {
         guard !socket.isEmpty, !database.isEmpty, !masterKey.isEmpty else {
             throw ValidationError("--socket, --database and --master-key must not be empty")
         }
-        guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1…512") }
+        guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1-512") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
