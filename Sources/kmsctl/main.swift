@@ -249,8 +249,7 @@ struct Audit: ParsableCommand {
                 }
                 print("archived \(outcome.archived) records (up to seq \(checkpoint.cutSeq)) to \(to) and pruned them")
             } catch let failure as AuditArchiver.Failure {
-                print("audit archive: \(failure.description)")
-                throw ExitCode(1)
+                throw ValidationError("audit archive: \(failure.description)")
             }
         }
     }

@@ -43,6 +43,14 @@ def test_kmsctl_master_key_failure_is_one_line(kms_env, tmp_path):
     assert_one_line_failure(proc, str(short), "32")
 
 
+def test_kmsctl_archive_refusal_is_one_line(kms_env, tmp_path):
+    existing = tmp_path / "archive.jsonl"
+    existing.write_text("an earlier archive\n")
+    proc = ctl_run(kms_env, "audit", "archive", "--before", "2000-01-01", "--to", str(existing))
+    assert_one_line_failure(proc, "audit archive", str(existing), "not overwriting")
+    assert existing.read_text() == "an earlier archive\n"
+
+
 def test_kmsctl_help_still_succeeds(kms_env):
     for args in (["--help"], ["credential", "--help"], ["help", "audit", "tail"]):
         proc = ctl_run(kms_env, *args)
