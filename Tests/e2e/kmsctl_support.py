@@ -25,3 +25,14 @@ def assert_one_line_failure(proc, *expected_words):
     for word in expected_words:
         assert word in line, f"{what}: {line!r} does not mention {word!r}"
     return line
+
+
+def kmsctl_binary(kms_env):
+    """The kmsctl that `scripts/kms ctl` runs (KMS_CTL_BIN in development, else the release build)."""
+    return os.environ.get("KMS_CTL_BIN") or os.path.join(kms_env.repo, ".build", "release", "kmsctl")
+
+
+def kmsctl_run(kms_env, *args, cwd=None, env=None, timeout=60):
+    """kmsctl itself, without scripts/kms (no stack settings): for --help and for kmsctl used alone."""
+    return subprocess.run([kmsctl_binary(kms_env), *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd or kms_env.repo, env=env or os.environ.copy())

@@ -3,9 +3,8 @@ migrations directory that is missing or holds no migrations is a one-line error,
 "schema is up to date"."""
 
 import os
-import subprocess
 
-from kmsctl_support import assert_one_line_failure, ctl_run
+from kmsctl_support import assert_one_line_failure, ctl_run, kmsctl_run
 
 
 def test_ctl_migrate_works_outside_the_repository(kms_env, tmp_path):
@@ -27,8 +26,6 @@ def test_ctl_migrate_refuses_a_directory_without_migrations(kms_env, tmp_path):
 
 def test_kmsctl_migrate_without_the_repository_says_what_to_pass(kms_env, tmp_path):
     # kmsctl run as a program of its own (no KMS_SQL_DIR from scripts/kms) where there is no SQL/.
-    kmsctl = os.environ.get("KMS_CTL_BIN") or os.path.join(kms_env.repo, ".build", "release", "kmsctl")
     env = {k: v for k, v in os.environ.items() if k != "KMS_SQL_DIR"}
-    proc = subprocess.run([kmsctl, "migrate", "--database", "host=/nonexistent dbname=kms"], cwd=str(tmp_path),
-                          env=env, capture_output=True, text=True, timeout=60)
+    proc = kmsctl_run(kms_env, "migrate", "--database", "host=/nonexistent dbname=kms", cwd=str(tmp_path), env=env)
     assert_one_line_failure(proc, "no migrations directory SQL", "--dir")

@@ -5,13 +5,13 @@ without words after it. The commands are found from kmsctl itself (ArgumentParse
 import json
 import re
 
-from kmsctl_support import ctl_run
+from kmsctl_support import kmsctl_run
 
 OPTION_LINE = re.compile(r"^  (-\S.*)$")
 
 
 def command_paths(kms_env):
-    proc = ctl_run(kms_env, "--experimental-dump-help")
+    proc = kmsctl_run(kms_env, "--experimental-dump-help")
     assert proc.returncode == 0, proc.stderr
     paths = []
 
@@ -60,7 +60,7 @@ def test_every_kmsctl_option_has_help(kms_env):
     assert ["credential", "list"] in paths and ["audit", "tail"] in paths, paths
     bare = {}
     for path in paths:
-        proc = ctl_run(kms_env, *path, "--help")
+        proc = kmsctl_run(kms_env, *path, "--help")
         assert proc.returncode == 0, f"kmsctl {' '.join(path)} --help exited {proc.returncode}: {proc.stderr}"
         assert "OPTIONS:" in proc.stdout, proc.stdout
         missing = options_without_help(proc.stdout)
