@@ -26,8 +26,13 @@ struct ResponderOptions: ParsableCommand {
     @Option(name: .customLong("regions"), help: "Served regions and their profiles: NAME=FIPS|SM,…")
     var regions: String = RegionTable.defaultSpec
 
-    @Option(name: .customLong("workers"), help: "FastCGI worker threads, 1…512: four per core unless given.")
-    var workers: Int = ResponderOptions.defaultWorkers
+    // Optional so that --help states the default as a rule (as `scripts/kms help` and the README
+    // do), not as this machine's number.
+    @Option(name: .customLong("workers"), help: "FastCGI worker threads per responder, 1-512 (default: 4 per core).")
+    var workerCount: Int?
+
+    /// The worker threads to run: `--workers`, else `defaultWorkers`.
+    var workers: Int { workerCount ?? ResponderOptions.defaultWorkers }
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
     var logLevel: String = "info"
@@ -50,7 +55,7 @@ struct ResponderOptions: ParsableCommand {
         guard !socket.isEmpty, !database.isEmpty, !masterKey.isEmpty else {
             throw ValidationError("--socket, --database and --master-key must not be empty")
         }
-        guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1…512") }
+        guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1-512") }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }

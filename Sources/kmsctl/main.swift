@@ -41,7 +41,8 @@ var now: Int64 { Int64(Date().timeIntervalSince1970) }
 func printJSON(_ value: JSONValue) { print(value.serializedString) }
 
 struct MasterKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self, Rotate.self])
+    static let configuration = CommandConfiguration(commandName: "master-key", abstract: "Create the master key; rotate it.",
+                                                    subcommands: [Init.self, Rotate.self])
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: """
@@ -53,7 +54,7 @@ struct MasterKey: ParsableCommand {
             """)
         @OptionGroup var connection: Connection
         @Option(help: "Seconds to wait for responders to load the new key before re-sealing.") var wait: Double = 3
-        @Flag var retire = false
+        @Flag(help: "Then delete the older rotation keys, if nothing is still sealed under them.") var retire = false
         func run() throws {
             let id = try MasterKeyRing.addKey(base: connection.masterKey)
             print("added master key \(id) (\(MasterKeyRing.path(connection.masterKey, id: id)))")
@@ -93,9 +94,18 @@ struct MasterKey: ParsableCommand {
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply the numbered SQL migrations that are not yet applied.")
     @OptionGroup var connection: Connection
-    @Option(help: "Directory of NNN_name.sql files.") var dir: String = "SQL"
+    @Option(help: "Directory of NNN_name.sql files (default: $KMS_SQL_DIR, which `scripts/kms ctl` sets to the repository's SQL/; else ./SQL).")
+    var dir: String?
     func run() throws {
-        let applied = try Migrator(directory: dir).apply(to: try connection.open())
+        let dir = self.dir ?? ProcessInfo.processInfo.environment["KMS_SQL_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "SQL"
+        // A wrong directory must not read as "schema is up to date".
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("no migrations directory \(dir) (in \(FileManager.default.currentDirectoryPath)): pass --dir with the repository's SQL/ directory")
+        }
+        let migrator = Migrator(directory: dir)
+        guard !(try migrator.migrations()).isEmpty else { throw ValidationError("no NNN_name.sql migrations in \(dir)") }
+        let applied = try migrator.apply(to: try connection.open())
         print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
     }
 }
@@ -106,13 +116,13 @@ func credentialJSON(_ c: IssuedCredential) -> JSONValue {
 }
 
 struct Account: ParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Create and list accounts.", subcommands: [Create.self, List.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account with one credential.")
         @OptionGroup var connection: Connection
-        @Option var name: String
-        @Flag var json = false
+        @Option(help: "The account's name (for people; need not be unique).") var name: String
+        @Flag(help: "Print {AppId, Uin, SecretId, SecretKey} as one JSON object.") var json = false
         func run() throws {
             let issued = try connection.registry().createAccount(name: name, now: now)
             if json { printJSON(credentialJSON(issued)) } else {
@@ -124,7 +134,7 @@ struct Account: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
         @OptionGroup var connection: Connection
-        @Flag var json = false
+        @Flag(help: "A JSON array of {AppId, Uin, Name, CreatedAt (Unix seconds)}.") var json = false
         func run() throws {
             let rows = try AccountRegistry.listing(database: try connection.open())
             if json {
@@ -137,13 +147,14 @@ struct Account: ParsableCommand {
 }
 
 struct Credential: ParsableCommand {
-    static let configuration = CommandConfiguration(subcommands: [Create.self, Disable.self, Enable.self])
+    static let configuration = CommandConfiguration(abstract: "Add, list, disable and re-enable an account's credentials (SecretId/SecretKey).",
+                                                    subcommands: [Create.self, List.self, Disable.self, Enable.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a credential to an account.")
         @OptionGroup var connection: Connection
-        @Option(name: .customLong("app-id")) var appId: Int64
-        @Flag var json = false
+        @Option(name: .customLong("app-id"), help: "The account (AppId) that gets the new credential.") var appId: Int64
+        @Flag(help: "Print {AppId, Uin, SecretId, SecretKey} as one JSON object.") var json = false
         func run() throws {
             let issued = try connection.registry().createCredential(appId: appId, now: now)
             if json { printJSON(credentialJSON(issued)) } else { print("SecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))") }
@@ -153,7 +164,7 @@ struct Credential: ParsableCommand {
     struct Disable: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a credential: its requests fail with AuthFailure.SecretIdNotFound.")
         @OptionGroup var connection: Connection
-        @Option(name: .customLong("secret-id")) var secretId: String
+        @Option(name: .customLong("secret-id"), help: "The credential's SecretId (AKID…).") var secretId: String
         func run() throws {
             guard try AccountRegistry.setCredential(secretId, enabled: false, database: try connection.open()) else {
                 throw ValidationError("no credential \(secretId)")
@@ -165,7 +176,7 @@ struct Credential: ParsableCommand {
     struct Enable: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-enable a disabled credential.")
         @OptionGroup var connection: Connection
-        @Option(name: .customLong("secret-id")) var secretId: String
+        @Option(name: .customLong("secret-id"), help: "The credential's SecretId (AKID…).") var secretId: String
         func run() throws {
             guard try AccountRegistry.setCredential(secretId, enabled: true, database: try connection.open()) else {
                 throw ValidationError("no credential \(secretId)")
@@ -207,38 +218,6 @@ struct Audit: ParsableCommand {
         }
     }
 
-    struct Tail: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the newest audit records.")
-        @OptionGroup var connection: Connection
-        @Option(name: .customLong("account"), help: "Only this AppId.") var appId: Int64?
-        @Option(name: .customLong("key"), help: "Only this KeyId.") var keyId: String?
-        @Option var limit: Int = 20
-        @Flag var json = false
-        func run() throws {
-            var key: KeyID? = nil
-            if let keyId {
-                guard let parsed = KeyID(keyId) else { throw ValidationError("--key is not a key id") }
-                key = parsed
-            }
-            let rows = try connection.open().run(ListAuditRecords(appId: appId, keyID: key, limit: max(1, min(limit, 10_000)), ascending: false))
-            for row in rows.reversed() {
-                let r = row.record
-                if json {
-                    printJSON(.object([
-                        ("Seq", .int(row.seq)), ("Time", .int(r.atMilliseconds)), ("RequestId", .string(r.requestId)),
-                        ("AppId", r.appId.map { .int($0) } ?? .null), ("SecretId", r.secretId.map { .string($0) } ?? .null),
-                        ("Region", .string(r.region)), ("Action", .string(r.action)),
-                        ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)),
-                        ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
-                        ("Count", .int(r.occurrences)),
-                    ]))
-                } else {
-                    print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)\(r.occurrences == 1 ? "" : "\t×\(r.occurrences)")")
-                }
-            }
-        }
-    }
-
     struct Archive: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export the records older than DATE to FILE (JSON lines) and prune them, leaving a checkpoint.",
@@ -270,8 +249,7 @@ struct Audit: ParsableCommand {
                 }
                 print("archived \(outcome.archived) records (up to seq \(checkpoint.cutSeq)) to \(to) and pruned them")
             } catch let failure as AuditArchiver.Failure {
-                print("audit archive: \(failure.description)")
-                throw ExitCode(1)
+                throw ValidationError("audit archive: \(failure.description)")
             }
         }
     }
@@ -289,7 +267,7 @@ struct Jobs: ParsableCommand {
             """)
         @OptionGroup var connection: Connection
         @Flag(help: "Only dead jobs.") var dead = false
-        @Flag var json = false
+        @Flag(help: "A JSON array of {Id, Kind, AppId, Region, KeyId, DueAt, Attempts, NotBefore, LastError, Dead, DeadAt}.") var json = false
         func run() throws {
             let rows = try connection.open().run(ListScheduledJobs(deadOnly: dead))
             if json {
@@ -320,4 +298,4 @@ struct Jobs: ParsableCommand {
     }
 }
 
-KMSCtl.main()
+KMSCtl.runReportingFailures()
