@@ -55,9 +55,10 @@ final class FastCGIRequest {
         return HTTPRequest(entries: entries, body: body)
     }
 
-    /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`).
+    /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`); KMS_PROBE is set
+    /// only by nginx's /healthz and /readyz locations (see `Health`).
     private static let wantedVariables: [[UInt8]] = ["REQUEST_METHOD=", "QUERY_STRING=", "CONTENT_TYPE=",
-                                                      "CONTENT_LENGTH=", "REMOTE_ADDR="].map { Array($0.utf8) }
+                                                      "CONTENT_LENGTH=", "REMOTE_ADDR=", "KMS_PROBE="].map { Array($0.utf8) }
     private static let headerPrefix = Array("HTTP_".utf8)
     private static let contentLength = Array("CONTENT_LENGTH=".utf8)
 
@@ -67,7 +68,7 @@ final class FastCGIRequest {
     }
 
     func write(_ response: HTTPResponse) {
-        let reason = response.status == 200 ? "OK" : "Error"
+        let reason = response.status == 200 ? "OK" : response.status == 503 ? "Service Unavailable" : "Error"
         let head = "Status: \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(response.body.count)\r\n\r\n"
         var bytes = Array(head.utf8)
         bytes.append(contentsOf: response.body)

@@ -89,6 +89,10 @@ let masterKeyWatcher = Thread {
     }
 }
 masterKeyWatcher.start()
+// /readyz reads what this thread last found (Health, ReadinessMonitor): probes never wait on PostgreSQL.
+let readiness = ReadinessMonitor(conninfo: databaseURL, sealer: sealer)
+readiness.start()
+let health = Health(readiness: readiness)
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
 invalidator.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.
@@ -112,6 +116,7 @@ server.run(workers: options.workers) { index in
     // retried on the next request; the request meanwhile gets InternalError.
     var session: Service.Session? = nil
     return { request in
+        if let probe = health.answer(request) { return probe }
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
                 Log.error("worker \(index): database connection failed: \(error)")

@@ -29,6 +29,7 @@ nginx_render() {
     text=${text//@NGINX_DIR@/"$NGINX_DIR"}
     text=${text//@HTTP_PORT@/"$KMS_HTTP_PORT"}
     text=${text//@HTTPS_PORT@/"$KMS_HTTPS_PORT"}
+    text=${text//@LISTEN@/"$(listen_nginx_lines | sed '1s/^ *//')"}
     text=${text//@TLS_CERT@/"$TLS_CERT"}
     text=${text//@TLS_KEY@/"$TLS_KEY"}
     text=${text//@FCGI_SOCKET@/"$FCGI_SOCKET"}
@@ -57,7 +58,7 @@ nginx_start() {
     fi
 
     nginx_check_ports
-    say "starting nginx on 127.0.0.1:$KMS_HTTP_PORT (http) and 127.0.0.1:$KMS_HTTPS_PORT (https)"
+    say "starting nginx on $(listen_urls http "$KMS_HTTP_PORT" "${LISTEN_HTTP[@]}") and $(listen_urls https "$KMS_HTTPS_PORT" "${LISTEN_HTTPS[@]}")"
     # 9>&-: the daemon must not inherit our lock on $KMS_HOME.
     nginx_cmd 9>&- || die "nginx did not start (log: $LOG_DIR/nginx-error.log)"
     local deadline=$((SECONDS + 10))
@@ -67,15 +68,11 @@ nginx_start() {
     done
 }
 
-# Fails early, before anything starts, if our ports are taken (by another stack?).
+# Fails early, before anything starts, if our ports are taken (by another stack?) on the
+# addresses we listen on, or an address is not this host's (scripts/lib/listen.sh).
 nginx_check_ports() {
-    local port
     nginx_pid >/dev/null && return 0
-    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do
-        if port_in_use "$port"; then
-            die "127.0.0.1:$port is already in use (another stack? choose KMS_HTTP_PORT / KMS_HTTPS_PORT)"
-        fi
-    done
+    listen_check
 }
 
 nginx_stop() {

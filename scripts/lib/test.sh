@@ -83,8 +83,8 @@ test_pytest() {
     shift
     (cd "$REPO" &&
         KMS_HOME="$KMS_HOME" \
-        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
-        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
+        KMS_ENDPOINT="$HTTP_HOST:$KMS_HTTP_PORT" \
+        KMS_HTTPS_ENDPOINT="$HTTPS_HOST:$KMS_HTTPS_PORT" \
         KMS_CA_FILE="$CA_FILE" \
         KMS_REPO="$REPO" \
         python3 -m pytest -q "$dir" "$@")
@@ -153,7 +153,7 @@ test_integration() {
     trap 'exit 130' INT TERM
 
     say "starting a test stack in $TEST_HOME on ports $http_port/$https_port"
-    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA \
+    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LISTEN -u KMS_HTTP_LISTEN \
         KMS_HOME="$TEST_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
         KMS_SKIP_BUILD=1 "$SELF" up; then
         test_show_logs
@@ -166,7 +166,7 @@ test_integration() {
 
     # From here on this process speaks for the test stack.
     KMS_HOME=$TEST_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port
-    unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA
+    unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LISTEN KMS_HTTP_LISTEN
     load_config
 
     local rc=0
