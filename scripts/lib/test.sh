@@ -78,6 +78,8 @@ cmd_test() {
 # A crash, a sanitizer report, a leak or an input that hangs fails the suite; that input is kept
 # in .build-fuzz/artifacts/ and replays through a plain debug build of the same target.
 # test_pytest DIR [PYTEST_ARGS...]: one pytest suite against the test stack; pytest's exit status.
+# KMS_TEST_SPARE_HTTP_PORT / KMS_TEST_SPARE_HTTPS_PORT: the ports of the throw-away stacks some
+# fault tests bring up themselves (Tests/faults/spare_stack.py).
 test_pytest() {
     local dir=$1
     shift
@@ -87,6 +89,8 @@ test_pytest() {
         KMS_HTTPS_ENDPOINT="$HTTPS_HOST:$KMS_HTTPS_PORT" \
         KMS_CA_FILE="$CA_FILE" \
         KMS_REPO="$REPO" \
+        KMS_TEST_SPARE_HTTP_PORT="${KMS_TEST_SPARE_HTTP_PORT:-18081}" \
+        KMS_TEST_SPARE_HTTPS_PORT="${KMS_TEST_SPARE_HTTPS_PORT:-18444}" \
         python3 -m pytest -q "$dir" "$@")
 }
 
