@@ -90,10 +90,10 @@ class ThrowAwayCA:
         self.cert = os.path.join(directory, "ca.pem")
         self.key = os.path.join(directory, "ca.key")
         openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-keyout", self.key, "-out", self.cert, "-days", "2", "-subj", "/O=kms tests/CN=throw-away CA",
+                "-keyout", self.key, "-out", self.cert, "-days", "90", "-subj", "/O=kms tests/CN=throw-away CA",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
 
-    def issue(self, name, san, days=2):
+    def issue(self, name, san, days=60):
         """(cert, key) for subjectAltName ``san`` (e.g. "IP:10.0.0.1"); the key mode 0600."""
         cert, key, csr = (os.path.join(self.dir, f"{name}.{ext}") for ext in ("pem", "key", "csr"))
         ext = os.path.join(self.dir, f"{name}.ext")

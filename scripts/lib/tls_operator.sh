@@ -47,15 +47,16 @@ tls_check_operator() {
 
     openssl x509 -in "$cert" -noout -checkend 0 >/dev/null 2>&1 ||
         die "$cert has expired ($(openssl x509 -in "$cert" -noout -enddate | cut -d= -f2))"
-    openssl x509 -in "$cert" -noout -checkend "$TLS_EXPIRY_WARN_SECONDS" >/dev/null 2>&1 ||
-        warn "$cert expires in less than 30 days ($(openssl x509 -in "$cert" -noout -enddate | cut -d= -f2))"
     if [[ -n $KMS_TLS_CA ]]; then
         # The file may hold the leaf and its intermediates, as nginx wants it.
         openssl verify -CAfile "$KMS_TLS_CA" -untrusted "$cert" "$cert" >/dev/null 2>&1 ||
             die "$cert does not chain to KMS_TLS_CA ($KMS_TLS_CA)"
     fi
+    # Warnings last: an error above is the one line an operator sees.
+    openssl x509 -in "$cert" -noout -checkend "$TLS_EXPIRY_WARN_SECONDS" >/dev/null 2>&1 ||
+        warn "$cert expires in less than 30 days ($(openssl x509 -in "$cert" -noout -enddate | cut -d= -f2))"
     tls_names_listen_addresses "$cert" ||
-        warn "$cert names none of the specific KMS_LISTEN addresses as an IP SAN ($(tls_cert_names "$cert")): clients must connect by a name it carries"
+        warn "$cert does not name every address in KMS_LISTEN (it names: $(tls_cert_names "$cert")): clients must connect by a name it carries"
     return 0
 }
 
