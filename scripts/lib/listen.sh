@@ -75,12 +75,12 @@ listen_nginx_lines() {
     for a in "${LISTEN_HTTPS[@]}"; do printf '        listen %s:%s ssl;\n' "$a" "$KMS_HTTPS_PORT"; done
 }
 
-# Before anything starts: every specific address is one of this host's, and nothing else
-# listens where nginx will (the same address and port, or a wildcard of the same family on
-# that port, either way round).
-listen_check() {
-    local a port
-    local -a local_addresses=() listening=()
+# Before anything starts: every specific address is one of this host's (also checked when
+# nginx runs: a reload onto an address the host lacks would fail silently, keeping the old
+# listeners).
+listen_check_addresses() {
+    local a
+    local -a local_addresses=()
     if command -v ip >/dev/null 2>&1; then
         mapfile -t local_addresses < <(ip -o addr show 2>/dev/null | awk '{print $4}' | sed 's#/.*##')
         for a in "${LISTEN_HTTPS[@]}" "${LISTEN_HTTP[@]}"; do
@@ -91,6 +91,13 @@ listen_check() {
                 die "$a is not an address of this host (KMS_LISTEN / KMS_HTTP_LISTEN name this host's own addresses; 'ip addr' lists them)"
         done
     fi
+}
+
+# Before nginx starts: nothing else listens where it will (the same address and port, or a
+# wildcard of the same family on that port, either way round).
+listen_check_ports() {
+    local port
+    local -a listening=()
     if command -v ss >/dev/null 2>&1; then
         # "ADDRESS:PORT" of every TCP listener; IPv4 as a.b.c.d, IPv6 as [x::y], wildcards as 0.0.0.0 / [::] / *.
         mapfile -t listening < <(ss -ltnH 2>/dev/null | awk '{print $4}' | sed 's/%[^]:]*//')
@@ -104,7 +111,7 @@ listen_check() {
     return 0
 }
 
-# listen_check_port PORT SETTING ADDRESS...: uses `listening` from listen_check.
+# listen_check_port PORT SETTING ADDRESS...: uses `listening` from listen_check_ports.
 listen_check_port() {
     local port=$1 setting=$2 a taken taken_addr
     shift 2

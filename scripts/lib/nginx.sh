@@ -71,8 +71,9 @@ nginx_start() {
 # Fails early, before anything starts, if our ports are taken (by another stack?) on the
 # addresses we listen on, or an address is not this host's (scripts/lib/listen.sh).
 nginx_check_ports() {
+    listen_check_addresses
     nginx_pid >/dev/null && return 0
-    listen_check
+    listen_check_ports
 }
 
 nginx_stop() {
