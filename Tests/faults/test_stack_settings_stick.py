@@ -11,6 +11,7 @@ certificate). Runs ``up`` on a spare stack four times:
 """
 
 import os
+import socket
 import ssl
 
 import pytest
@@ -38,8 +39,7 @@ def der_of(path):
 def verifies_against(port, ca_file):
     context = ssl.create_default_context(cafile=ca_file)
     try:
-        with context.wrap_socket(__import__("socket").create_connection(("127.0.0.1", port), timeout=10),
-                                 server_hostname="127.0.0.1"):
+        with context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname="127.0.0.1"):
             return True
     except ssl.SSLCertVerificationError:
         return False
@@ -60,12 +60,16 @@ def test_a_remembered_setting_sticks_and_an_empty_one_reverts_to_the_default(spa
     assert spare.status()["ca_file"] == ca.cert
 
     spare.up(KMS_TLS_CERT="", KMS_TLS_KEY="", KMS_TLS_CA="", KMS_WORKERS="")
+    assert_defaults(spare, cert)
+    spare.up()
+    assert_defaults(spare, cert)
+
+
+def assert_defaults(spare, operator_cert):
     local_ca = os.path.join(spare.home, "tls", "ca.pem")
-    for _ in range(2):
-        reverted = spare.stack_env()
-        assert (reverted["KMS_TLS_CERT"], reverted["KMS_TLS_KEY"], reverted["KMS_TLS_CA"]) == ("", "", "")
-        assert reverted["KMS_WORKERS"] == str(4 * os.cpu_count())
-        assert served_certificate(spare.https_port) != der_of(cert)
-        assert verifies_against(spare.https_port, local_ca)
-        assert spare.status()["ca_file"] == local_ca
-        spare.up()
+    reverted = spare.stack_env()
+    assert (reverted["KMS_TLS_CERT"], reverted["KMS_TLS_KEY"], reverted["KMS_TLS_CA"]) == ("", "", "")
+    assert reverted["KMS_WORKERS"] == str(4 * os.cpu_count())
+    assert served_certificate(spare.https_port) != der_of(operator_cert)
+    assert verifies_against(spare.https_port, local_ca)
+    assert spare.status()["ca_file"] == local_ca
