@@ -5,6 +5,8 @@ responder answers).
 * PostgreSQL stopped: ``postgresql unreachable``; started again: ready.
 * PostgreSQL read-only (``ALTER SYSTEM SET default_transaction_read_only = on`` and a reload, as
   an operator fencing a primary would): ``postgresql is read-only``; reset: ready.
+* PostgreSQL hung (every process of it SIGSTOPped): ``postgresql not answering (last check Ns
+  ago)`` within seconds, and no probe waits on it (each answers within a second).
 * A master key that sealed values name is missing (the newest ``master.key.N`` moved away and the
   responder restarted without it): ``master key N missing``; put back: ready.
 """
@@ -90,3 +92,45 @@ def test_readyz_names_a_master_key_that_sealed_values_need_and_the_responder_lac
         os.rename(aside, key_file)
     _restart_responder(stack)
     wait_probe(stack, 200, "ready\n", timeout=10)
+
+
+def _postgres_processes(stack):
+    """The postmaster and every process it started (backends, walwriter, ...)."""
+    master = stack.postgres_pid()
+    pids = [master]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == master:
+                        pids.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return pids
+
+
+def test_a_hung_postgres_makes_readyz_503_and_never_holds_a_probe(stack):
+    wait_probe(stack, 200, "ready\n")
+    frozen = _postgres_processes(stack)
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        # The monitor's own check hangs; probes keep answering at once from what it last saw.
+        deadline = time.monotonic() + 12
+        while True:
+            started = time.monotonic()
+            status, text = probe(stack, "/readyz")
+            assert time.monotonic() - started < 1.0, "a probe waited on the hung database"
+            if status == 503:
+                assert text.startswith("postgresql not answering (last check ") and text.endswith("s ago)\n"), text
+                break
+            assert time.monotonic() < deadline, f"/readyz still {status} {text!r} with PostgreSQL hung"
+            time.sleep(0.3)
+        assert probe(stack, "/healthz") == (200, "ok\n")
+    finally:
+        for pid in frozen:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    wait_probe(stack, 200, "ready\n")
