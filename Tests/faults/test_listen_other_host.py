@@ -9,7 +9,8 @@ veth addresses.
   ``https_endpoint`` (loopback is not listened on), ``endpoint`` stays on loopback.
 * Plain HTTP is not reachable from the namespace, and HTTPS is not on loopback; after a second
   ``up`` with ``KMS_HTTP_LISTEN`` naming the veth address too (everything else remembered), plain
-  HTTP answers from the namespace.
+  HTTP answers from the namespace. A third ``up`` with ``KMS_LISTEN=0.0.0.0`` moves HTTPS to the
+  wildcard (nginx restarted: a reload cannot bind it beside the old address).
 
 Needs root (network namespaces); skipped, saying so, otherwise. The namespace and the veth pair
 are removed whatever happens.
@@ -138,3 +139,9 @@ def test_another_host_encrypts_over_https_and_cannot_reach_plain_http(other_host
     assert curl_from(ns, f"http://{host_addr}:{spare.http_port}/healthz") == (0, "200")
     assert curl_from(ns, f"https://{https}/healthz", "--cacert", ca.cert) == (0, "200")
     assert spare.stack_env()["KMS_LISTEN"] == host_addr
+
+    # From one address to the wildcard on the same port (a reload cannot bind that: nginx is
+    # restarted): reachable from the other host and, now, on loopback too.
+    spare.up(KMS_LISTEN="0.0.0.0")
+    assert curl_from(ns, f"https://{https}/readyz", "--cacert", ca.cert) == (0, "200")
+    assert spare.status()["https_endpoint"] == f"https://127.0.0.1:{spare.https_port}"

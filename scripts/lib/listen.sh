@@ -65,6 +65,9 @@ listen_reach_host() {
     echo "$1"
 }
 
+# The `listen` lines of a rendered nginx.conf (none if it does not exist yet).
+listen_lines_of() { grep -E '^[[:space:]]*listen ' "$1" 2>/dev/null || true; }
+
 listen_is_wildcard() { [[ $1 == 0.0.0.0 || $1 == "[::]" ]]; }
 
 # nginx `listen` lines for both listeners. An IPv6 wildcard is IPv6 only (nginx's default), so

@@ -41,9 +41,16 @@ nginx_render() {
 }
 
 nginx_start() {
-    local changed=1 pid
+    local changed=1 pid old_listen
+    old_listen=$(listen_lines_of "$NGINX_CONF")
     nginx_render && changed=0
     nginx_cmd -t -q || die "nginx rejected $NGINX_CONF"
+    if ((changed == 0)) && pid=$(nginx_pid) && [[ $(listen_lines_of "$NGINX_CONF") != "$old_listen" ]]; then
+        # New listeners need a restart: a reload that cannot bind one (a wildcard beside a
+        # specific address on the same port) keeps the old configuration, silently.
+        say "nginx listen addresses changed: restarting nginx (pid $pid)"
+        nginx_stop
+    fi
 
     if pid=$(nginx_pid); then
         if ((changed == 0)); then
