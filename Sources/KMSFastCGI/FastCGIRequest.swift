@@ -55,9 +55,10 @@ final class FastCGIRequest {
         return HTTPRequest(entries: entries, body: body)
     }
 
-    /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`).
+    /// The CGI variables read besides the HTTP_* headers (see `HTTPRequest`); KMS_PROBE is set
+    /// only by nginx's /healthz and /readyz locations (see `Health`).
     private static let wantedVariables: [[UInt8]] = ["REQUEST_METHOD=", "QUERY_STRING=", "CONTENT_TYPE=",
-                                                      "CONTENT_LENGTH=", "REMOTE_ADDR="].map { Array($0.utf8) }
+                                                      "CONTENT_LENGTH=", "REMOTE_ADDR=", "KMS_PROBE="].map { Array($0.utf8) }
     private static let headerPrefix = Array("HTTP_".utf8)
     /// Parameters nginx sets itself for the responder (`KMS_METRICS_SCRAPE` on the metrics port);
     /// a client cannot send one: its headers arrive as HTTP_*.

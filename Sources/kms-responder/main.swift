@@ -89,6 +89,10 @@ let masterKeyWatcher = Thread {
     }
 }
 masterKeyWatcher.start()
+// /readyz reads what this thread last found (Health, ReadinessMonitor): probes never wait on PostgreSQL.
+let readiness = ReadinessMonitor(conninfo: databaseURL, sealer: sealer)
+readiness.start()
+let health = Health(readiness: readiness)
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
 invalidator.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.
@@ -114,7 +118,8 @@ server.run(workers: options.workers) { index in
     // retried on the next request; the request meanwhile gets InternalError.
     var session: Service.Session? = nil
     return { request in
-        // Before the session: a scrape needs no database.
+        // Before the session: probes and scrapes need no database connection of the worker's.
+        if let probe = health.answer(request) { return probe }
         if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {

@@ -229,6 +229,8 @@ cmd_bench() {
 
     say "starting the bench stack in $BENCH_HOME on ports $http_port/$https_port (rate limiting and CPU budget off)"
     # KMS_WORKERS passes through (the product default unless set); the rest is the default stack.
+    # The bench drives loopback: the default listeners, whatever the caller's environment says.
+    unset KMS_LISTEN KMS_HTTP_LISTEN
     env -u KMS_REGIONS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LOG_LEVEL \
         KMS_HOME="$BENCH_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" KMS_METRICS_PORT="$metrics_port" \
         KMS_RATE_LIMIT=0 KMS_CPU_BUDGET=0 KMS_SKIP_BUILD=1 "$SELF" up >"$BENCH_HOME/up.log" 2>&1 ||

@@ -44,11 +44,13 @@ load_config() {
     DEMO_ACCOUNT=$KMS_HOME/demo-account.json
     BUILD_DIR=$REPO/.build/release
 
+    # A setting present in the environment wins, even when empty: `KMS_TLS_CERT= scripts/kms up`
+    # reverts to the default instead of keeping the remembered value.
     local key value
     if [[ -r $STACK_ENV ]]; then
         while IFS='=' read -r key value; do
             [[ " ${CONFIG_KEYS[*]} " == *" $key "* ]] || continue
-            [[ -n ${!key:-} ]] || printf -v "$key" '%s' "$value"
+            [[ -v $key ]] || printf -v "$key" '%s' "$value"
         done <"$STACK_ENV"
     fi
     KMS_HTTP_PORT=${KMS_HTTP_PORT:-8080}
@@ -63,6 +65,7 @@ load_config() {
     KMS_TLS_CERT=${KMS_TLS_CERT:-}
     KMS_TLS_KEY=${KMS_TLS_KEY:-}
     KMS_TLS_CA=${KMS_TLS_CA:-}
+    listen_config
 
     local port
     for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT"; do

@@ -29,6 +29,7 @@ nginx_render() {
     text=${text//@NGINX_DIR@/"$NGINX_DIR"}
     text=${text//@HTTP_PORT@/"$KMS_HTTP_PORT"}
     text=${text//@HTTPS_PORT@/"$KMS_HTTPS_PORT"}
+    text=${text//@LISTEN@/"$(listen_nginx_lines | sed '1s/^ *//')"}
     text=${text//@TLS_CERT@/"$TLS_CERT"}
     text=${text//@TLS_KEY@/"$TLS_KEY"}
     text=${text//@FCGI_SOCKET@/"$FCGI_SOCKET"}
@@ -41,9 +42,16 @@ nginx_render() {
 }
 
 nginx_start() {
-    local changed=1 pid
+    local changed=1 pid old_listen
+    old_listen=$(listen_lines_of "$NGINX_CONF")
     nginx_render && changed=0
     nginx_cmd -t -q || die "nginx rejected $NGINX_CONF"
+    if ((changed == 0)) && pid=$(nginx_pid) && [[ $(listen_lines_of "$NGINX_CONF") != "$old_listen" ]]; then
+        # New listeners need a restart: a reload that cannot bind one (a wildcard beside a
+        # specific address on the same port) keeps the old configuration, silently.
+        say "nginx listen addresses changed: restarting nginx (pid $pid)"
+        nginx_stop
+    fi
 
     if pid=$(nginx_pid); then
         if ((changed == 0)); then
@@ -58,7 +66,7 @@ nginx_start() {
     fi
 
     nginx_check_ports
-    say "starting nginx on 127.0.0.1:$KMS_HTTP_PORT (http) and 127.0.0.1:$KMS_HTTPS_PORT (https)"
+    say "starting nginx on $(listen_urls http "$KMS_HTTP_PORT" "${LISTEN_HTTP[@]}") and $(listen_urls https "$KMS_HTTPS_PORT" "${LISTEN_HTTPS[@]}")"
     # 9>&-: the daemon must not inherit our lock on $KMS_HOME.
     nginx_cmd 9>&- || die "nginx did not start (log: $LOG_DIR/nginx-error.log)"
     local deadline=$((SECONDS + 10))
@@ -68,15 +76,15 @@ nginx_start() {
     done
 }
 
-# Fails early, before anything starts, if our ports are taken (by another stack?).
+# Fails early, before anything starts, if our ports are taken (by another stack?) on the
+# addresses we listen on, or an address is not this host's (scripts/lib/listen.sh).
 nginx_check_ports() {
-    local port
+    listen_check_addresses
     nginx_pid >/dev/null && return 0
-    for port in "$KMS_HTTP_PORT" "$KMS_HTTPS_PORT" ${METRICS_ENDPOINT:+"$KMS_METRICS_PORT"}; do
-        if port_in_use "$port"; then
-            die "127.0.0.1:$port is already in use (another stack? choose KMS_HTTP_PORT / KMS_HTTPS_PORT / KMS_METRICS_PORT)"
-        fi
-    done
+    listen_check_ports
+    if [[ -n ${METRICS_ENDPOINT:-} ]] && port_in_use "$KMS_METRICS_PORT"; then
+        die "127.0.0.1:$KMS_METRICS_PORT is already in use (another stack? choose KMS_METRICS_PORT)"
+    fi
 }
 
 nginx_stop() {

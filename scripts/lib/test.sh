@@ -80,16 +80,20 @@ cmd_test() {
 # A crash, a sanitizer report, a leak or an input that hangs fails the suite; that input is kept
 # in .build-fuzz/artifacts/ and replays through a plain debug build of the same target.
 # test_pytest DIR [PYTEST_ARGS...]: one pytest suite against the test stack; pytest's exit status.
+# KMS_TEST_SPARE_HTTP_PORT / KMS_TEST_SPARE_HTTPS_PORT: the ports of the throw-away stacks some
+# fault tests bring up themselves (Tests/faults/spare_stack.py).
 test_pytest() {
     local dir=$1
     shift
     (cd "$REPO" &&
         KMS_HOME="$KMS_HOME" \
-        KMS_ENDPOINT="127.0.0.1:$KMS_HTTP_PORT" \
-        KMS_HTTPS_ENDPOINT="127.0.0.1:$KMS_HTTPS_PORT" \
+        KMS_ENDPOINT="$HTTP_HOST:$KMS_HTTP_PORT" \
+        KMS_HTTPS_ENDPOINT="$HTTPS_HOST:$KMS_HTTPS_PORT" \
         KMS_CA_FILE="$CA_FILE" \
         KMS_METRICS_ENDPOINT="$METRICS_ENDPOINT" \
         KMS_REPO="$REPO" \
+        KMS_TEST_SPARE_HTTP_PORT="${KMS_TEST_SPARE_HTTP_PORT:-18081}" \
+        KMS_TEST_SPARE_HTTPS_PORT="${KMS_TEST_SPARE_HTTPS_PORT:-18444}" \
         python3 -m pytest -q "$dir" "$@")
 }
 
@@ -157,7 +161,7 @@ test_integration() {
     trap 'exit 130' INT TERM
 
     say "starting a test stack in $TEST_HOME on ports $http_port/$https_port"
-    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA \
+    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LISTEN -u KMS_HTTP_LISTEN \
         KMS_HOME="$TEST_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
         KMS_METRICS_PORT="$metrics_port" KMS_SKIP_BUILD=1 "$SELF" up; then
         test_show_logs
@@ -170,7 +174,7 @@ test_integration() {
 
     # From here on this process speaks for the test stack.
     KMS_HOME=$TEST_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port KMS_METRICS_PORT=$metrics_port
-    unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA
+    unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LISTEN KMS_HTTP_LISTEN
     load_config
 
     local rc=0

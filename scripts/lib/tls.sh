@@ -17,11 +17,13 @@ tls_ensure() {
         say "TLS: creating a local CA at $ca"
         tls_make_ca "$ca" "$ca_key"
     fi
-    # (Re)issue the server certificate when missing, close to expiry, or not from this CA.
+    # (Re)issue the server certificate when missing, close to expiry, not from this CA, or
+    # not naming every address HTTPS listens on (KMS_LISTEN changed).
     if [[ ! -s $TLS_CERT || ! -s $TLS_KEY ]] ||
         ! openssl x509 -checkend "$TLS_RENEW_SECONDS" -noout -in "$TLS_CERT" >/dev/null 2>&1 ||
-        ! openssl verify -CAfile "$ca" "$TLS_CERT" >/dev/null 2>&1; then
-        say "TLS: issuing a server certificate for localhost, 127.0.0.1"
+        ! openssl verify -CAfile "$ca" "$TLS_CERT" >/dev/null 2>&1 ||
+        ! tls_names_listen_addresses "$TLS_CERT"; then
+        say "TLS: issuing a server certificate for $(tls_local_names | sed 's/DNS://; s/, IP:/, /g')"
         tls_make_server_cert "$ca" "$ca_key" "$TLS_CERT" "$TLS_KEY"
     fi
 }
@@ -44,7 +46,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectAltName = @SAN@
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid, issuer
 EOF
@@ -53,7 +55,7 @@ EOF
 tls_make_ca() {
     local ca=$1 ca_key=$2 cnf
     cnf=$(mktemp)
-    tls_openssl_config >"$cnf"
+    tls_openssl_config | sed "s/@SAN@/$(tls_local_names)/" >"$cnf"
     # A random suffix tells the CAs of side-by-side stacks apart.
     (umask 077 && openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$ca_key.tmp" -out "$ca.tmp" -days 3650 -sha256 \
@@ -70,7 +72,7 @@ tls_make_server_cert() {
     local ca=$1 ca_key=$2 cert=$3 key=$4 cnf csr
     cnf=$(mktemp)
     csr=$(mktemp)
-    tls_openssl_config >"$cnf"
+    tls_openssl_config | sed "s/@SAN@/$(tls_local_names)/" >"$cnf"
     (umask 077 &&
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
             -keyout "$key.tmp" -out "$csr" -config "$cnf" -subj "/CN=localhost" 2>/dev/null &&
