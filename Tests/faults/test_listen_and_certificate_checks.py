@@ -80,3 +80,10 @@ def test_a_bad_operator_certificate_or_key_is_refused(spare, pki):
     openssl("pkey", "-in", key, "-aes256", "-passout", "pass:secret", "-out", locked)
     os.chmod(locked, 0o600)
     refused(spare, "is encrypted", KMS_TLS_CERT=cert, KMS_TLS_KEY=locked)
+
+
+@pytest.mark.parametrize("value", ["0", "513", "1000", "-4", "four"])
+def test_a_worker_count_the_responder_would_refuse_is_refused_by_up(spare, value):
+    # Before, 513 passed `up`'s check and the responder then refused to start: `up` failed after
+    # waiting 30 s, with the reason only in the responder's log.
+    refused(spare, "KMS_WORKERS must be a whole number from 1 to 512", KMS_WORKERS=value)

@@ -58,7 +58,10 @@ load_config() {
     KMS_REGIONS=${KMS_REGIONS:-$DEFAULT_REGIONS}
     # Four worker threads per core: enough to keep the cores busy while some wait on PostgreSQL.
     # More only adds context switches: on 2 cores, 16 workers gave 2.5 x the Encrypt p99 of 8.
-    KMS_WORKERS=${KMS_WORKERS:-$((4 * $(nproc)))}
+    # At most 512, the responder's limit.
+    local default_workers=$((4 * $(nproc)))
+    ((default_workers <= 512)) || default_workers=512
+    KMS_WORKERS=${KMS_WORKERS:-$default_workers}
     KMS_LOG_LEVEL=${KMS_LOG_LEVEL:-info}
     KMS_RATE_LIMIT=${KMS_RATE_LIMIT:-10000}
     KMS_CPU_BUDGET=${KMS_CPU_BUDGET:-500}
@@ -72,7 +75,7 @@ load_config() {
         if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then die "not a TCP port: $port"; fi
     done
     [[ $KMS_HTTP_PORT != "$KMS_HTTPS_PORT" ]] || die "KMS_HTTP_PORT and KMS_HTTPS_PORT must differ"
-    [[ $KMS_WORKERS =~ ^[1-9][0-9]*$ ]] || die "KMS_WORKERS must be a positive integer: $KMS_WORKERS"
+    [[ $KMS_WORKERS =~ ^[1-9][0-9]{0,2}$ ]] && ((KMS_WORKERS <= 512)) || die "KMS_WORKERS must be a whole number from 1 to 512: $KMS_WORKERS"
     [[ $KMS_RATE_LIMIT =~ ^[0-9]+$ ]] || die "KMS_RATE_LIMIT must be a whole number of requests per second (0 = off): $KMS_RATE_LIMIT"
     [[ $KMS_CPU_BUDGET =~ ^[0-9]+$ ]] || die "KMS_CPU_BUDGET must be a whole number of CPU milliseconds per second (0 = off): $KMS_CPU_BUDGET"
     [[ $KMS_REGIONS =~ ^[A-Za-z0-9-]+=[A-Za-z0-9]+(,[A-Za-z0-9-]+=[A-Za-z0-9]+)*$ ]] ||
