@@ -52,6 +52,11 @@ responder_start() {
     local wanted
     wanted=$(printf '%q ' "${RESPONDER_CMD[@]}")
 
+    # After an upgrade the running supervisor is the old script (without the watchdog watch, say).
+    if pid=$(supervisor_pid) && script_replaced "$pid"; then
+        say "the supervisor changed: restarting it, and so the responder"
+        responder_stop
+    fi
     if pid=$(supervisor_pid); then
         if [[ $(cat "$RUN_DIR/responder.cmd" 2>/dev/null) != "$wanted" ]]; then
             warn "the running responder was started with other settings; 'scripts/kms down && scripts/kms up' applies the new ones"

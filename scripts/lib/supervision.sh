@@ -16,6 +16,10 @@ write_argv() {
     printf '%s\0' "$@" | write_if_changed "$file" root:root 0644 || true
 }
 
+# script_replaced PID: the bash script PID runs has been replaced on disk since it started (bash
+# keeps its script open on descriptor 255; install_file renames a new file over the name).
+script_replaced() { [[ $(readlink "/proc/$1/fd/255" 2>/dev/null) == *" (deleted)" ]]; }
+
 # The supervisor's command line (responder_start runs it; the watchdog runs it again).
 supervisor_command() {
     SUPERVISOR_CMD=("$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE"
@@ -37,12 +41,12 @@ nginx_orphans_stop() {
 }
 
 watchdog_start() {
-    local pid changed=1
-    install_file "$REPO/scripts/lib/watchdog.sh" "$BIN_DIR/watchdog" 0755 && changed=0
+    local pid
+    install_file "$REPO/scripts/lib/watchdog.sh" "$BIN_DIR/watchdog" 0755 || true
     watchdog_command
     write_argv "$RUN_DIR/watchdog.argv" "${WATCHDOG_CMD[@]}"
     # A new version (an upgrade) replaces the running one: nothing it watches is touched.
-    if ((changed == 0)) && watchdog_pid >/dev/null; then
+    if pid=$(watchdog_pid) && script_replaced "$pid"; then
         say "the watchdog changed: restarting it"
         watchdog_stop
     fi

@@ -77,6 +77,8 @@ revive_watchdog() {
     log "watchdog $pid is gone (its pid file remains): restarting it"
     (
         flock -n 8 || exit 1
+        # Looked at again under the lock: `scripts/kms down` may have stopped it meanwhile.
+        [[ -f $run_dir/watchdog.pid ]] || exit 0
         rm -f "$run_dir/watchdog.pid"
         (setsid "${argv[@]}" </dev/null 8>&- &)
     ) 8>>"$(dirname "$run_dir")/.lock" || log "cannot restart the watchdog now ($(dirname "$run_dir")/.lock is held); trying again"

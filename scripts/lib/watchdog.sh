@@ -94,6 +94,8 @@ with_lock() {
 }
 
 start_nginx() {
+    # Looked at again under the lock: `down` or `up` may have been at work meanwhile.
+    [[ -f $run_dir/nginx.pid ]] && ! nginx_master || return 0
     stop_orphans
     "${nginx_cmd[@]}" </dev/null 8>&- 9>&-
 }
@@ -122,6 +124,9 @@ read_supervisor_argv() {
 
 start_supervisor() {
     local user=${supervisor_argv[2]} socket=${supervisor_argv[3]} grace=${supervisor_argv[4]} pid deadline
+    # Looked at again under the lock: `down` or `up` may have been at work meanwhile.
+    pid=$(pid_in "$run_dir/supervisor.pid") || return 0
+    ! { alive "$pid" && cmdline_has "$pid" "supervisor $run_dir "; } || return 0
     # The orphaned responder serves on (and would hold) the socket: let it finish its requests.
     if pid=$(pid_in "$run_dir/responder.pid") && alive "$pid" && cmdline_has "$pid" "--socket $socket " &&
         [[ $(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == "$(id -u "$user" 2>/dev/null)" ]]; then
