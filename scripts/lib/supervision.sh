@@ -31,10 +31,14 @@ watchdog_command() {
         -- "$(command -v nginx)" -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$NGINX_CONF")
 }
 
-# A master killed with -9 leaves its workers serving on our ports; `up` stops them (only this
-# stack's: the nginx processes holding its error log open) before it checks that the ports are free.
-nginx_orphans_stop() {
+# supervision_recover: `up`'s first step on a stack whose processes were killed.
+# - A master killed with -9 leaves its workers serving on our ports: stop them (only this stack's:
+#   the nginx processes holding its error log open) before `up` checks that the ports are free.
+# - A watchdog pid file left by a dead watchdog (kill -9, a reboot) goes: `up` starts the watchdog
+#   itself, and a new supervisor must not try to meanwhile.
+supervision_recover() {
     [[ -d $RUN_DIR ]] || return 0
+    watchdog_pid >/dev/null 2>&1 || rm -f "$RUN_DIR/watchdog.pid"
     nginx_pid >/dev/null 2>&1 && return 0
     bash "$REPO/scripts/lib/watchdog.sh" --stop-orphans "$RUN_DIR" "$NGINX_DIR/" "$LOG_DIR" |
         sed 's/^[^ ]* watchdog\[[0-9]*\]: /kms: /'
