@@ -137,21 +137,30 @@ def test_responder_unit_serves_through_nginx_without_the_bash_supervisor(stack, 
 
         for pre in service.get("ExecStartPre", []):
             subprocess.run(_exec_argv(pre.lstrip("+-")), check=True, timeout=30)
-        if os.geteuid() == 0 and user != "root":
-            groups = ",".join(str(grp.getgrnam(g).gr_gid) for g in extra_groups)
-            prefix = ["setpriv", f"--reuid={pwd.getpwnam(user).pw_uid}", f"--regid={grp.getgrnam(group).gr_gid}",
-                      f"--groups={groups}" if groups else "--clear-groups", "--"]
-        else:
-            prefix = []
+        # As much of the unit as setpriv can give outside systemd: its user, groups, no new
+        # privileges, an empty capability bounding set (CapabilityBoundingSet=), its UMask=.
+        assert service["NoNewPrivileges"] == ["yes"] and service["CapabilityBoundingSet"] == [""]
+        prefix = ["setpriv", "--no-new-privs"]
+        if os.geteuid() == 0:
+            prefix.append("--bounding-set=-all")
+            if user != "root":
+                groups = ",".join(str(grp.getgrnam(g).gr_gid) for g in extra_groups)
+                prefix += [f"--reuid={pwd.getpwnam(user).pw_uid}", f"--regid={grp.getgrnam(group).gr_gid}",
+                           f"--groups={groups}" if groups else "--clear-groups"]
+        umask = service.get("UMask", ["0022"])[0]
         log = open(tmp_path / "responder-unit.log", "wb")
-        unit = subprocess.Popen([*prefix, "env", "-i", *environment, *argv], stdin=subprocess.DEVNULL,
+        unit = subprocess.Popen([*prefix, "--", "env", "-i", *environment, "/bin/sh", "-c", f'umask {umask} && exec "$@"',
+                                 "sh", *argv], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, cwd="/", start_new_session=True)
         socket_path = os.path.join(stack.home, "run", "fcgi", "responder.sock")
         wait_until(lambda: os.path.exists(socket_path) or unit.poll() is not None, 30, "the unit's responder socket")
         assert unit.poll() is None, f"the unit's ExecStart exited {unit.returncode}: {(tmp_path / 'responder-unit.log').read_text()}"
         with open(f"/proc/{unit.pid}/status") as fh:
-            uid = next(line.split()[1] for line in fh if line.startswith("Uid:"))
-        assert int(uid) == pwd.getpwnam(user).pw_uid
+            proc_status = dict(line.split(":", 1) for line in fh)
+        assert int(proc_status["Uid"].split()[0]) == pwd.getpwnam(user).pw_uid
+        assert proc_status["NoNewPrivs"].strip() == "1"
+        if os.geteuid() == 0:
+            assert int(proc_status["CapBnd"], 16) == 0, proc_status["CapBnd"]
 
         # The SDK, over HTTPS through the stack's nginx, with no supervisor anywhere.
         kms_sdk = Kms(stack.probe_account, FIPS_REGION, stack.https_endpoint, scheme="https",
