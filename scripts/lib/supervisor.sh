@@ -63,12 +63,12 @@ start_child() {
 # revive_watchdog: the watchdog's pid file names a process that is gone (a stopped watchdog
 # removes its pid file): start it again, holding $KMS_HOME/.lock so as not to race `scripts/kms`.
 revive_watchdog() {
-    local pid argv=()
+    local pid cmdline argv=()
     [[ -f $run_dir/watchdog.pid && ! -L $run_dir/watchdog.pid ]] || return 0
     read -r pid <"$run_dir/watchdog.pid" 2>/dev/null
     [[ ${pid:-} =~ ^[1-9][0-9]*$ ]] || return 0
-    if [[ -e /proc/$pid && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] &&
-        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "watchdog $run_dir "; then
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || cmdline=""
+    if [[ $cmdline == *"watchdog $run_dir "* && $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
         return 0
     fi
     [[ -f $run_dir/watchdog.argv && ! -L $run_dir/watchdog.argv ]] || return 0
