@@ -41,7 +41,7 @@ supervision_recover() {
     watchdog_pid >/dev/null 2>&1 || rm -f "$RUN_DIR/watchdog.pid"
     nginx_pid >/dev/null 2>&1 && return 0
     bash "$REPO/scripts/lib/watchdog.sh" --stop-orphans "$RUN_DIR" "$NGINX_DIR/" "$LOG_DIR" |
-        sed 's/^[^ ]* watchdog\[[0-9]*\]: /kms: /'
+        sed -n 's/.*"msg":"\(.*\)"}$/kms: \1/p'
 }
 
 watchdog_start() {

@@ -60,6 +60,7 @@ start_child() {
     write_pid "$responder_pidfile" "$child" || log "cannot write $responder_pidfile"
 }
 
+# (Its log calls pass LEVEL EVENT MESSAGE, the JSON log's order; a plain-text log prints them as words.)
 # revive_watchdog: the watchdog's pid file names a process that is gone (a stopped watchdog
 # removes its pid file): start it again, holding $KMS_HOME/.lock so as not to race `scripts/kms`.
 revive_watchdog() {
@@ -74,14 +75,14 @@ revive_watchdog() {
     [[ -f $run_dir/watchdog.argv && ! -L $run_dir/watchdog.argv ]] || return 0
     mapfile -d '' -t argv <"$run_dir/watchdog.argv"
     ((${#argv[@]} > 4)) || return 0
-    log "watchdog $pid is gone (its pid file remains): restarting it"
+    log error watchdog_gone "watchdog $pid is gone (its pid file remains): restarting it"
     (
         flock -n 8 || exit 1
         # Looked at again under the lock: `scripts/kms down` may have stopped it meanwhile.
         [[ -f $run_dir/watchdog.pid ]] || exit 0
         rm -f "$run_dir/watchdog.pid"
         (setsid "${argv[@]}" </dev/null 8>&- &)
-    ) 8>>"$(dirname "$run_dir")/.lock" || log "cannot restart the watchdog now ($(dirname "$run_dir")/.lock is held); trying again"
+    ) 8>>"$(dirname "$run_dir")/.lock" || log error watchdog_restart_failed "cannot restart the watchdog now ($(dirname "$run_dir")/.lock is held); trying again"
 }
 
 # wait_child: waits until the child has exited, even across interrupting signals; once a

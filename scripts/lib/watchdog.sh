@@ -26,7 +26,15 @@
 # another stack's nginx, nor the system's.
 set -uo pipefail
 
-log() { printf '%s watchdog[%d]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"; }
+# log LEVEL EVENT MESSAGE: one JSON line, like the responder's and the supervisor's, appended to
+# LOG_DIR/responder.log (opened per line, so a rotated log needs no signal here; stdout until
+# LOG_DIR is known). Messages hold only pids and this stack's paths (no quotes or backslashes in them).
+log() {
+    local msg=${3//\\/\\\\}
+    msg=${msg//\"/\\\"}
+    printf '{"ts":"%s","level":"%s","event":"%s","logger":"watchdog","watchdog_pid":%d,"msg":"%s"}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$1" "$2" "$$" "$msg" >>"${log_file:-/dev/stdout}"
+}
 
 proc_state() { awk '{print $3}' "/proc/$1/stat" 2>/dev/null; }
 
@@ -73,7 +81,7 @@ stop_orphans() {
     local pids pid deadline=$((SECONDS + 5))
     mapfile -t pids < <(stack_nginx_processes)
     ((${#pids[@]})) || return 0
-    log "stopping ${#pids[@]} orphaned nginx process(es) of this stack: ${pids[*]}"
+    log warning nginx_orphans_stopped "stopping ${#pids[@]} orphaned nginx process(es) of this stack: ${pids[*]}"
     kill -QUIT "${pids[@]}" 2>/dev/null
     for pid in "${pids[@]}"; do
         while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
@@ -104,11 +112,11 @@ check_nginx() {
     local pid
     pid=$(pid_in "$run_dir/nginx.pid") || return 0   # no pid file: stopped on purpose
     nginx_master && return 0
-    log "nginx master $pid is gone (its pid file remains): restarting nginx"
+    log error nginx_master_gone "nginx master $pid is gone (its pid file remains): restarting nginx"
     if with_lock start_nginx; then
-        log "nginx restarted"
+        log info nginx_restarted "nginx restarted"
     else
-        log "restarting nginx failed (or $lock_file is held); trying again"
+        log error nginx_restart_failed "restarting nginx failed (or $lock_file is held); trying again"
         return 1
     fi
 }
@@ -130,7 +138,7 @@ start_supervisor() {
     # The orphaned responder serves on (and would hold) the socket: let it finish its requests.
     if pid=$(pid_in "$run_dir/responder.pid") && alive "$pid" && cmdline_has "$pid" "--socket $socket " &&
         [[ $(awk '/^Uid:/ {print $2}' "/proc/$pid/status" 2>/dev/null) == "$(id -u "$user" 2>/dev/null)" ]]; then
-        log "stopping the orphaned responder $pid"
+        log warning responder_orphan_stopped "stopping the orphaned responder $pid"
         kill -TERM "$pid" 2>/dev/null
         deadline=$((SECONDS + grace))
         while alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
@@ -138,7 +146,8 @@ start_supervisor() {
     fi
     rm -f "$run_dir/supervisor.pid" "$run_dir/responder.pid"
     # Twice forked: the new supervisor belongs to no one here (setsid, like scripts/kms starts it).
-    (setsid "${supervisor_argv[@]}" </dev/null 8>&- 9>&- &)
+    # KMS_SUPERVISOR_LOG: where the supervisor reopens its output on USR1 (as scripts/kms starts it).
+    (KMS_SUPERVISOR_LOG=$log_dir/responder.log setsid "${supervisor_argv[@]}" </dev/null 8>&- 9>&- &)
 }
 
 check_supervisor() {
@@ -146,14 +155,14 @@ check_supervisor() {
     pid=$(pid_in "$run_dir/supervisor.pid") || return 0   # no pid file: stopped on purpose
     alive "$pid" && cmdline_has "$pid" "supervisor $run_dir " && return 0
     if ! read_supervisor_argv; then
-        log "supervisor $pid is gone, but $run_dir/supervisor.argv is missing: run 'scripts/kms up'"
+        log error supervisor_argv_missing "supervisor $pid is gone, but $run_dir/supervisor.argv is missing: run 'scripts/kms up'"
         return 1
     fi
-    log "supervisor $pid is gone (its pid file remains): restarting it"
+    log error supervisor_gone "supervisor $pid is gone (its pid file remains): restarting it"
     if with_lock start_supervisor; then
-        log "supervisor restarted"
+        log info supervisor_restarted "supervisor restarted"
     else
-        log "restarting the supervisor failed (or $lock_file is held); trying again"
+        log error supervisor_restart_failed "restarting the supervisor failed (or $lock_file is held); trying again"
         return 1
     fi
 }
@@ -177,7 +186,7 @@ fi
 
 (($# > 4)) && [[ $4 == -- ]] ||
     { echo "usage: $0 RUN_DIR NGINX_PREFIX LOG_DIR -- NGINX_COMMAND [ARG...]" >&2; exit 2; }
-run_dir=$1 nginx_prefix=$2 error_log=$3/nginx-error.log
+run_dir=$1 nginx_prefix=$2 log_dir=$3 error_log=$3/nginx-error.log log_file=$3/responder.log
 shift 4
 nginx_cmd=("$@")
 lock_file=$(dirname "$run_dir")/.lock
@@ -187,7 +196,7 @@ trap 'stopping=1' TERM INT
 trap '' HUP
 
 write_pid "$watchdog_pidfile" "$$" || log "cannot write $watchdog_pidfile"
-log "watching nginx and the responder's supervisor in $run_dir"
+log info watchdog_started "watching nginx and the responder's supervisor in $run_dir"
 while ((!stopping)); do
     failed=0
     check_nginx || failed=1
@@ -198,5 +207,5 @@ while ((!stopping)); do
 done
 # Only our own pid file: a successor started meanwhile keeps its.
 [[ $(pid_in "$watchdog_pidfile") == "$$" ]] && rm -f "$watchdog_pidfile"
-log "watchdog exiting"
+log info watchdog_stopped "watchdog exiting"
 exit 0
