@@ -2,7 +2,7 @@
 # Each check is local (dpkg, python imports), so a second run needs no network.
 
 # What `up` needs at build and run time.
-STACK_PACKAGES=(nginx libfcgi-dev libpq-dev libssl-dev pkg-config openssl curl ca-certificates postgresql-15)
+STACK_PACKAGES=(nginx libfcgi-dev libpq-dev libssl-dev pkg-config openssl curl ca-certificates postgresql-15 procps)
 PYTHON_TEST_MODULES="import tencentcloud.kms, pytest, cryptography, tccli"
 PYTHON_TEST_PACKAGES=(tencentcloud-sdk-python-kms pytest cryptography tccli)
 

@@ -52,6 +52,11 @@ responder_start() {
     local wanted
     wanted=$(printf '%q ' "${RESPONDER_CMD[@]}")
 
+    # After an upgrade the running supervisor is the old script (without the watchdog watch, say).
+    if pid=$(supervisor_pid) && script_replaced "$pid"; then
+        say "the supervisor changed: restarting it, and so the responder"
+        responder_stop
+    fi
     if pid=$(supervisor_pid); then
         if [[ $(cat "$RUN_DIR/responder.cmd" 2>/dev/null) != "$wanted" ]]; then
             warn "the running responder was started with other settings; 'scripts/kms down && scripts/kms up' applies the new ones"
@@ -76,10 +81,12 @@ responder_start() {
     say "starting the responder (as $SVC_USER, $KMS_WORKERS workers)"
     [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
     printf '%s' "$wanted" | write_if_changed "$RUN_DIR/responder.cmd" root:root 0644 || true
+    # The watchdog starts the supervisor again with this, should it die (supervision.sh).
+    supervisor_command
+    write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
     # A clean environment; setsid detaches it from this terminal; 9>&- drops our lock.
     setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
-        -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+        "${SUPERVISOR_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
     # Not a process-group leader, so setsid execs in place: $! is the supervisor.
     responder_wait_socket "" $!
 }
