@@ -41,7 +41,7 @@ var now: Int64 { Int64(Date().timeIntervalSince1970) }
 func printJSON(_ value: JSONValue) { print(value.serializedString) }
 
 struct MasterKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self, Rotate.self])
+    static let configuration = CommandConfiguration(commandName: "master-key", subcommands: [Init.self, Rotate.self, Check.self])
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: """
