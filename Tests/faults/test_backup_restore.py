@@ -19,10 +19,11 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 
 import pytest
 
-from e2e_support import FIPS_REGION, Account, Kms, ctl_json, owner_psql, unique_alias
+from e2e_support import FIPS_REGION, Account, Kms, assert_code, ctl_json, owner_psql, unique_alias
 from test_byok import RSA_OAEP_SHA256, Byok
 from test_lifecycle import material_version
 
@@ -123,6 +124,11 @@ def world():
 
         # After the last backup: its WAL reaches DIR only through the archive.
         stop_lsn = lsn(json.loads(pgbackrest_info(src))[0]["backup"][-1]["lsn"]["stop"])
+        # A point in time between the last backup and the late key (for `restore --to`).
+        time.sleep(1)
+        w["between"] = owner_psql(src, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', "
+                                       "'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
+        time.sleep(1)
         keys["late"] = client.new_key_id(Alias=unique_alias("bk-late"))
         remember("late", keys["late"], b"created after the last backup")
         w["late_lsn"], w["stop_lsn"] = lsn(owner_psql(src, "SELECT pg_current_wal_insert_lsn()")), stop_lsn
@@ -204,8 +210,63 @@ def test_a_key_created_after_the_last_backup_came_back_from_archived_wal(world):
     assert client.decrypt(blob) == b"created after the last backup"
 
 
+def test_restore_to_a_point_in_time_stops_before_what_came_later(world):
+    home = new_home("bk-pitr")
+    world["homes"].append(home)
+    ports = (BASE_PORT + 6, BASE_PORT + 7)
+    out = ok(home, "restore", "--to", world["between"], world["backup"], ports=ports)
+    assert f"up to {world['between']}" in out, out
+    ok(home, "up", ports=ports)
+    client = Kms(world["accounts"][0], FIPS_REGION, f"127.0.0.1:{ports[0]}")
+    for label, plaintext, blob in world["texts"]:
+        if label not in ("disabled", "late"):
+            assert client.decrypt(blob) == plaintext, label
+    assert_code(lambda: client.DescribeKey(KeyId=world["keys"]["late"]), "ResourceUnavailable.CmkNotFound")
+    ok(home, "down")
+
+
+def test_restore_refuses_a_time_without_its_zone(world):
+    home = new_home("bk-badtime")
+    world["homes"].append(home)
+    rc, out = kms(home, "restore", "--to", "2026-11-30 05:48:00", world["backup"])
+    assert rc != 0 and "--to needs a time with its zone" in out, out
+
+
 def test_audit_trail_is_complete_and_verifies(world):
     assert audit_records(world["dst"]) >= world["audit"]
+
+
+def test_up_turns_on_wal_archiving_of_a_stack_from_before_it_with_one_restart(world):
+    dst = world["dst"]
+    conf = os.path.join(dst, "pg", "kms.conf")
+    with open(conf) as fh:
+        text = fh.read()
+    assert "archive_mode = on" in text
+    with open(conf, "w") as fh:
+        fh.write(text.replace("archive_mode = on", "archive_mode = off"))
+    pg_ctl = ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", os.path.join(dst, "pg"), "-l",
+              os.path.join(dst, "log", "postgres.log"), "-m", "fast", "-w", "-s", "restart"]
+    if os.geteuid() == 0:
+        pg_ctl = ["runuser", "-u", "postgres", "--"] + pg_ctl
+    subprocess.run(pg_ctl, check=True, timeout=120, cwd="/", stdout=subprocess.DEVNULL)
+    assert owner_psql(dst, "SHOW archive_mode") == "off"
+
+    out = ok(dst, "up", ports=world["dst_ports"])
+    assert "restarting PostgreSQL once to turn on WAL archiving" in out, out
+    assert owner_psql(dst, "SHOW archive_mode") == "on"
+    assert owner_psql(dst, "SHOW archive_command") == "true"   # no repository: nothing accumulates
+    client = Kms(world["accounts"][0], FIPS_REGION, f"127.0.0.1:{world['dst_ports'][0]}")
+    (label, plaintext, blob) = world["texts"][0]
+    deadline = time.monotonic() + 30
+    while True:   # the responder's connections notice the restart and reconnect
+        try:
+            assert client.decrypt(blob) == plaintext
+            break
+        except Exception:  # noqa: BLE001 -- retried until the deadline
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    assert "restarting PostgreSQL" not in ok(dst, "up", ports=world["dst_ports"])
 
 
 def test_restore_refuses_a_non_empty_kms_home(world):

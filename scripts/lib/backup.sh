@@ -178,8 +178,9 @@ cmd_backup() {
     load_config
     backup_paths
     dir=$(backup_dir_check "$dir")
-    [[ -d $KMS_HOME ]] && postgres_pid >/dev/null ||
+    if [[ ! -d $KMS_HOME ]] || ! postgres_pid >/dev/null; then
         die "this stack's PostgreSQL is not running (KMS_HOME=$KMS_HOME): run scripts/kms up first"
+    fi
     [[ -x $KMSCTL ]] || die "$KMSCTL is missing: run 'swift build -c release'"
 
     local current
@@ -217,16 +218,34 @@ cmd_backup() {
     local label
     label=$(backup_labels | tail -n 1) || true
     say "backup ${label:-done} ($type) in $dir/repo; WAL is archived there continuously from now on"
-    say "master key ring written to $dir/keys ($(cd "$dir/keys" && ls master.key* | paste -sd' ' -))"
+    local names=("$dir"/keys/master.key*)
+    say "master key ring written to $dir/keys (${names[*]##*/})"
     warn "$dir/keys holds the master keys: with them, the database backup opens every key. Store $dir/keys apart from $dir/repo (another medium, a safe), and run 'scripts/kms backup $dir' again after every 'master-key rotate'"
 }
 
+# restore_target TIME: TIME with an explicit zone, in the form pgBackRest and PostgreSQL both read.
+restore_target() {
+    local time=$1
+    [[ $time =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[T\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$ ]] ||
+        die "--to needs a time with its zone, e.g. '2026-11-30 05:48:00+00' or 2026-11-30T05:48:00Z: $time"
+    time=${time/T/ }
+    printf '%s\n' "${time/%Z/+00}"
+}
+
 cmd_restore() {
-    (($# == 1)) && [[ $1 != -* ]] || die "usage: scripts/kms restore DIR"
+    local usage="usage: scripts/kms restore [--to TIME] DIR" dir="" target=""
+    while (($#)); do
+        case $1 in
+        --to) (($# >= 2)) || die "$usage"; target=$(restore_target "$2"); shift ;;
+        -*) die "$usage" ;;
+        *) [[ -z $dir ]] || die "$usage"; dir=$1 ;;
+        esac
+        shift
+    done
+    [[ -n $dir ]] || die "$usage"
     load_config
     backup_paths
-    local dir
-    dir=$(backup_dir_check "$1")
+    dir=$(backup_dir_check "$dir")
     [[ -d $dir/repo ]] || die "$dir/repo does not exist: DIR must be a directory that 'scripts/kms backup DIR' wrote"
     [[ -f $dir/keys/master.key ]] ||
         die "$dir/keys/master.key is missing: without the master key ring the database backup opens nothing (bring back $dir/keys)"
@@ -256,8 +275,15 @@ cmd_restore() {
     # later restore of the original stack follows.
     local PGBACKREST_CONF=$BACKUP_HOME/restore.conf
     backup_write_conf "$dir/repo" "$PGBACKREST_CONF"
-    say "restoring PostgreSQL from $dir/repo (newest backup, then every archived WAL segment)"
-    pgbackrest_run restore --type=default >/dev/null || die "pgbackrest restore failed (log: $BACKUP_HOME/log)"
+    local recovery=(--type=default)
+    if [[ -n $target ]]; then
+        # The newest backup that ended before TIME, then WAL up to TIME; then it is promoted.
+        recovery=(--type=time "--target=$target" --target-action=promote)
+        say "restoring PostgreSQL from $dir/repo as it was at $target (a backup, then archived WAL up to that time)"
+    else
+        say "restoring PostgreSQL from $dir/repo (newest backup, then every archived WAL segment)"
+    fi
+    pgbackrest_run restore "${recovery[@]}" >/dev/null || die "pgbackrest restore failed (log: $BACKUP_HOME/log)"
     grep -q "^restore_command = .*--config=$PGBACKREST_CONF" "$PG_DATA/postgresql.auto.conf" ||
         die "pgbackrest restore wrote no restore_command with $PGBACKREST_CONF into $PG_DATA/postgresql.auto.conf"
     # The restored kms.conf and pg_hba.conf name the old KMS_HOME's paths: this stack's replace them.
@@ -268,13 +294,17 @@ cmd_restore() {
     while :; do
         recovering=$(psql_super -At -c "SELECT pg_is_in_recovery()" 2>/dev/null) || recovering=t
         [[ $recovering == f ]] && break
+        if ! postgres_pid >/dev/null; then
+            tail -n 5 "$LOG_DIR/postgres.log" >&2
+            die "PostgreSQL stopped during recovery (e.g. a --to time before the oldest backup, or WAL missing from $dir/repo); log: $LOG_DIR/postgres.log"
+        fi
         ((SECONDS < deadline)) || die "PostgreSQL is still replaying WAL after ${KMS_RESTORE_TIMEOUT:-600} s (log: $LOG_DIR/postgres.log)"
         sleep 0.3
     done
     psql_super -c "ALTER SYSTEM RESET restore_command" -c "SELECT pg_reload_conf()" >/dev/null ||
         warn "could not remove restore_command from $PG_DATA/postgresql.auto.conf"
     rm -f "$PGBACKREST_CONF"
-    say "WAL replayed to the end of the archive: $(grep -c 'restored log file' "$LOG_DIR/postgres.log" || true) segments from $dir/repo"
+    say "WAL replayed ${target:+up to $target}${target:-to the end of the archive}: $(grep -c 'restored log file' "$LOG_DIR/postgres.log" || true) segments from $dir/repo"
 
     if ! kmsctl_run master-key check >/dev/null; then
         postgres_stop
