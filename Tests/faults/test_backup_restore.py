@@ -87,7 +87,8 @@ def world():
     src, dst, backup = new_home("bk-src"), new_home("bk-dst"), tempfile.mkdtemp(prefix="kms-bk-dir.", dir="/tmp")
     os.rmdir(backup)  # `backup DIR` makes it
     src_ports, dst_ports = (BASE_PORT, BASE_PORT + 1), (BASE_PORT + 2, BASE_PORT + 3)
-    w = {"src": src, "dst": dst, "backup": backup, "dst_ports": dst_ports, "homes": [src, dst]}
+    w = {"src": src, "dst": dst, "backup": backup, "dst_ports": dst_ports, "homes": [src, dst],
+         "dirs": [backup, backup + "-other"]}
     try:
         ok(src, "up", ports=src_ports)
         data = ctl_json(ok(src, "ctl", "account", "create", "--name", "backup-a", "--json"), "account create")
@@ -144,7 +145,7 @@ def world():
     finally:
         for home in w["homes"]:
             kms(home, "down")
-        for path in w["homes"] + [backup, backup + "-other"]:
+        for path in w["homes"] + w["dirs"]:
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -269,6 +270,23 @@ def test_up_turns_on_wal_archiving_of_a_stack_from_before_it_with_one_restart(wo
     assert "restarting PostgreSQL" not in ok(dst, "up", ports=world["dst_ports"])
 
 
+def test_a_restored_stack_is_backed_up_afresh_and_can_move_to_a_new_repository(world):
+    dst = world["dst"]
+    first, second = world["backup"] + "-dst1", world["backup"] + "-dst2"
+    world["dirs"] += [first, second]   # removed afterwards
+    assert owner_psql(dst, "SHOW archive_command") == "true"   # restored: archives nowhere yet
+    conf = os.path.join(dst, "backup", "pgbackrest.conf")
+    assert "taking a full backup" in ok(dst, "backup", first)
+    assert "pgbackrest" in owner_psql(dst, "SHOW archive_command")
+    with open(conf) as fh:
+        assert f"repo1-path={first}/repo\n" in fh.read()
+    out = ok(dst, "backup", "--new-repository", second)
+    assert "taking a full backup" in out, out
+    with open(conf) as fh:
+        assert f"repo1-path={second}/repo\n" in fh.read()
+    assert os.path.exists(os.path.join(second, "keys", "master.key.2"))
+
+
 def test_restore_refuses_a_non_empty_kms_home(world):
     rc, out = kms(world["dst"], "restore", world["backup"], ports=world["dst_ports"])
     assert rc != 0 and "is not empty" in out, out
@@ -297,8 +315,14 @@ def test_up_with_a_missing_rotated_key_file_refuses_naming_it(world):
         rc, out = kms(dst, "up", ports=world["dst_ports"])
         status_out = kms(dst, "status", "--json")[1]
         status = json.JSONDecoder().raw_decode(status_out[status_out.index("{"):])[0]
+        # PostgreSQL runs (up stopped after it): a backup is refused too, before it writes anything.
+        world["dirs"].append(world["backup"] + "-dst2")
+        backup_rc, backup_out = kms(dst, "backup", world["backup"] + "-dst2")
     finally:
         os.rename(key2 + ".away", key2)
     assert rc != 0, out
     assert f"master key file missing: {key2}" in out, out
     assert status["pids"]["responder"] is None and status["pids"]["nginx"] is None, status
+    assert status["pids"]["postgres"] is not None, status
+    assert backup_rc != 0 and f"master key file missing: {key2}" in backup_out, backup_out
+    assert "not backing up" in backup_out

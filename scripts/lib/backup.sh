@@ -121,7 +121,7 @@ backup_current_repo() {
 # the command stops with kmsctl's message naming each missing file.
 master_key_ring_check() {
     kmsctl_run master-key check >/dev/null ||
-        die "$1: the database needs master key files that are missing (named above). Copy them from the backup's keys/ directory into $KMS_HOME (mode 0600, owner $SVC_USER) and run the command again"
+        die "$1: kmsctl master-key check failed (above). A missing master key file: copy it from a backup's keys/ directory into $KMS_HOME (mode 0600, owner $SVC_USER) and run the command again"
 }
 
 # keys_copy SRC_DIR DST_DIR OWNER: copies master.key, master.key.N and demo-account.json, each
@@ -182,6 +182,7 @@ cmd_backup() {
         die "this stack's PostgreSQL is not running (KMS_HOME=$KMS_HOME): run scripts/kms up first"
     fi
     [[ -x $KMSCTL ]] || die "$KMSCTL is missing: run 'swift build -c release'"
+    master_key_ring_check "not backing up"
 
     local current
     current=$(backup_current_repo)
@@ -191,7 +192,6 @@ cmd_backup() {
 
     ensure_apt_packages pgbackrest
     lock_home
-    master_key_ring_check "not backing up"
 
     make_dir "$dir" root:root 0755
     as_user "$PG_USER" test -x "$dir" ||
@@ -283,7 +283,8 @@ cmd_restore() {
     else
         say "restoring PostgreSQL from $dir/repo (newest backup, then every archived WAL segment)"
     fi
-    pgbackrest_run restore "${recovery[@]}" >/dev/null || die "pgbackrest restore failed (log: $BACKUP_HOME/log)"
+    pgbackrest_run restore "${recovery[@]}" >/dev/null ||
+        die "pgbackrest restore failed (log: $BACKUP_HOME/log); remove $KMS_HOME before trying again"
     grep -q "^restore_command = .*--config=$PGBACKREST_CONF" "$PG_DATA/postgresql.auto.conf" ||
         die "pgbackrest restore wrote no restore_command with $PGBACKREST_CONF into $PG_DATA/postgresql.auto.conf"
     # The restored kms.conf and pg_hba.conf name the old KMS_HOME's paths: this stack's replace them.
