@@ -144,7 +144,8 @@ def world():
         yield w
     finally:
         for home in w["homes"]:
-            kms(home, "down")
+            if os.path.exists(os.path.join(home, "pg", "postmaster.pid")):   # something may run there
+                kms(home, "down")
         for path in w["homes"] + w["dirs"]:
             shutil.rmtree(path, ignore_errors=True)
 
@@ -290,6 +291,21 @@ def test_a_restored_stack_is_backed_up_afresh_and_can_move_to_a_new_repository(w
 def test_restore_refuses_a_non_empty_kms_home(world):
     rc, out = kms(world["dst"], "restore", world["backup"], ports=world["dst_ports"])
     assert rc != 0 and "is not empty" in out, out
+
+
+def test_restore_refuses_a_directory_without_a_repository_or_without_master_key(world):
+    home = new_home("bk-empty")
+    world["homes"].append(home)
+    rc, out = kms(home, "restore", home + "-nothing")
+    assert rc != 0 and "does not exist: DIR must be a directory that 'scripts/kms backup DIR' wrote" in out, out
+    key1 = os.path.join(world["backup"], "keys", "master.key")
+    os.rename(key1, key1 + ".away")
+    try:
+        rc, out = kms(home, "restore", world["backup"])
+    finally:
+        os.rename(key1 + ".away", key1)
+    assert rc != 0 and f"{key1} is missing" in out, out
+    assert os.listdir(home) == [], "a refused restore wrote into KMS_HOME"
 
 
 def test_restore_without_a_rotated_key_file_refuses_naming_it(world):
