@@ -118,8 +118,9 @@ def world():
         remember("rotated", keys["rotated"], b"version two")
 
         w["full"] = ok(src, "backup", backup)
-        ok(src, "ctl", "master-key", "rotate", "--wait", "1.5")
+        w["rotate"] = ok(src, "ctl", "master-key", "rotate", "--wait", "1.5")
         assert os.path.exists(os.path.join(src, "master.key.2"))
+        w["key2_after_rotate"] = os.path.exists(os.path.join(backup, "keys", "master.key.2"))
         w["diff"] = kms(src, "backup", backup)
         w["other_dir"] = kms(src, "backup", backup + "-other")
 
@@ -172,6 +173,12 @@ def test_first_backup_is_full_later_ones_differential_and_carry_every_key_file(w
         with open(os.path.join(keys, name), "rb") as a, open(os.path.join(world["src"], name), "rb") as b:
             assert a.read() == b.read(), f"keys/{name} differs from the stack's"
     assert "store" in out.lower() and "apart" in out, f"no warning to store the key ring apart: {out}"
+
+
+def test_master_key_rotation_copies_the_new_key_to_the_backup_at_once(world):
+    # Before the next backup: values re-sealed under key 2 reach the repository through WAL.
+    assert world["key2_after_rotate"], world["rotate"]
+    assert f"master key ring copied to {world['backup']}/keys" in world["rotate"], world["rotate"]
 
 
 def test_a_second_repository_is_refused_clearly(world):

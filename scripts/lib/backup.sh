@@ -148,6 +148,24 @@ keys_copy() {
     done
 }
 
+# master_key_rotate_and_copy ARGS...: `ctl master-key rotate`, then, when the stack has a backup
+# repository, the ring copied to its keys/ directory (as `backup` does), so that a restore of the
+# WAL archived after the rotation finds the new key.
+master_key_rotate_and_copy() {
+    backup_paths
+    local rc=0 repo
+    KMS_DATABASE_URL=$OWNER_DSN KMS_MASTER_KEY=$MASTER_KEY KMS_REGIONS=$KMS_REGIONS "$KMSCTL" "$@" || rc=$?
+    repo=$(backup_current_repo)
+    if [[ -n $repo ]]; then
+        if [[ -d ${repo%/repo}/keys ]] && (keys_copy "$KMS_HOME" "${repo%/repo}/keys" root:root); then
+            say "master key ring copied to ${repo%/repo}/keys"
+        else
+            warn "could not copy the master key ring to ${repo%/repo}/keys: run 'scripts/kms backup ${repo%/repo}' now, or a restore will lack the new key"
+        fi
+    fi
+    return $rc
+}
+
 # The labels of the repository's backups, oldest first (`full backup: 20261130-054757F`, `diff
 # backup: 20261130-054757F_20261130-054822D`).
 backup_labels() {
@@ -220,7 +238,7 @@ cmd_backup() {
     say "backup ${label:-done} ($type) in $dir/repo; WAL is archived there continuously from now on"
     local names=("$dir"/keys/master.key*)
     say "master key ring written to $dir/keys (${names[*]##*/})"
-    warn "$dir/keys holds the master keys: with them, the database backup opens every key. Store $dir/keys apart from $dir/repo (another medium, a safe), and run 'scripts/kms backup $dir' again after every 'master-key rotate'"
+    warn "$dir/keys holds the master keys: with them, the database backup opens every key. Store $dir/keys apart from $dir/repo (another medium, a safe); 'scripts/kms ctl master-key rotate' adds each new key there"
 }
 
 # restore_target TIME: TIME with an explicit zone, in the form pgBackRest and PostgreSQL both read.
