@@ -41,8 +41,8 @@ var now: Int64 { Int64(Date().timeIntervalSince1970) }
 func printJSON(_ value: JSONValue) { print(value.serializedString) }
 
 struct MasterKey: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "master-key", abstract: "Create the master key; rotate it.",
-                                                    subcommands: [Init.self, Rotate.self])
+    static let configuration = CommandConfiguration(commandName: "master-key", abstract: "Create the master key; rotate it; check the key files the database needs.",
+                                                    subcommands: [Init.self, Rotate.self, Check.self])
 
     struct Rotate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: """

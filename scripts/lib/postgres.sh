@@ -65,6 +65,8 @@ log_min_duration_statement = -1
 log_min_error_statement = panic
 log_parameter_max_length = 0
 log_parameter_max_length_on_error = 0
+
+$(wal_archive_settings)
 EOF
     write_if_changed "$PG_DATA/pg_hba.conf" "$owner" 0600 <<'EOF' && changed=0
 # Written by scripts/kms. Unix socket, peer authentication through the 'kms' map only.
