@@ -28,8 +28,8 @@ from test_byok import RSA_OAEP_SHA256, Byok
 from test_lifecycle import material_version
 
 BASE_PORT = int(os.environ.get("KMS_BACKUP_TEST_PORT", "18580"))
-SETTINGS = ("KMS_HOME", "KMS_HTTP_PORT", "KMS_HTTPS_PORT", "KMS_REGIONS", "KMS_WORKERS", "KMS_TLS_CERT",
-            "KMS_TLS_KEY", "KMS_TLS_CA")
+SETTINGS = ("KMS_HOME", "KMS_HTTP_PORT", "KMS_HTTPS_PORT", "KMS_METRICS_PORT", "KMS_REGIONS", "KMS_WORKERS",
+            "KMS_TLS_CERT", "KMS_TLS_KEY", "KMS_TLS_CA", "KMS_LISTEN", "KMS_HTTP_LISTEN")
 
 
 def repo_dir():
@@ -44,7 +44,8 @@ def kms(home, *args, ports=None, timeout=300):
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS}
     env.update(KMS_HOME=home, KMS_SKIP_BUILD="1", KMS_WORKERS="2")
     if ports:
-        env.update(KMS_HTTP_PORT=str(ports[0]), KMS_HTTPS_PORT=str(ports[1]))
+        # A restored stack.env names the source stack's metrics port, which may still be in use.
+        env.update(KMS_HTTP_PORT=str(ports[0]), KMS_HTTPS_PORT=str(ports[1]), KMS_METRICS_PORT=str(ports[0] + 300))
     proc = subprocess.run([os.path.join(repo_dir(), "scripts", "kms"), *args], env=env, capture_output=True,
                           text=True, timeout=timeout, cwd=repo_dir())
     return proc.returncode, proc.stdout + proc.stderr
