@@ -66,6 +66,8 @@ public final class Service: @unchecked Sendable {
         var english: Bool? = nil
         let response: HTTPResponse
         var result = "Success"
+        // For the log line only, and only for InternalError: where it failed, and what failed.
+        var failedAt: String? = nil, failure: String? = nil
         do {
             let request = try APIRequest(http)
             english = request.english
@@ -83,16 +85,16 @@ public final class Service: @unchecked Sendable {
             response = Service.render(.object(fields))
         } catch let error as KMSError {
             result = error.code.rawValue
-            Log.write(error.code == .internalError ? .error : .debug,
-                      "request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") error=\(error.code.rawValue) at=\(error.file):\(error.line)")
+            if error.code == .internalError { failedAt = "\(error.file):\(error.line)" }
             response = Service.errorResponse(error, requestId: requestId, english: english ?? APIRequest.prefersEnglish(http))
         } catch {
             // Library failures (storage, crypto) are logged with what failed; the caller sees InternalError only.
             result = KMSError.Code.internalError.rawValue
-            Log.error("request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") internal: \(error)")
+            failure = "\(error)"
             response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
                                              english: english ?? APIRequest.prefersEnglish(http))
         }
+        audit.log(code: result == "Success" ? "OK" : result, at: failedAt, error: failure)
         if !audit.written {
             // A request that never authenticated is counted into a summary (a flood of bogus
             // requests must not grow the trail by a row each); every other one is its own record.

@@ -14,7 +14,9 @@ import KMSStorage
 // (the options: ResponderOptions.swift).
 
 func fail(_ message: String) -> Never {
-    fputs("kms-responder: \(message)\n", stderr)
+    // A JSON line like every other (to stderr until the log file is open), then exit.
+    Log.event("responder_start_failed", .error, ["error": .string(message)])
+    Log.flush()
     exit(2)
 }
 
@@ -28,6 +30,9 @@ for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG
 
 let options = ResponderOptions.parseOrExit()
 Log.minimum = options.level
+if let logFile = options.logFile {
+    do { try Log.open(path: logFile) } catch { fail("\(error)") }
+}
 
 let service: Service
 let server: FastCGIServer
@@ -49,7 +54,9 @@ do {
     signal(SIGINT, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
-    Log.info("listening on \(options.socket) with \(options.workers) workers; regions \(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ","))")
+    Log.event("responder_started", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
+                                           "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
+                                           "pid": .int(Int64(getpid()))])
 } catch let e as KMSError {
     fail(e.reason)
 } catch {
@@ -60,12 +67,17 @@ var signalSources: [DispatchSourceSignal] = []
 for sig in [SIGTERM, SIGINT] {
     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     source.setEventHandler {
-        Log.info("signal \(sig): finishing in-flight requests and stopping")
+        Log.event("responder_stopping", .info, ["signal": .int(Int64(sig))])
         server.stop()
     }
     source.resume()
     signalSources.append(source)
 }
+// SIGUSR1: logrotate has moved the log file away; write on under its name.
+signal(SIGUSR1, SIG_IGN)
+let reopenSource = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+reopenSource.setEventHandler { Log.reopen() }
+reopenSource.resume()
 
 let databaseURL = options.database
 // The pool fills from idle CPU only; a request that finds it dry pays from its account's budget.
@@ -82,9 +94,10 @@ let masterKeyWatcher = Thread {
         do {
             try sealer.install(keys)
             loaded = keys.map(\.id)
-            Log.info("master keys loaded: \(loaded.map { String($0) }.joined(separator: ", ")); sealing under \(sealer.currentKeyId)")
+            Log.event("master_keys_loaded", .info, ["key_ids": .array(loaded.map { .int(Int64($0)) }),
+                                                    "sealing_key_id": .int(Int64(sealer.currentKeyId))])
         } catch {
-            Log.error("master keys could not be loaded: \(error)")
+            Log.event("master_keys_load_failed", .error, ["error": .string("\(error)")])
         }
     }
 }
@@ -100,7 +113,7 @@ let workerThread = Thread {
             scheduledWorker.withLock { $0 = worker }
             return
         } catch {
-            Log.error("scheduled worker: database connection failed: \(error); retrying")
+            Log.event("database_connect_failed", .error, ["thread": "scheduled-worker", "error": .string("\(error)"), "retry_in_s": 2])
             Thread.sleep(forTimeInterval: 2)
         }
     }
@@ -114,7 +127,7 @@ server.run(workers: options.workers) { index in
     return { request in
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.error("worker \(index): database connection failed: \(error)")
+                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string("\(error)")])
                 return service.unavailable(request)
             }
         }
@@ -125,4 +138,5 @@ wrappingKeys.stop()
 invalidator.stop()
 auditWriter.stop()
 scheduledWorker.withLock { $0?.stop() }
-Log.info("stopped")
+Log.event("responder_stopped", .info)
+Log.flush()
