@@ -54,7 +54,7 @@ do {
     signal(SIGINT, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
-    Log.event("responder_started", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
+    Log.event("responder_listening", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
                                            "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
                                            "pid": .int(Int64(getpid()))])
 } catch let e as KMSError {

@@ -51,6 +51,8 @@ cmd_test() {
 
     ensure_apt_packages "${STACK_PACKAGES[@]}"
     ((unit_only)) || ensure_python_test_deps
+    # The log-rotation fault test runs the real logrotate on the test stack's shipped file.
+    ((unit_only)) || ensure_apt_packages logrotate
     if ! (build_release); then
         SUITES_FAILED=$((unit_only ? 2 : 5))
         test_summary
