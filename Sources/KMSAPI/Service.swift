@@ -90,7 +90,7 @@ public final class Service: @unchecked Sendable {
         } catch {
             // Library failures (storage, crypto) are logged with what failed; the caller sees InternalError only.
             result = KMSError.Code.internalError.rawValue
-            failure = "\(error)"
+            failure = Log.describe(error)
             response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
                                              english: english ?? APIRequest.prefersEnglish(http))
         }

@@ -97,7 +97,7 @@ let masterKeyWatcher = Thread {
             Log.event("master_keys_loaded", .info, ["key_ids": .array(loaded.map { .int(Int64($0)) }),
                                                     "sealing_key_id": .int(Int64(sealer.currentKeyId))])
         } catch {
-            Log.event("master_keys_load_failed", .error, ["error": .string("\(error)")])
+            Log.event("master_keys_load_failed", .error, ["error": .string(Log.describe(error))])
         }
     }
 }
@@ -113,7 +113,7 @@ let workerThread = Thread {
             scheduledWorker.withLock { $0 = worker }
             return
         } catch {
-            Log.event("database_connect_failed", .error, ["thread": "scheduled-worker", "error": .string("\(error)"), "retry_in_s": 2])
+            Log.event("database_connect_failed", .error, ["thread": "scheduled-worker", "error": .string(Log.describe(error)), "retry_in_s": 2])
             Thread.sleep(forTimeInterval: 2)
         }
     }
@@ -127,7 +127,7 @@ server.run(workers: options.workers) { index in
     return { request in
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string("\(error)")])
+                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string(Log.describe(error))])
                 return service.unavailable(request)
             }
         }

@@ -71,7 +71,7 @@ public final class AuditWriter: @unchecked Sendable {
             return true
         } catch {
             lane.abandon()
-            Log.event("audit_write_failed", .error, ["count": .int(Int64(batch.count)), "error": .string("\(error)")])
+            Log.event("audit_write_failed", .error, ["count": .int(Int64(batch.count)), "error": .string(Log.describe(error))])
             return false
         }
     }

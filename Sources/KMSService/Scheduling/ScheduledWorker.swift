@@ -112,16 +112,7 @@ public final class ScheduledWorker: @unchecked Sendable {
     /// A short reason for the job's record and the log: the kind of error, its code and where it
     /// was raised. A database error's message is left out (PostgreSQL may quote row values in it);
     /// its SQLSTATE says enough. No secret reaches any of these.
-    static func failureReason(_ error: Error) -> String {
-        let text: String
-        switch error {
-        case let e as KMSError: text = "\(e.code.rawValue) at \(e.file):\(e.line)"
-        case let e as StorageError: text = "database error \(e.sqlState ?? "-") at \(e.file):\(e.line)"
-        case let e as CryptoError: text = "crypto error at \(e.file):\(e.line): \(e.reason)"
-        default: text = "\(type(of: error))"
-        }
-        return String(text.prefix(300))
-    }
+    static func failureReason(_ error: Error) -> String { Log.describe(error) }
 
     private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in runDueJobs() }
 
