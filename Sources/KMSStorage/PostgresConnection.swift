@@ -33,6 +33,7 @@ public final class PostgresConnection {
             handle = nil
             throw StorageError("connect failed: \(message)")
         }
+        PostgresConnection.installNoticeProcessor(on: handle)
     }
 
     /// True when the server connection is gone and must be re-established.

@@ -33,6 +33,10 @@ Log.minimum = options.level
 if let logFile = options.logFile {
     do { try Log.open(path: logFile) } catch { fail("\(error)") }
 }
+// The server's notices (its shutdown's FATAL to each connection) as log lines, not raw stderr.
+PostgresConnection.noticeHandler = { message in
+    Log.event("database_notice", .warning, ["msg": .string(String(message.prefix { $0 != "\n" }))])
+}
 
 let service: Service
 let server: FastCGIServer

@@ -40,8 +40,11 @@ def _responder_logs(stack):
 
 
 def _request_ids(text):
+    """RequestIds of the `request` lines (that every line is JSON is another test's concern)."""
     ids = []
     for line in text.splitlines():
+        if '"event":"request"' not in line:
+            continue
         record = json.loads(line)
         if record.get("event") == "request":
             ids.append(record["request_id"])
@@ -75,16 +78,21 @@ def test_logrotate_during_load_loses_no_request_line(stack, make_account, tmp_pa
     assert not failed, f"{len(failed)} requests failed during the rotation: {[o.describe() for o in failed[:5]]}"
     answered = [o.body["RequestId"] for o in outcomes]
 
-    deadline = time.monotonic() + 3   # the responder writes its lines within ~100 ms
-    while True:
-        files = _responder_logs(stack)
-        logged = []
-        for text in files.values():
-            logged += _request_ids(text)
-        missing = [r for r in answered if r not in set(logged)]
-        if not missing or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
+    # A request's line is queued before its answer is sent and the queue is written in order, so
+    # once the last answer's line is in the file, every earlier one is written too (~100 ms).
+    last = max(outcomes, key=lambda o: o.end).body["RequestId"]
+    current = os.path.join(stack.log_dir, "responder.log")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        with open(current, "rb") as fh:
+            if last.encode() in fh.read():
+                break
+        time.sleep(0.05)
+    files = _responder_logs(stack)
+    logged = []
+    for text in files.values():
+        logged += _request_ids(text)
+    missing = [r for r in answered if r not in set(logged)]
     assert not missing, f"{len(missing)} of {len(answered)} RequestIds are in no responder.log* file: {missing[:5]}"
     counts = {}
     for r in logged:
@@ -158,3 +166,34 @@ def test_logs_follow_carries_on_across_a_rotation(stack, make_account, tmp_path)
         follower.terminate()
         follower.wait(10)
         out.close()
+
+
+def test_log_stays_json_lines_through_a_crash_and_a_database_restart(stack, make_account):
+    """What used to reach the log raw: bash's "Segmentation fault  setpriv …" for a crashed
+    responder and libpq's "FATAL: terminating connection" when PostgreSQL stops. Both must be
+    JSON lines now (the supervisor's `responder_exited`, the responder's `database_notice`)."""
+    import signal
+
+    account = make_account("log-json")
+    offset = stack.log_size("responder.log")
+    stack.raw.tc3(account, "ListKeys", {}, region=FIPS_REGION)   # every worker gets a connection soon
+    victim = stack.responder_pid()
+    os.kill(victim, signal.SIGSEGV)
+    stack.wait_new_responder(victim, timeout=10)
+    stack.settle()
+    stack.postgres_stop("fast")
+    stack.postgres_start()
+    stack.settle()
+    time.sleep(0.3)
+    text = stack.log_since("responder.log", offset)
+    records, bad = [], []
+    for line in text.splitlines():
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            bad.append(line)
+    assert not bad, f"{len(bad)} lines of responder.log are not JSON: {bad[:5]}"
+    exits = [r for r in records if r.get("event") == "responder_exited"]
+    assert exits and exits[0]["signal"] == signal.SIGSEGV and exits[0]["responder_pid"] == victim, exits
+    notices = [r for r in records if r.get("event") == "database_notice"]
+    assert notices and all("terminating connection" in r["msg"] for r in notices), notices

@@ -106,7 +106,9 @@ start_child() {
 # stop is requested, waits at most `grace` seconds before killing it. Sets `status`.
 wait_child() {
     while ((!stopping)); do
-        wait "$child"
+        # 2>/dev/null: bash would print "… Killed  setpriv …" for a child killed by a signal, a
+        # line that is not JSON; the exit is logged below with its status (128 + the signal).
+        wait "$child" 2>/dev/null
         status=$?
         # Still alive means `wait` was only interrupted by a signal.
         kill -0 "$child" 2>/dev/null || return 0
@@ -137,7 +139,9 @@ while ((!stopping)); do
         log info responder_stopped "responder stopped" responder_pid "$child" status "$status"
         break
     fi
-    log error responder_exited "responder exited; restarting in 1s" responder_pid "$child" status "$status"
+    signal=""
+    ((status > 128)) && signal=$((status - 128))
+    log error responder_exited "responder exited; restarting in 1s" responder_pid "$child" status "$status" signal "$signal"
     child=
     sleep 1 &
     wait $! 2>/dev/null
