@@ -107,6 +107,9 @@ public final class Service: @unchecked Sendable {
     /// The answer when no database connection can be had: InternalError, in the caller's language.
     public func unavailable(_ http: HTTPRequest) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
+        // Still one log line per request: the RequestId the caller got must be findable.
+        RequestAudit(requestId: requestId, client: http.remoteAddress)
+            .log(code: KMSError.Code.internalError.rawValue, error: "no database connection")
         return Service.errorResponse(KMSError(.internalError), requestId: requestId, english: APIRequest.prefersEnglish(http))
     }
 

@@ -182,7 +182,15 @@ def test_log_stays_json_lines_through_a_crash_and_a_database_restart(stack, make
     stack.wait_new_responder(victim, timeout=10)
     stack.settle()
     stack.postgres_stop("fast")
-    stack.postgres_start()
+    try:
+        # Refused for want of a database: still one line each, findable by RequestId.
+        refused = []
+        for _ in range(3):
+            body = stack.raw.tc3(account, "ListKeys", {}, region=FIPS_REGION).json()["Response"]
+            assert body["Error"]["Code"] == "InternalError", body
+            refused.append(body["RequestId"])
+    finally:
+        stack.postgres_start()
     stack.settle()
     time.sleep(0.3)
     text = stack.log_since("responder.log", offset)
@@ -195,5 +203,9 @@ def test_log_stays_json_lines_through_a_crash_and_a_database_restart(stack, make
     assert not bad, f"{len(bad)} lines of responder.log are not JSON: {bad[:5]}"
     exits = [r for r in records if r.get("event") == "responder_exited"]
     assert exits and exits[0]["signal"] == signal.SIGSEGV and exits[0]["responder_pid"] == victim, exits
+    for request_id in refused:
+        lines = [r for r in records if r.get("event") == "request" and r["request_id"] == request_id]
+        assert len(lines) == 1 and lines[0]["code"] == "InternalError" and lines[0]["level"] == "error", (request_id, lines)
+        assert "error" in lines[0] or "at" in lines[0], lines[0]
     notices = [r for r in records if r.get("event") == "database_notice"]
     assert notices and all("terminating connection" in r["msg"] for r in notices), notices
