@@ -57,7 +57,7 @@ public enum Log {
         }
     }
 
-    /// Writes what is queued; called before a clean exit.
+    /// Writes what is queued and stops the background writer; called before a clean exit.
     public static func flush() { sink?.stopFlushing() }
 
     /// Whether a line at `level` would be written: check before building an expensive one.

@@ -22,7 +22,11 @@ public final class LogSink: Sendable {
     private let pending: Mutex<[UInt8]>
     /// Held across taking the buffer and writing it, so batches reach the file in order.
     private let writing = Mutex<Void>(())
-    nonisolated(unsafe) private var flusher: PeriodicThread?
+    /// The background writer: a plain pthread, not a Foundation `Thread`. A Foundation thread
+    /// waking on its timer while the process exits crashed the responder on about one stop in
+    /// three (SIGSEGV in the runtime's teardown); this one only sleeps, writes and is joined.
+    nonisolated(unsafe) private var flusher: pthread_t?
+    private let stopping = Atomic<Bool>(false)
 
     /// A sink appending to the file at `path` (created 0640 if missing); throws `errno`'s text.
     public convenience init(path: String, capacity: Int = 256 * 1024) throws(LogFileError) {
@@ -80,16 +84,34 @@ public final class LogSink: Sendable {
     /// Starts the background thread that writes every `flushInterval` (idempotent).
     public func startFlushing() {
         writing.withLock { _ in
-            if flusher == nil {
-                flusher = PeriodicThread(name: "log-flusher", interval: LogSink.flushInterval) { [self] in flush() }
-            }
+            guard flusher == nil else { return }
+            stopping.store(false, ordering: .relaxed)
+            var thread = pthread_t()
+            // The thread holds the sink until it ends (joined in `stopFlushing`).
+            let context = Unmanaged.passRetained(self).toOpaque()
+            let created = pthread_create(&thread, nil, { context in
+                let sink = Unmanaged<LogSink>.fromOpaque(context!).takeRetainedValue()
+                var interval = timespec(tv_sec: 0, tv_nsec: Int(LogSink.flushInterval * 1e9))
+                while !sink.stopping.load(ordering: .relaxed) {
+                    nanosleep(&interval, nil)
+                    sink.flush()
+                }
+                return nil
+            }, context)
+            if created == 0 { flusher = thread } else { Unmanaged<LogSink>.fromOpaque(context).release() }
         }
-        flusher?.start()
     }
 
-    /// Stops the background thread after a last write.
+    /// Stops the background thread (waiting for it to end), then writes what is left.
     public func stopFlushing() {
-        flusher?.stop()
+        let thread = writing.withLock { _ -> pthread_t? in
+            defer { flusher = nil }
+            return flusher
+        }
+        if let thread {
+            stopping.store(true, ordering: .relaxed)
+            pthread_join(thread, nil)
+        }
         flush()
     }
 
