@@ -22,9 +22,8 @@ public final class LogSink: Sendable {
     private let pending: Mutex<[UInt8]>
     /// Held across taking the buffer and writing it, so batches reach the file in order.
     private let writing = Mutex<Void>(())
-    /// The background writer: a plain pthread, not a Foundation `Thread`. A Foundation thread
-    /// waking on its timer while the process exits crashed the responder on about one stop in
-    /// three (SIGSEGV in the runtime's teardown); this one only sleeps, writes and is joined.
+    /// The background writer: a plain pthread that only sleeps and writes, joined by
+    /// `stopFlushing`, so nothing of it still runs while the process exits.
     nonisolated(unsafe) private var flusher: pthread_t?
     private let stopping = Atomic<Bool>(false)
 
