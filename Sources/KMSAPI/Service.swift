@@ -75,6 +75,8 @@ public final class Service: @unchecked Sendable {
         var english: Bool? = nil
         let response: HTTPResponse
         var result = "Success"
+        // For the log line only, and only for InternalError: where it failed, and what failed.
+        var failedAt: String? = nil, failure: String? = nil
         do {
             let request = try APIRequest(http)
             english = request.english
@@ -93,16 +95,16 @@ public final class Service: @unchecked Sendable {
             response = Service.render(.object(fields))
         } catch let error as KMSError {
             result = error.code.rawValue
-            Log.write(error.code == .internalError ? .error : .debug,
-                      "request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") error=\(error.code.rawValue) at=\(error.file):\(error.line)")
+            if error.code == .internalError { failedAt = "\(error.file):\(error.line)" }
             response = Service.errorResponse(error, requestId: requestId, english: english ?? APIRequest.prefersEnglish(http))
         } catch {
             // Library failures (storage, crypto) are logged with what failed; the caller sees InternalError only.
             result = KMSError.Code.internalError.rawValue
-            Log.error("request=\(requestId) action=\(audit.action) account=\(audit.appId.map { String($0) } ?? "-") internal: \(error)")
+            failure = Log.describe(error)
             response = Service.errorResponse(KMSError(.internalError), requestId: requestId,
                                              english: english ?? APIRequest.prefersEnglish(http))
         }
+        audit.log(code: result == "Success" ? "OK" : result, at: failedAt, error: failure)
         if !audit.written {
             // A request that never authenticated is counted into a summary (a flood of bogus
             // requests must not grow the trail by a row each); every other one is its own record.
@@ -118,6 +120,9 @@ public final class Service: @unchecked Sendable {
     public func unavailable(_ http: HTTPRequest) -> HTTPResponse {
         let requestId = KeyID(random: Random.bytes(16)).description
         requestMetrics.record(into: nil, action: requestMetrics.unknownAction, result: KMSError.Code.internalError.rawValue, nanoseconds: nil)
+        // Still one log line per request: the RequestId the caller got must be findable.
+        RequestAudit(requestId: requestId, client: http.remoteAddress)
+            .log(code: KMSError.Code.internalError.rawValue, error: "no database connection")
         return Service.errorResponse(KMSError(.internalError), requestId: requestId, english: APIRequest.prefersEnglish(http))
     }
 

@@ -34,6 +34,7 @@ public final class PostgresConnection {
             DatabaseErrors.count()
             throw StorageError("connect failed: \(message)")
         }
+        PostgresConnection.installNoticeProcessor(on: handle)
     }
 
     /// True when the server connection is gone and must be re-established.

@@ -5,7 +5,7 @@ import KMSService
 import KMSCore
 
 /// The responder's command line, parsed as `kmsctl`'s is. `scripts/lib/responder.sh` passes every
-/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_LOG_LEVEL`, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`).
+/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`).
 struct ResponderOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kms-responder",
@@ -34,8 +34,12 @@ struct ResponderOptions: ParsableCommand {
     /// The worker threads to run: `--workers`, else `defaultWorkers`.
     var workers: Int { workerCount ?? ResponderOptions.defaultWorkers }
 
-    @Option(name: .customLong("log-level"), help: "debug, info, warning or error.")
+    @Option(name: .customLong("log-level"), help: "debug, info, warning or error (warning turns the per-request lines off).")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("log-file"),
+            help: "Append JSON log lines to this file (reopened on SIGUSR1, for logrotate); stderr if not given.")
+    var logFile: String?
 
     @Option(name: .customLong("rate-limit"), help: "Requests per second per account (bursts of twice that); 0 turns limiting off.")
     var rateLimit: Double = 10000
@@ -59,5 +63,6 @@ struct ResponderOptions: ParsableCommand {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        guard logFile?.isEmpty != true else { throw ValidationError("--log-file must not be empty") }
     }
 }

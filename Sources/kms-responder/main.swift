@@ -14,7 +14,9 @@ import KMSStorage
 // (the options: ResponderOptions.swift).
 
 func fail(_ message: String) -> Never {
-    fputs("kms-responder: \(message)\n", stderr)
+    // A JSON line like every other (to stderr until the log file is open), then exit.
+    Log.event("responder_start_failed", .error, ["error": .string(message)])
+    Log.flush()
     exit(2)
 }
 
@@ -28,6 +30,13 @@ for sig in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP] { signal(sig, SIG
 
 let options = ResponderOptions.parseOrExit()
 Log.minimum = options.level
+if let logFile = options.logFile {
+    do { try Log.open(path: logFile) } catch { fail("\(error)") }
+}
+// The server's notices (its shutdown's FATAL to each connection) as log lines, not raw stderr.
+PostgresConnection.noticeHandler = { message in
+    Log.event("database_notice", .warning, ["msg": .string(String(message.prefix { $0 != "\n" }))])
+}
 
 let service: Service
 let server: FastCGIServer
@@ -49,7 +58,9 @@ do {
     signal(SIGINT, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
-    Log.info("listening on \(options.socket) with \(options.workers) workers; regions \(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ","))")
+    Log.event("responder_listening", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
+                                           "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
+                                           "pid": .int(Int64(getpid()))])
 } catch let e as KMSError {
     fail(e.reason)
 } catch {
@@ -60,12 +71,17 @@ var signalSources: [DispatchSourceSignal] = []
 for sig in [SIGTERM, SIGINT] {
     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     source.setEventHandler {
-        Log.info("signal \(sig): finishing in-flight requests and stopping")
+        Log.event("responder_stopping", .info, ["signal": .int(Int64(sig))])
         server.stop()
     }
     source.resume()
     signalSources.append(source)
 }
+// SIGUSR1: logrotate has moved the log file away; write on under its name.
+signal(SIGUSR1, SIG_IGN)
+let reopenSource = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+reopenSource.setEventHandler { Log.reopen() }
+reopenSource.resume()
 
 let databaseURL = options.database
 // The pool fills from idle CPU only; a request that finds it dry pays from its account's budget.
@@ -82,9 +98,10 @@ let masterKeyWatcher = Thread {
         do {
             try sealer.install(keys)
             loaded = keys.map(\.id)
-            Log.info("master keys loaded: \(loaded.map { String($0) }.joined(separator: ", ")); sealing under \(sealer.currentKeyId)")
+            Log.event("master_keys_loaded", .info, ["key_ids": .array(loaded.map { .int(Int64($0)) }),
+                                                    "sealing_key_id": .int(Int64(sealer.currentKeyId))])
         } catch {
-            Log.error("master keys could not be loaded: \(error)")
+            Log.event("master_keys_load_failed", .error, ["error": .string(Log.describe(error))])
         }
     }
 }
@@ -104,7 +121,7 @@ let workerThread = Thread {
             scheduledWorker.withLock { $0 = worker }
             return
         } catch {
-            Log.error("scheduled worker: database connection failed: \(error); retrying")
+            Log.event("database_connect_failed", .error, ["thread": "scheduled-worker", "error": .string(Log.describe(error)), "retry_in_s": 2])
             Thread.sleep(forTimeInterval: 2)
         }
     }
@@ -123,7 +140,7 @@ server.run(workers: options.workers) { index in
         if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.error("worker \(index): database connection failed: \(error)")
+                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string(Log.describe(error))])
                 return service.unavailable(request)
             }
         }
@@ -134,4 +151,9 @@ wrappingKeys.stop()
 invalidator.stop()
 auditWriter.stop()
 scheduledWorker.withLock { $0?.stop() }
-Log.info("stopped")
+Log.event("responder_stopped", .info)
+Log.flush()
+// Everything is written (audit records, log lines); leave without running atexit handlers:
+// OpenSSL's cleanup frees its locks while the wrapping-key pool's thread may still be in a
+// key generation, which crashed about one stop in eight (SIGSEGV in pthread_rwlock_wrlock).
+_exit(0)

@@ -5,7 +5,7 @@
 #     run/                root 0755              root's pid files (nginx, supervisor, responder), responder.cmd
 #       pg/               postgres 0755          PostgreSQL's socket and its lock file
 #       fcgi/             kms:www-data 0750      the responder's socket (0660, group www-data)
-#     log/                root 0755              postgres.log (owned by postgres), responder.log, nginx-*.log
+#     log/                root 0755              postgres.log (owned by postgres), responder.log (kms 0640), nginx-*.log
 #     tls/                root 0755              ca.pem, server.pem; ca.key, server.key 0600
 #     nginx/              root 0755              rendered nginx.conf; tmp/ owned by www-data
 #     bin/                root 0755              installed responder + supervisor (the repo may be unreadable to kms)

@@ -32,6 +32,7 @@ responder_command() {
         --log-level "$KMS_LOG_LEVEL"
         --rate-limit "$KMS_RATE_LIMIT"
         --cpu-budget "$KMS_CPU_BUDGET"
+        --log-file "$LOG_DIR/responder.log"
     )
 }
 
@@ -80,12 +81,15 @@ responder_start() {
 
     say "starting the responder (as $SVC_USER, $KMS_WORKERS workers)"
     [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
+    # The responder opens (and on SIGUSR1 reopens) its log itself, as the service user.
+    is_root && chown "$SVC_USER" "$LOG_DIR/responder.log"
     printf '%s' "$wanted" | write_if_changed "$RUN_DIR/responder.cmd" root:root 0644 || true
     # The watchdog starts the supervisor again with this, should it die (supervision.sh).
     supervisor_command
     write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
     # A clean environment; setsid detaches it from this terminal; 9>&- drops our lock.
     setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" \
         "${SUPERVISOR_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
     # Not a process-group leader, so setsid execs in place: $! is the supervisor.
     responder_wait_socket "" $!

@@ -10,7 +10,10 @@
 #   to GRACE seconds, then KILLs it, removes its pid files and socket, and exits 0.
 # - once a second, restarts the watchdog (scripts/lib/watchdog.sh, which restarts nginx and this
 #   supervisor) if RUN_DIR/watchdog.pid names a process that is gone, from RUN_DIR/watchdog.argv.
+# - on USR1 (logrotate's postrotate, via `scripts/kms logs --reopen`) reopens its own
+#   stdout/stderr on $KMS_SUPERVISOR_LOG; a responder started after that inherits the new file.
 # Pid files: RUN_DIR/supervisor.pid (this shell), RUN_DIR/responder.pid.
+# Its own lines are JSON, like the responder's: {"ts","level","event","logger":"supervisor",…}.
 set -uo pipefail
 
 run_dir=$1 user=$2 socket=$3 grace=$4
@@ -35,7 +38,47 @@ write_pid() {
     fi
 }
 
-log() { printf '%s supervisor[%d]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$$" "$*"; }
+# json_escape TEXT: TEXT as a JSON string body (backslash, quote and control characters escaped).
+json_escape() {
+    local s=$1 out="" c i
+    s=${s//\\/\\\\}
+    s=${s//\"/\\\"}
+    s=${s//$'\n'/\\n}
+    s=${s//$'\t'/\\t}
+    s=${s//$'\r'/\\r}
+    # Any other control character as \u00XX (rare: only in a mangled command line).
+    if [[ $s == *[$'\x01'-$'\x1f']* ]]; then
+        for ((i = 0; i < ${#s}; i++)); do
+            c=${s:i:1}
+            if [[ $c == [$'\x01'-$'\x1f'] ]]; then printf -v c '\\u%04x' "'$c"; fi
+            out+=$c
+        done
+        s=$out
+    fi
+    printf '%s' "$s"
+}
+
+# log LEVEL EVENT MESSAGE [NAME NUMBER]...: one JSON line on stdout (the responder log).
+log() {
+    local level=$1 event=$2 msg=$3 extra=""
+    shift 3
+    while (($# >= 2)); do
+        extra+=$(printf ',"%s":%s' "$1" "${2:-null}")
+        shift 2
+    done
+    printf '{"ts":"%s","level":"%s","event":"%s","logger":"supervisor","supervisor_pid":%d,"msg":"%s"%s}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "$level" "$event" "$$" "$(json_escape "$msg")" "$extra"
+}
+
+# shellcheck disable=SC2317 # invoked by the trap below
+on_reopen() {
+    [[ -n ${KMS_SUPERVISOR_LOG:-} ]] || return 0
+    # Only an existing file: a missing one means the rotation went wrong; keep the old one.
+    if [[ -f $KMS_SUPERVISOR_LOG ]]; then
+        exec >>"$KMS_SUPERVISOR_LOG" 2>&1
+        log info log_reopened "supervisor reopened its log"
+    fi
+}
 
 # shellcheck disable=SC2317 # invoked by the trap below
 on_stop() {
@@ -46,6 +89,7 @@ on_stop() {
     fi
 }
 trap on_stop TERM INT
+trap on_reopen USR1
 trap '' HUP
 
 start_child() {
@@ -57,7 +101,7 @@ start_child() {
         setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --reset-env -- "$@" &
     fi
     child=$!
-    write_pid "$responder_pidfile" "$child" || log "cannot write $responder_pidfile"
+    write_pid "$responder_pidfile" "$child" || log error pid_file_failed "cannot write $responder_pidfile"
 }
 
 # (Its log calls pass LEVEL EVENT MESSAGE, the JSON log's order; a plain-text log prints them as words.)
@@ -91,14 +135,16 @@ wait_child() {
     local ticker
     while ((!stopping)); do
         # Wakes up when the child exits, on a signal, or after a second to look after the watchdog.
+        # 2>/dev/null: bash would print "… Killed  setpriv …" for a child killed by a signal, a
+        # line that is not JSON; the exit is logged below with its status (128 + the signal).
         sleep 1 &
         ticker=$!
-        wait -n "$child" "$ticker"
+        wait -n "$child" "$ticker" 2>/dev/null
         status=$?
         kill "$ticker" 2>/dev/null
         # Still alive means `wait` returned for the ticker or a signal.
         if ! kill -0 "$child" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$child/stat" 2>/dev/null) == Z ]]; then
-            wait "$child"
+            wait "$child" 2>/dev/null
             status=$?
             return 0
         fi
@@ -113,29 +159,31 @@ wait_child() {
         sleep 0.1
     done
     if kill -0 "$child" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$child/stat" 2>/dev/null) != Z ]]; then
-        log "responder $child did not stop within ${grace}s; killing it"
+        log warning responder_killed "responder did not stop within ${grace}s; killing it" responder_pid "$child"
         kill -KILL "$child" 2>/dev/null
     fi
     wait "$child" 2>/dev/null
     status=$?
 }
 
-write_pid "$supervisor_pidfile" "$$" || log "cannot write $supervisor_pidfile"
-log "supervising: $*"
+write_pid "$supervisor_pidfile" "$$" || log error pid_file_failed "cannot write $supervisor_pidfile"
+log info supervisor_started "supervising: $*"
 while ((!stopping)); do
     start_child "$@"
-    log "responder started (pid $child)"
+    log info responder_started "responder started" responder_pid "$child"
     wait_child
     if ((stopping)); then
-        log "responder $child stopped (status $status)"
+        log info responder_stopped "responder stopped" responder_pid "$child" status "$status"
         break
     fi
-    log "responder $child exited (status $status); restarting in 1s"
+    signal=""
+    ((status > 128)) && signal=$((status - 128))
+    log error responder_exited "responder exited; restarting in 1s" responder_pid "$child" status "$status" signal "$signal"
     child=
     sleep 1 &
     wait $! 2>/dev/null
 done
 
 rm -f "$responder_pidfile" "$socket" "$supervisor_pidfile"
-log "supervisor exiting"
+log info supervisor_exiting "supervisor exiting"
 exit 0

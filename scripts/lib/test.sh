@@ -53,6 +53,8 @@ cmd_test() {
     ((unit_only)) || ensure_python_test_deps
     # A real Prometheus scrapes the test stack (Tests/e2e/test_prometheus_scrape.py).
     ((unit_only)) || ensure_apt_packages "${METRICS_TEST_PACKAGES[@]}"
+    # The log-rotation fault test runs the real logrotate on the test stack's shipped file.
+    ((unit_only)) || ensure_apt_packages logrotate
     if ! (build_release); then
         SUITES_FAILED=$((unit_only ? 2 : 5))
         test_summary

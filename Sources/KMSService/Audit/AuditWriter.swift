@@ -63,7 +63,7 @@ public final class AuditWriter: @unchecked Sendable {
         let lost = dropped
         dropped = 0
         lock.unlock()
-        if lost > 0 { Log.error("audit: \(lost) records of read-only or failed requests were dropped: the queue was full") }
+        if lost > 0 { Log.event("audit_records_dropped", .error, ["count": .int(Int64(lost)), "reason": "queue full"]) }
         guard !batch.isEmpty else { return true }
         let chained = lane.chain(batch)
         do {
@@ -76,7 +76,7 @@ public final class AuditWriter: @unchecked Sendable {
             return true
         } catch {
             lane.abandon()
-            Log.error("audit: writing \(batch.count) records failed (kept for retry): \(error)")
+            Log.event("audit_write_failed", .error, ["count": .int(Int64(batch.count)), "error": .string(Log.describe(error))])
             return false
         }
     }

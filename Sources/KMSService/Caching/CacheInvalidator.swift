@@ -73,7 +73,7 @@ public final class CacheInvalidator: @unchecked Sendable {
             } catch {
                 keys.invalidateAll()
                 credentials.invalidateAll()
-                Log.warning("cache invalidation: \(error); caches emptied, reconnecting")
+                Log.event("cache_invalidation_lost", .warning, ["error": .string(Log.describe(error)), "action": "caches emptied, reconnecting"])
                 Thread.sleep(forTimeInterval: 0.5)
             }
         }

@@ -44,7 +44,7 @@ public final class ScheduledWorker: @unchecked Sendable {
                 done += 1
             } catch {
                 guard let job = claimed else {
-                    Log.error("scheduled work failed before a job was claimed: \(Self.failureReason(error))")
+                    Log.event("scheduled_work_failed", .error, ["error": .string(Self.failureReason(error))])
                     break
                 }
                 guard recordFailure(of: job, error) else { break }  // logged there
@@ -66,21 +66,20 @@ public final class ScheduledWorker: @unchecked Sendable {
             try db.scope(to: job.tenant)
             let tx = KeyTransaction(db: db, tenant: job.tenant, now: now)
             keys = tx
-            let account = "account \(job.tenant.appId), \(job.tenant.region)"
             switch job.kind {
             case .expireMaterial:
                 if try operations.expireMaterial(job.keyID, in: tx) {
-                    Log.info("scheduled: destroyed expired material of key \(job.keyID) (\(account))")
+                    Log.event("scheduled_material_expired", .info, job.logFields)
                 }
             case .purgeImportParameters:
                 try operations.purgeImportParameters(job.keyID, in: tx)
             case .deleteKey:
                 if try operations.destroyDeleted(job.keyID, in: tx) {
-                    Log.info("scheduled: deleted key \(job.keyID) for good (\(account))")
+                    Log.event("scheduled_key_deleted", .info, job.logFields)
                 }
             case .rotateKey:
                 if let version = try operations.rotateOnSchedule(job.keyID, in: tx) {
-                    Log.info("scheduled: rotated key \(job.keyID) to version \(version)")
+                    Log.event("scheduled_key_rotated", .info, job.logFields + [("version", .int(Int64(version)))])
                 }
             }
             try db.run(FinishJob(job))
@@ -99,15 +98,17 @@ public final class ScheduledWorker: @unchecked Sendable {
                 try db.run(RecordJobFailure(job, outcome: outcome, reason: reason, now: now))
             }
         } catch {
-            Log.error("scheduled job \(job.id) failed (\(reason)) and its failure could not be recorded: \(Self.failureReason(error))")
+            Log.event("scheduled_job_failure_unrecorded", .error,
+                      job.logFields + [("reason", .string(reason)), ("error", .string(Self.failureReason(error)))])
             return false
         }
-        let what = "scheduled job \(job.id) (\(job.kind.rawValue), key \(job.keyID), account \(job.tenant.appId), \(job.tenant.region))"
+        let fields = job.logFields + [("attempts", .int(Int64(job.attempts + 1))), ("reason", .string(reason))]
         switch outcome {
         case .retry(let notBefore):
-            Log.warning("\(what) failed (attempt \(job.attempts + 1) of \(retryPolicy.maxAttempts)): \(reason); next try at \(notBefore)")
+            Log.event("scheduled_job_retry", .warning, fields + [("max_attempts", .int(Int64(retryPolicy.maxAttempts))),
+                                                                ("next_try_at", .int(notBefore))])
         case .dead:
-            Log.error("\(what) is dead after \(job.attempts + 1) failed attempts: \(reason) (kmsctl jobs list --dead; kmsctl jobs retry \(job.id))")
+            Log.event("scheduled_job_dead", .error, fields + [("hint", .string("kmsctl jobs list --dead; kmsctl jobs retry \(job.id)"))])
         }
         return true
     }
@@ -115,16 +116,7 @@ public final class ScheduledWorker: @unchecked Sendable {
     /// A short reason for the job's record and the log: the kind of error, its code and where it
     /// was raised. A database error's message is left out (PostgreSQL may quote row values in it);
     /// its SQLSTATE says enough. No secret reaches any of these.
-    static func failureReason(_ error: Error) -> String {
-        let text: String
-        switch error {
-        case let e as KMSError: text = "\(e.code.rawValue) at \(e.file):\(e.line)"
-        case let e as StorageError: text = "database error \(e.sqlState ?? "-") at \(e.file):\(e.line)"
-        case let e as CryptoError: text = "crypto error at \(e.file):\(e.line): \(e.reason)"
-        default: text = "\(type(of: error))"
-        }
-        return String(text.prefix(300))
-    }
+    static func failureReason(_ error: Error) -> String { Log.describe(error) }
 
     private lazy var thread = PeriodicThread(name: "scheduled-worker", interval: 1) { [unowned self] in
         runDueJobs()
