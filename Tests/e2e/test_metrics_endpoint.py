@@ -1,4 +1,4 @@
-"""The Prometheus endpoint (SPEC §7, docs/operations/monitoring.md): every metric the spec names,
+"""The Prometheus endpoint (SPEC §7, docs/OPERATIONS.md#monitoring): every metric the spec names,
 counters that move by exactly what was done, labels only from the action and error tables, and
 a metrics handler that the API ports cannot reach."""
 

@@ -1,4 +1,4 @@
-"""KMS_METRICS_PORT (docs/operations/monitoring.md): a TCP port or `off`; anything else, a port the
+"""KMS_METRICS_PORT (docs/OPERATIONS.md#monitoring): a TCP port or `off`; anything else, a port the
 API already uses, or a chosen port that is taken, is refused with one line and a non-zero exit
 before anything changes."""
 

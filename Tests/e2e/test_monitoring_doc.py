@@ -1,4 +1,4 @@
-"""docs/operations/monitoring.md: the alert rules it recommends load in Prometheus (promtool) and
+"""docs/OPERATIONS.md#monitoring: the alert rules it recommends load in Prometheus (promtool) and
 name only exported metrics; every metric the endpoint exports is documented there."""
 
 import os
@@ -9,7 +9,7 @@ import tempfile
 
 from metrics_support import METRIC_NAME, scrape
 
-DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "docs", "operations", "monitoring.md")
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "docs", "OPERATIONS.md")
 
 
 def doc_text():
@@ -20,7 +20,7 @@ def doc_text():
 def rules_yaml():
     blocks = re.findall(r"```yaml\n(.*?)```", doc_text(), re.S)
     rules = [b for b in blocks if b.startswith("groups:")]
-    assert len(rules) == 1, "monitoring.md should hold one block of alert rules"
+    assert len(rules) == 1, "docs/OPERATIONS.md should hold one block of alert rules"
     return rules[0]
 
 
@@ -40,4 +40,4 @@ def test_alerts_name_only_exported_metrics_and_every_metric_is_documented():
     assert named <= exported, f"alert rules name metrics nobody exports: {sorted(named - exported)}"
     text = doc_text()
     undocumented = {name for name in scrape().types if f"`{name}`" not in text}
-    assert not undocumented, f"exported but not documented in monitoring.md: {sorted(undocumented)}"
+    assert not undocumented, f"exported but not documented in docs/OPERATIONS.md: {sorted(undocumented)}"

@@ -1,4 +1,4 @@
-"""Metrics while PostgreSQL is away (docs/operations/monitoring.md): the scrape needs no database
+"""Metrics while PostgreSQL is away (docs/OPERATIONS.md#monitoring): the scrape needs no database
 and keeps answering; failed exchanges show in kms_database_errors_total, the failed requests as
 InternalError; the audit queue drains once the database is back, nothing dropped."""
 

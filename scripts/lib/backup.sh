@@ -1,5 +1,5 @@
 # Backup and point-in-time restore with pgBackRest, and the master key ring beside it.
-# Sourced by scripts/kms. docs/operations/backup-restore.md explains it for operators.
+# Sourced by scripts/kms. docs/OPERATIONS.md#backup-and-restore explains it for operators.
 #
 #   DIR/                  root 0755 (created if absent; postgres must be able to cross it)
 #     repo/               postgres 0750   pgBackRest repository, stanza "kms": backups + archived WAL

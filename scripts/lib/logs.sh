@@ -21,7 +21,7 @@ The other logs, in $LOG_DIR:
   nginx-access.log   nginx's access log (no query strings, no bodies)
   nginx-error.log    nginx's errors (critical ones only)
   postgres.log       PostgreSQL's server log
-Rotation: $KMS_HOME/logrotate.conf (written by 'up'); see docs/operations/logs.md.
+Rotation: $KMS_HOME/logrotate.conf (written by 'up'); see docs/OPERATIONS.md#logs.
 EOF
 }
 

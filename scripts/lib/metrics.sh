@@ -1,5 +1,5 @@
 # The Prometheus metrics endpoint: nginx serves http://127.0.0.1:$KMS_METRICS_PORT/metrics and
-# passes each scrape to the responder over its FastCGI socket (docs/operations/monitoring.md).
+# passes each scrape to the responder over its FastCGI socket (docs/OPERATIONS.md#monitoring).
 # Sourced by scripts/kms, after common.sh.
 
 CONFIG_KEYS+=(KMS_METRICS_PORT)
