@@ -400,7 +400,12 @@ def callgrind_encrypt(bench, pdir, n, binary=None, tag="callgrind"):
     with open(os.path.join(cfg.run_dir, "responder.cmd")) as f:
         argv = shlex.split(f.read())
     if binary:
+        # The baseline's own flags (bench.sh leaves out those it does not know), on the stack's socket.
+        socket_path = argv[argv.index("--socket") + 1]
+        with open(os.path.join(cfg.work, "baseline.cmd")) as f:
+            argv = shlex.split(f.read())
         argv[0] = binary
+        argv[argv.index("--socket") + 1] = socket_path
     # The symbols of the binary that runs (KMS_RESPONDER_BIN may name another than $KMS_HOME/bin's).
     symbols = sh(["nm", argv[0]]).stdout.split("\n")
     names = [line.split()[-1] for line in symbols if line.strip()]

@@ -159,11 +159,19 @@ bench_baseline_start() {
     local binary=$1 socket=$2 work=$3
     install -m 0755 "$binary" "$work/baseline-responder"
     responder_command
-    local argv=("${RESPONDER_CMD[@]}") i
-    argv[0]=$work/baseline-responder
-    for ((i = 1; i < ${#argv[@]}; i++)); do
-        [[ ${argv[i - 1]} == --socket ]] && argv[i]=$socket
+    # This checkout's flags, less those an older responder does not know (e.g. --log-file: it
+    # then logs to stderr, into baseline.log); every flag takes a value.
+    local help argv=("$work/baseline-responder") i
+    help=$("$work/baseline-responder" --help 2>&1) || true
+    for ((i = 1; i < ${#RESPONDER_CMD[@]}; i += 2)); do
+        if [[ $help != *"${RESPONDER_CMD[i]}"* ]]; then
+            say "the baseline responder has no ${RESPONDER_CMD[i]}: left out"
+            continue
+        fi
+        if [[ ${RESPONDER_CMD[i]} == --socket ]]; then argv+=(--socket "$socket"); else argv+=("${RESPONDER_CMD[@]:i:2}"); fi
     done
+    # For the profiling step, which runs it under valgrind with these flags.
+    printf '%q ' "${argv[@]}" >"$work/baseline.cmd"
     if is_root && [[ $SVC_USER != root ]]; then
         argv=(setpriv --reuid="$SVC_USER" --regid="$(id -g "$SVC_USER")" --init-groups --reset-env -- "${argv[@]}")
     fi
