@@ -35,7 +35,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tc3  # noqa: E402
-from stack import BenchFailure, CpuMeter, Stack, log, system_cpu, vm_status, wait_quiet  # noqa: E402
+from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, system_cpu, vm_status, wait_quiet  # noqa: E402
 from tc3 import Account, Api, ApiError, Signer, check_answer, send_raw, with_path  # noqa: E402
 
 
