@@ -120,17 +120,8 @@ enum RequestSignature {
 
     /// `YYYY-MM-DD` of a Unix time, in UTC (Howard Hinnant's civil-from-days).
     static func utcDate(_ timestamp: Int64) -> String {
-        let days = Int64((Double(timestamp) / 86400).rounded(.down))
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ n: Int64, _ width: Int) -> String {
+        let (year, month, day) = CivilDate.of(daysSinceEpoch: Int((Double(timestamp) / 86400).rounded(.down)))
+        func pad(_ n: Int, _ width: Int) -> String {
             let s = String(n)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }

@@ -65,7 +65,7 @@ public struct LogLine {
     static func appendTimestamp(seconds: Int, nanoseconds: Int, to out: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civilDate(daysSinceEpoch: days)
+        let (year, month, day) = CivilDate.of(daysSinceEpoch: days)
         appendPadded(year, digits: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         appendPadded(month, digits: 2, to: &out)
@@ -80,19 +80,6 @@ public struct LogLine {
         out.append(UInt8(ascii: "."))
         appendPadded(nanoseconds / 1_000_000, digits: 3, to: &out)
         out.append(UInt8(ascii: "Z"))
-    }
-
-    /// Year, month, day of the proleptic Gregorian calendar (Howard Hinnant's `civil_from_days`).
-    static func civilDate(daysSinceEpoch: Int) -> (Int, Int, Int) {
-        let z = daysSinceEpoch + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     static func appendPadded(_ value: Int, digits: Int, to out: inout [UInt8]) {
