@@ -21,6 +21,7 @@ import sys
 import pytest
 
 from e2e_support import Kms, FIPS_REGION, SM_REGION
+from test_readme_walkthrough import run  # one way to run a README step and show its output on failure
 
 RUN_RE = re.compile(r"^<!-- readme:run -->[ \t]*\n(?:<!-- [^\n]*-->[ \t]*\n)*```(sh|bash|python)[ \t]*\n(.*?)^```[ \t]*$",
                     re.MULTILINE | re.DOTALL)
@@ -51,13 +52,6 @@ def as_script(blocks):
         else:
             parts.append(code)
     return "\n".join(parts)
-
-
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
-    assert proc.returncode == 0, (f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
-                                  f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc.stdout
 
 
 @pytest.fixture(scope="module")
