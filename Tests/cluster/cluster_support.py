@@ -7,6 +7,7 @@ import random
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 
 from e2e_support import FIPS_REGION, Account, Kms, ctl_json
@@ -33,6 +34,7 @@ class Cluster:
         status = self.status()
         self.endpoint = status["https_endpoint"].split("://", 1)[1]
         self.ca = status["ca_file"]
+        self.addresses = {n["name"]: n["address"] for n in status["nodes"]}
 
     def down(self):
         self.run("down", check=False)
@@ -57,6 +59,52 @@ class Cluster:
     def client(self, account, timeout=5):
         return Kms(account, FIPS_REGION, self.endpoint, scheme="https", certification=self.ca,
                    timeout=timeout)
+
+    def patroni_members(self, exclude=()):
+        """Patroni's view of the cluster (``GET /cluster`` on the first PostgreSQL host that
+        answers, skipping ``exclude``): {name: (role, state)}; {} when none answers."""
+        for name, address in self.addresses.items():
+            if not name.startswith("pg") or name in exclude:
+                continue
+            try:
+                with urllib.request.urlopen(f"http://{address}:8008/cluster", timeout=1) as r:
+                    members = json.load(r).get("members", [])
+                return {m["name"]: (m.get("role"), m.get("state")) for m in members}
+            except (OSError, ValueError):
+                continue
+        return {}
+
+    def leader(self, exclude=()):
+        """The running leader as Patroni reports it, asked of hosts other than ``exclude`` and
+        none of them (a dead primary stays listed as leader until its lock expires)."""
+        for name, (role, state) in self.patroni_members(exclude).items():
+            if role in ("leader", "master", "primary") and state == "running" and name not in exclude:
+                return name
+        return None
+
+    def healthy(self):
+        """One running leader and every other PostgreSQL host a running standby, one of them
+        synchronous."""
+        members = self.patroni_members()
+        pg = [n for n in self.addresses if n.startswith("pg")]
+        roles = [members.get(n, (None, None)) for n in pg]
+        return (sum(r in ("leader", "master", "primary") and s == "running" for r, s in roles) == 1
+                and any(r == "sync_standby" and s in ("running", "streaming") for r, s in roles)
+                and all(s in ("running", "streaming") for _, s in roles))
+
+    def psql_on(self, host, sql):
+        """``sql`` on ``host``'s own PostgreSQL, from inside its namespace (Unix socket, as
+        postgres): reaches it even while the host is cut off. (returncode, output)."""
+        run_dir = os.path.join(self.env["KMS_CLUSTER_HOME"], "hosts", host, "run")
+        proc = subprocess.run(
+            ["ip", "netns", "exec", f"{self.env['KMS_CLUSTER_NAME']}-{host}", "runuser", "-u", "postgres", "--",
+             "/usr/lib/postgresql/15/bin/psql", "-X", "-qAt", "-h", run_dir, "-d", "postgres", "-c", sql],
+            capture_output=True, text=True, timeout=120, cwd="/")
+        return proc.returncode, (proc.stdout + proc.stderr).strip()
+
+    def patroni_log(self, host):
+        with open(os.path.join(self.env["KMS_CLUSTER_HOME"], "hosts", host, "log", "patroni.log")) as f:
+            return f.read()
 
     def wait_for(self, what, predicate, timeout):
         deadline = time.monotonic() + timeout
