@@ -686,6 +686,20 @@ host_stop() {
     [[ $host == lb || ! -e /run/netns/$ns ]] || host_kill_all "$host"
 }
 
+# Hosts of an earlier, larger `up --responders/--standbys` (namespaces with our prefix that the
+# configuration no longer names): every process killed, the namespace deleted.
+cluster_remove_strays() {
+    local ns host
+    while read -r ns _; do
+        host=${ns#"$KMS_CLUSTER_NAME"-}
+        [[ $ns == "$KMS_CLUSTER_NAME"-* ]] && ! host_known "$host" || continue
+        warn "$host: not in this cluster's configuration any more; killing its processes, removing it"
+        host_kill_all "$host"
+        ip netns del "$ns" || warn "cannot delete namespace $ns"
+        ip link del "$(host_link "$host")" 2>/dev/null || true
+    done < <(ip netns list)
+}
+
 # Every process in HOST's namespace, SIGKILLed; waits until they are gone.
 host_kill_all() {
     local ns pids pid
@@ -724,6 +738,7 @@ cmd_cluster_up() {
     cluster_secrets
     cluster_tls
 
+    cluster_remove_strays
     net_bridge_up
     local host
     while read -r host; do net_host_up "$host"; done < <(cluster_hosts)
@@ -753,6 +768,7 @@ cmd_cluster_down() {
     while read -r host; do [[ $host == pg* && $host != "$(patroni_leader 2>/dev/null)" ]] && host_stop "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == pg* ]] && host_stop "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == etcd* ]] && host_stop "$host"; done < <(cluster_hosts)
+    cluster_remove_strays
     net_down
     say "cluster stopped; namespaces, links and bridge removed (data kept in $CLUSTER_HOME)"
 }
