@@ -6,7 +6,7 @@ timing, docs/DEPLOYMENT.md) and printed."""
 import time
 
 from cluster_support import Load
-from e2e_support import b64
+from e2e_support import assert_code, b64
 
 WINDOW_TARGET_SECONDS = 30
 
@@ -15,6 +15,10 @@ def test_primary_power_loss_loses_no_acknowledged_write(cluster, capsys):
     account = cluster.new_account("failover")
     kms = cluster.client(account)
     seed = [kms.new_key_id() for _ in range(3)]
+    # A key every responder host has cached before the fault (round robin: 10 calls reach both).
+    cached = kms.new_key_id()
+    for _ in range(10):
+        kms.encrypt(cached, b"warm")
     cluster.wait_for("a healthy cluster", cluster.healthy, 120)
     old_primary = cluster.leader()
     assert old_primary and cluster.primary() == old_primary, cluster.status()
@@ -62,6 +66,14 @@ def test_primary_power_loss_loses_no_acknowledged_write(cluster, capsys):
     assert not missing, f"{len(missing)} acknowledged keys lost: {missing[:5]}"
     wrong = [(k, b) for k, p, b in load.encrypted if check.Decrypt(CiphertextBlob=b).Plaintext != b64(p)]
     assert not wrong, f"{len(wrong)} acknowledged ciphertexts do not decrypt: {wrong[:3]}"
+
+    # The cache promise holds through the failover: a key disabled on the new primary is refused
+    # by every responder host within a second (their listeners reconnected, re-LISTENed and
+    # dropped what they had cached while cut off).
+    check.DisableKey(KeyId=cached)
+    time.sleep(1)
+    for _ in range(10):
+        assert_code(lambda: check.encrypt(cached, b"after"), "ResourceUnavailable.CmkDisabled")
 
     # The old primary comes back as a standby of the new one (pg_rewind if its WAL diverged), so
     # the cluster has its synchronous standby again.
