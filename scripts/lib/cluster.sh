@@ -46,6 +46,8 @@ Usage: scripts/kms cluster COMMAND [ARGS]
   kill NAME        Power loss: SIGKILL every process of host NAME.
   start NAME       Start host NAME's processes again.
   partition NAME   Cut host NAME off the bridge (its link goes down); heal NAME restores it.
+  restart NAME     Restart responder host NAME with no failed request: drained in the load
+                   balancer, restarted, given back once its health check passes.
 
 Environment: KMS_CLUSTER_HOME (default $KMS_HOME/cluster), KMS_CLUSTER_HTTP_PORT (9080),
 KMS_CLUSTER_HTTPS_PORT (9443), KMS_CLUSTER_NAME (prefix of namespaces and links, default kc),
@@ -239,6 +241,7 @@ cluster_tls() {
         say "TLS: creating the cluster CA at $CLUSTER_CA"
         tls_make_ca "$CLUSTER_CA" "$CLUSTER_TLS/ca.key"
     fi
+    cluster_tls_issue lb 127.0.0.1 root:root
     local host
     while read -r host; do
         case $host in
@@ -556,18 +559,44 @@ responder_host_stop() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The load balancer: HAProxy in the root namespace, TCP pass-through (each responder host
-# terminates TLS with its own certificate), active health checks every second.
+# The load balancer: HAProxy in the root namespace, in HTTP mode: it terminates the clients' TLS
+# (certificate from the cluster CA for 127.0.0.1/localhost), keeps their connections, and sends
+# each request to a responder host (HTTPS verified against the cluster CA from the HTTPS
+# frontend, plain HTTP from the HTTP one). So a host can leave the pool between two requests of
+# one client connection: draining it for a restart costs no request. Active health checks every
+# second.
 
 # HAProxy drops to user haproxy altogether (one process, no root master).
 haproxy_pid() { pid_from_file "$CLUSTER_RUN/haproxy.pid" haproxy "$(exe_path haproxy)" "-f $HAPROXY_CFG"; }
+
+# haproxy_admin COMMAND: one command on HAProxy's runtime socket; prints the answer.
+haproxy_admin() {
+    python3 - "$CLUSTER_RUN/haproxy.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall(sys.argv[2].encode() + b"\n")
+out = b""
+while chunk := s.recv(65536):
+    out += chunk
+sys.stdout.write(out.decode())
+PY
+}
+
+# haproxy_server_field HOST FIELD: FIELD of HOST's `show stat` line, one per backend.
+haproxy_server_field() {
+    haproxy_admin "show stat" | awk -F, -v host="$1" -v field="$2" '
+        NR == 1 { sub(/^# /, ""); for (i = 1; i <= NF; i++) if ($i == field) col = i; next }
+        $2 == host { print $col }'
+}
 
 haproxy_render() {
     local i servers_http="" servers_https="" address
     for ((i = 1; i <= CLUSTER_RESPONDERS; i++)); do
         address=$(host_address "resp$i")
         servers_http+="    server resp$i $address:$HOST_HTTP_PORT check"$'\n'
-        servers_https+="    server resp$i $address:$HOST_HTTPS_PORT check port $HOST_HTTP_PORT"$'\n'
+        servers_https+="    server resp$i $address:$HOST_HTTPS_PORT ssl verify required ca-file $CLUSTER_CA verifyhost resp$i check port $HOST_HTTP_PORT no-check-ssl"$'\n'
     done
     write_if_changed "$HAPROXY_CFG" root:root 0644 <<EOF
 # Written by scripts/kms cluster up: change the script, not this file.
@@ -578,26 +607,32 @@ global
     group haproxy
     maxconn 4096
     stats socket $CLUSTER_RUN/haproxy.sock mode 600 level admin
+    # SPEC §6, as nginx: TLS 1.3, and TLS 1.2 only with ECDHE and an AEAD.
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+    ssl-default-bind-ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305
+    ssl-default-server-options ssl-min-ver TLSv1.2
 
 defaults
-    mode tcp
+    mode http
     timeout connect 1s
     timeout client 60s
-    timeout server 60s
+    timeout server 30s
+    timeout http-request 10s
+    timeout http-keep-alive 30s
     timeout check 1s
-    # A connection refused or timed out is retried on another host: a dead host costs the
-    # clients nothing once its check fails, and little before.
+    # A connection refused or timed out is retried on another host (nothing was sent yet, so
+    # this is safe for every request); a request once sent is never replayed.
     retries 2
     option redispatch 1
-    # A host marked down loses its open connections at once (kept-alive clients reconnect).
-    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+    # Down after 2 failed checks 1 s apart, up after 2 good ones.
+    default-server inter 1s fall 2 rise 2
 
 frontend kms_http
     bind 127.0.0.1:$KMS_CLUSTER_HTTP_PORT
     default_backend kms_http_hosts
 
 frontend kms_https
-    bind 127.0.0.1:$KMS_CLUSTER_HTTPS_PORT
+    bind 127.0.0.1:$KMS_CLUSTER_HTTPS_PORT ssl crt $CLUSTER_RUN/lb.pem alpn http/1.1
     default_backend kms_https_hosts
 
 backend kms_http_hosts
@@ -619,6 +654,8 @@ EOF
 haproxy_start() {
     make_dir "$CLUSTER_RUN" root:root 0755
     local changed=1 pid
+    # HAProxy wants certificate and key in one file (read as root, before it drops privileges).
+    cat "$CLUSTER_TLS/lb.pem" "$CLUSTER_TLS/lb.key" | write_if_changed "$CLUSTER_RUN/lb.pem" root:root 0600 && changed=0
     haproxy_render && changed=0
     haproxy -c -q -f "$HAPROXY_CFG" || die "HAProxy rejected $HAPROXY_CFG"
     if pid=$(haproxy_pid); then
@@ -899,6 +936,37 @@ cmd_cluster_heal() {
     say "$1: healed (its link to the bridge is up)"
 }
 
+# cluster restart NAME: a responder host restarted without a failed request. The load balancer
+# drains it (no new request goes to it; those in flight finish), then it is stopped and started,
+# and given back once its health check passes.
+cmd_cluster_restart() {
+    cluster_host_arg "$@"
+    local host=$1 backend deadline
+    [[ $host == resp* ]] || die "restart takes a responder host (resp1, …); a PostgreSQL host changes role with patronictl switchover"
+    haproxy_pid >/dev/null || die "the load balancer is not running: scripts/kms cluster start lb"
+    for backend in kms_http_hosts kms_https_hosts; do
+        haproxy_admin "set server $backend/$host state drain" >/dev/null
+    done
+    say "$host: draining in the load balancer"
+    deadline=$((SECONDS + 30))
+    until [[ $(haproxy_server_field "$host" scur | awk '{n += $1} END {print n + 0}') == 0 ]]; do
+        ((SECONDS < deadline)) || { warn "$host: requests still in flight after 30 s; restarting anyway"; break; }
+        sleep 0.2
+    done
+    responder_host_stop "$host"
+    responder_host_start "$host"
+    deadline=$((SECONDS + 30))
+    # DRAIN: administratively drained and its check passes (DOWN while it fails).
+    until [[ $(haproxy_server_field "$host" status | sort -u) == DRAIN ]]; do
+        ((SECONDS < deadline)) || die "$host: its health check does not pass; left drained (scripts/kms cluster status)"
+        sleep 0.2
+    done
+    for backend in kms_http_hosts kms_https_hosts; do
+        haproxy_admin "set server $backend/$host state ready" >/dev/null
+    done
+    say "$host: restarted and back in the load balancer"
+}
+
 cmd_cluster_ctl() {
     cluster_config
     [[ -x $KMSCTL ]] || die "$KMSCTL is missing: run 'swift build -c release --product kmsctl' (or set KMS_CTL_BIN)"
@@ -917,6 +985,7 @@ cmd_cluster() {
     start) cmd_cluster_start "$@" ;;
     partition) cmd_cluster_partition "$@" ;;
     heal) cmd_cluster_heal "$@" ;;
+    restart) cmd_cluster_restart "$@" ;;
     help | -h | --help) cluster_usage ;;
     *)
         cluster_usage >&2
