@@ -18,7 +18,8 @@
 #     run/, log/         HAProxy's pid file, config and log
 #     hosts/NAME/        one directory per host: run/, log/, data/, its config
 
-CLUSTER_PACKAGES=(patroni python3-etcd etcd-server haproxy iproute2)
+# python3-idna: Patroni's HTTPS client to etcd needs it (only a Suggests of urllib3).
+CLUSTER_PACKAGES=(patroni python3-etcd python3-idna etcd-server haproxy iproute2)
 CLUSTER_CONFIG_KEYS=(KMS_CLUSTER_HTTP_PORT KMS_CLUSTER_HTTPS_PORT KMS_CLUSTER_NAME KMS_CLUSTER_SUBNET CLUSTER_RESPONDERS CLUSTER_STANDBYS)
 # Patroni's timing (SPEC §8 target: errors for ≤ 30 s after the primary dies). Patroni requires
 # loop_wait + 2 × retry_timeout ≤ ttl and ttl ≥ 20. A failover starts when the leader lock
@@ -204,7 +205,7 @@ passfile() {
 cluster_secrets() {
     make_dir "$CLUSTER_SECRETS" root:root 0700
     local user
-    for user in postgres replicator rewinder kms_owner kms_app; do secret "$user" >/dev/null; done
+    for user in postgres replicator rewinder kms_owner kms_app patroni-api; do secret "$user" >/dev/null; done
     passfile "$OWNER_PASSFILE" root:root kms_owner
     passfile "$SUPER_PASSFILE" root:root postgres
 }
@@ -220,7 +221,9 @@ cluster_tls_issue() {
         return 0
     fi
     cnf=$(mktemp) csr=$(mktemp)
-    tls_openssl_config | sed "s/^subjectAltName = .*/subjectAltName = DNS:localhost, DNS:$name, IP:127.0.0.1, IP:$address/" >"$cnf"
+    # Client and server: etcd members and Patroni authenticate each other with these certificates.
+    tls_openssl_config | sed -e "s/^subjectAltName = .*/subjectAltName = DNS:localhost, DNS:$name, IP:127.0.0.1, IP:$address/" \
+        -e "s/^extendedKeyUsage = .*/extendedKeyUsage = serverAuth, clientAuth/" >"$cnf"
     (umask 077 &&
         openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
             -keyout "$key.tmp" -out "$csr" -config "$cnf" -subj "/CN=$name" 2>/dev/null &&
@@ -242,9 +245,12 @@ cluster_tls() {
         tls_make_ca "$CLUSTER_CA" "$CLUSTER_TLS/ca.key"
     fi
     cluster_tls_issue lb 127.0.0.1 root:root
+    # `cluster up`'s own client certificate for etcd (health checks).
+    cluster_tls_issue admin 127.0.0.1 root:root
     local host
     while read -r host; do
         case $host in
+        etcd*) cluster_tls_issue "$host" "$(host_address "$host")" "etcd:etcd" ;;
         pg*) cluster_tls_issue "$host" "$(host_address "$host")" "postgres:postgres" ;;
         resp*) cluster_tls_issue "$host" "$(host_address "$host")" "root:root" ;;
         esac
@@ -284,16 +290,21 @@ etcd_start() {
         return 0
     fi
     say "$host: starting etcd on $address"
-    # One member here; production runs three (docs/DEPLOYMENT.md). Plain HTTP on the private
-    # bridge in this prototype; production uses client and peer TLS.
+    # One member here; production runs three (docs/DEPLOYMENT.md). TLS with client certificates
+    # from the cluster CA for clients and peers: whoever holds no certificate (any other process
+    # on this machine can reach the bridge) can neither read nor move Patroni's leader lock.
+    local cert=$CLUSTER_TLS/$host.pem key=$CLUSTER_TLS/$host.key
     spawn "$(host_ns "$host")" etcd "$dir/log/etcd.log" "$dir/run/etcd.pid" \
         etcd --name "$host" --data-dir "$dir/data" \
-        --listen-client-urls "http://$address:2379" --advertise-client-urls "http://$address:2379" \
-        --listen-peer-urls "http://$address:2380" --initial-advertise-peer-urls "http://$address:2380" \
-        --initial-cluster "$host=http://$address:2380" --initial-cluster-state new \
-        --initial-cluster-token "kms-$KMS_CLUSTER_NAME" --enable-v2=false
+        --listen-client-urls "https://$address:2379" --advertise-client-urls "https://$address:2379" \
+        --listen-peer-urls "https://$address:2380" --initial-advertise-peer-urls "https://$address:2380" \
+        --initial-cluster "$host=https://$address:2380" --initial-cluster-state new \
+        --cert-file "$cert" --key-file "$key" --client-cert-auth --trusted-ca-file "$CLUSTER_CA" \
+        --peer-cert-file "$cert" --peer-key-file "$key" --peer-client-cert-auth --peer-trusted-ca-file "$CLUSTER_CA" \
+        --initial-cluster-token "kms-$KMS_CLUSTER_NAME" --enable-v2=true
     local deadline=$((SECONDS + 30))
-    until curl -fs --max-time 1 "http://$address:2379/health" | grep -q '"health":"true"'; do
+    until curl -fs --max-time 1 --cacert "$CLUSTER_CA" --cert "$CLUSTER_TLS/admin.pem" --key "$CLUSTER_TLS/admin.key" \
+        "https://$address:2379/health" | grep -q '"health":"true"'; do
         ((SECONDS < deadline)) || { tail -n 20 "$dir/log/etcd.log" >&2; die "$host: etcd did not become healthy"; }
         sleep 0.3
     done
@@ -325,8 +336,20 @@ log:
 restapi:
   listen: $address:8008
   connect_address: $address:8008
-etcd3:
+  # Reading is open (status asks who leads); switchover, restart, reinitialise need the password.
+  authentication:
+    username: patroni
+    password: '$(secret patroni-api)'
+# etcd's v2 API, not etcd3: Debian's Patroni 3.0.2 renews the leader key over etcd3 with an
+# unconditional put, so an old primary coming back from a partition with a stale view overwrote
+# the new primary's lock (seen here: two primaries on one timeline; fixed upstream in 3.0.3 with
+# a compare-and-swap). Its v2 client renews with prevValue=<own name>, which cannot.
+etcd:
   hosts: [$etcd_hosts]
+  protocol: https
+  cacert: $CLUSTER_CA
+  cert: $CLUSTER_TLS/$host.pem
+  key: $CLUSTER_TLS/$host.key
 bootstrap:
   dcs:
     ttl: $PATRONI_TTL
