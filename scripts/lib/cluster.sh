@@ -15,7 +15,7 @@
 #     tls/               cluster CA (ca.pem = ca_file), one certificate per host
 #     master.key         kms 0600 (in production: copied to every responder host)
 #     bin/               supervisor and responder, as `up` installs them
-#     run/, log/         HAProxy's pid file, config and log
+#     run/               HAProxy's config, pid file, runtime socket and certificate bundle
 #     hosts/NAME/        one directory per host: run/, log/, data/, its config
 
 # python3-idna: Patroni's HTTPS client to etcd needs it (only a Suggests of urllib3).
@@ -42,7 +42,9 @@ Usage: scripts/kms cluster COMMAND [ARGS]
   down             Stop every process and remove every namespace, veth and the bridge.
                    Data stays in $KMS_CLUSTER_HOME.
   status [--json]  Endpoints and nodes: name, role now (lb, responder, postgres-primary,
-                   postgres-standby, etcd; Patroni says who leads), address, pids, state.
+                   postgres-standby, etcd; Patroni says who leads), address, pids, state
+                   (running, stopped, partitioned, absent). Exit status 0 when every host
+                   runs, 3 otherwise.
   ctl ARGS...      kmsctl against the cluster's primary.
   kill NAME        Power loss: SIGKILL every process of host NAME.
   start NAME       Start host NAME's processes again.
@@ -94,7 +96,6 @@ cluster_config() {
     CLUSTER_TLS=$CLUSTER_HOME/tls
     CLUSTER_CA=$CLUSTER_TLS/ca.pem
     CLUSTER_RUN=$CLUSTER_HOME/run
-    CLUSTER_LOG=$CLUSTER_HOME/log
     CLUSTER_BIN=$CLUSTER_HOME/bin
     CLUSTER_MASTER_KEY=$CLUSTER_HOME/master.key
     CLUSTER_DEMO_ACCOUNT=$CLUSTER_HOME/demo-account.json
@@ -792,7 +793,6 @@ cmd_cluster_up() {
     flock -w 120 9 || die "another scripts/kms cluster command is working on $CLUSTER_HOME"
     cluster_save_config
     make_dir "$CLUSTER_HOME/hosts" root:root 0755
-    make_dir "$CLUSTER_LOG" root:root 0755
     make_dir "$CLUSTER_BIN" root:root 0755
     BIN_DIR=$CLUSTER_BIN responder_install || true
     cluster_secrets
