@@ -5,11 +5,13 @@ the section when the single-host bench rewrites BENCHMARKS.md) and the unit test
 Process groups whose CPU is measured (from /proc, see clusterbench.py):
   responder, nginx  — on every responder host: the part that scales out with hosts
   haproxy           — the load balancer: one per cluster, does not scale out
-  postgres          — every PostgreSQL process on the primary and the standby
+  postgres          — every PostgreSQL process on the primary
+  standby           — every PostgreSQL process on the synchronous standby (applies the WAL)
   patroni, etcd     — the HA machinery: time-driven (loops, heartbeats), not per request
   wrk               — the load generator (a client: not part of the service)
-  other             — everything else on the machine: the kernel's softirq work for the bridge
-                      and veths, and the other work of a shared machine
+  softirq           — the kernel's interrupt and softirq time, machine-wide (/proc/stat): mostly the
+                      packets between the hosts (veths, bridge, loopback)
+  other             — everything else on the machine: the other work of a shared machine
 """
 
 import re
@@ -18,9 +20,9 @@ BEGIN = "<!-- bench --cluster: begin (written by scripts/kms bench --cluster; th
 END = "<!-- bench --cluster: end -->"
 
 HOST_GROUPS = ("responder", "nginx")            # scale out: one set per responder host
-SHARED_GROUPS = ("haproxy", "postgres")         # one per cluster, busy in proportion to requests
+SHARED_GROUPS = ("haproxy", "postgres", "standby")   # one per cluster, busy in proportion to requests
 FIXED_GROUPS = ("patroni", "etcd")              # busy in proportion to time
-GROUPS = HOST_GROUPS + SHARED_GROUPS + FIXED_GROUPS + ("wrk", "other")
+GROUPS = HOST_GROUPS + SHARED_GROUPS + FIXED_GROUPS + ("wrk", "softirq", "other")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -79,7 +81,8 @@ def projection(ms_per_request, cores_per_machine, hosts_list=(1, 2, 3, 4, 6, 8, 
 
     From the measured CPU per request: a responder host spends responder + nginx on each request
     it serves (scales with N); the load balancer spends haproxy on every request and PostgreSQL
-    spends postgres on every request (neither scales with N). Each machine's cores can be kept
+    spends postgres (the primary's processes) on every request (neither scales with N; the standby
+    applies the same WAL on a machine of its own, for less). Each machine's cores can be kept
     busy at most 100 %. Returns {"per_host": req/s, "lb": req/s, "db": req/s, "rows":
     [(N, req/s, the limiting part)]}; a part that costs nothing per request has no limit (None)."""
     host_ms = sum(ms_per_request.get(g, 0.0) for g in HOST_GROUPS)
@@ -157,7 +160,9 @@ def section(data, committed=None):
               "HAProxy on 127.0.0.1, which sends each request to a responder host's nginx over the bridge. The "
               "number of hosts in the pool is set with HAProxy's runtime socket (`set server … state maint` / "
               "`ready`), not by rebuilding the cluster; *direct* is wrk straight to resp1's nginx, no load "
-              f"balancer. {conf['duration']} s per run; rate limiting and CPU budget off; other work on the "
+              f"balancer. {conf['duration']} s per run; rate limiting and CPU budget off; "
+              + (f"responder `{conf['responder_bin']}` (KMS_RESPONDER_BIN: not the release build); " if conf.get("responder_bin") else "release build; ")
+              + "other work on the "
               f"machine before the start: {m['background_cores_before']:.2f} cores.", ""]
     body = []
     for r in runs:
@@ -169,19 +174,25 @@ def section(data, committed=None):
                      "; ".join(r["flags"])))
     lines += [md_table(["Run", "Conns", "req/s", "p50 ms", "p99 ms", "Errors", "Per-host efficiency",
                         "Per-host req/s (HAProxy)", "PG commits / rows inserted per request", "Notes"], body), ""]
+    tables = data.get("pg_inserts_by_table")
+    if tables:
+        lines += ["Rows PostgreSQL inserted per request through the load balancer, by table (`pg_stat_user_tables`, "
+                  "all load-balancer runs): " + ", ".join(f"`{t}` {v:.3f}" for t, v in tables.items()) + ".", ""]
     lines += ["*Per-host efficiency* = req/s with N hosts ÷ (N × req/s with 1 host through the load balancer, same "
               "connections). *Per-host req/s* from the HAProxy server counters (`show stat`, HTTP answers) over the "
               "run. *PG per request* from `pg_stat_database` on the primary around the run.", ""]
     cpu_body = []
     for r in runs:
         ms = r["cpu_ms_per_request"]
-        cpu_body.append((r["label"], r["conns"], *(f"{ms.get(g, 0.0) * 1000:,.0f}" for g in GROUPS),
-                         f"{sum(ms.values()) * 1000:,.0f}", f"{r['cpu_cores'].get('total', 0):.2f}"))
+        cpu_body.append((r["label"], r["conns"], *(f"{ms.get(g, 0.0):.3f}" for g in GROUPS),
+                         f"{sum(ms.values()):.3f}", f"{r['cpu_cores'].get('total', 0):.2f}"))
     lines += ["### Where the cores go", "",
-              "CPU seconds per 1,000 requests by process group (from /proc: utime + stime of every process of the "
-              "group; wrk from the bench's child rusage; *other* = the machine's busy time not in any group: the "
-              "kernel's softirq work for the bridge and veths, and whatever else runs on a shared machine), i.e. "
-              "CPU **milliseconds** per 1,000 requests ÷ 1,000 = CPU µs per request:", "",
+              "CPU seconds per 1,000 requests (= CPU milliseconds per request) by process group, from /proc: utime + "
+              "stime of every process of the group (*responder* includes its supervisor; *nginx*, *responder* "
+              "summed over the hosts in the pool); *wrk* from the bench's child rusage; *softirq* the machine's "
+              "interrupt and softirq time (/proc/stat: mostly the packets over loopback, veths and the bridge); "
+              "*other* the machine's remaining busy time in no group — other people's work on a shared machine. "
+              "*cores busy*: the whole machine during the run.", "",
               md_table(["Run", "Conns", *GROUPS, "sum", "cores busy"], cpu_body), ""]
     proj = data.get("projection")
     if proj:
@@ -189,25 +200,26 @@ def section(data, committed=None):
         src = proj["source"]
         lines += ["### Projection: N responder hosts on separate machines", "",
                   f"From the CPU per request of the run *{src['label']}, {src['conns']} connections*: a responder host "
-                  f"spends {p['host_ms'] * 1000:,.0f} µs (responder + nginx) per request it serves, HAProxy "
-                  f"{p['lb_ms'] * 1000:,.0f} µs and PostgreSQL {p['db_ms'] * 1000:,.0f} µs per request of the whole "
+                  f"spends {p['host_ms']:.3f} ms (responder + nginx) per request it serves, HAProxy "
+                  f"{p['lb_ms']:.3f} ms and the PostgreSQL primary {p['db_ms']:.3f} ms per request of the whole "
                   f"cluster. With {proj['cores']} cores per machine and each part on machines of its own, one host "
                   f"serves at most {fmt(p['per_host'])} req/s, one HAProxy {fmt(p['lb'])} req/s, one PostgreSQL "
                   f"primary {fmt(p['db'])} req/s of Encrypt. Patroni and etcd cost time, not requests "
                   f"({proj['fixed_cores']:.2f} cores here, whatever the load).", "",
                   md_table(["Responder hosts", "Encrypt req/s (projected)", "Limited by"],
                            [(n, f"{rate:,.0f}", limit) for n, rate, limit in p["rows"]]), "",
-                  "An upper bound: it assumes the hosts' cores can be kept 100 % busy, the network between machines "
-                  "costs what the bridge costs here (the kernel's share, *other* above, is not in the model), and "
-                  "the per-request cost measured on contended cores (every group waits for a core here, which "
-                  "adds context switches) is the cost on idle ones — on separate machines it is lower, so the "
-                  "projection errs low per host.", ""]
+                  "How far to trust it: it assumes every machine's cores can be kept 100 % busy and leaves out the "
+                  "kernel's network work (*softirq* above) and the network itself — both make it optimistic. The "
+                  "other way, the CPU per request was measured with every process waiting for one of the same two "
+                  "cores (context switches, cold caches), which costs more than on machines of their own — that "
+                  "makes it pessimistic per host. The load balancer's and PostgreSQL's limits are the ones that "
+                  "matter for sizing: they do not grow with N (a second HAProxy, or fewer audit commits, does).", ""]
     if data.get("single_host"):
         s = data["single_host"]
         lines += [f"Compared with the single-host stack: **direct to one host** (same run, no load balancer) gave "
                   f"{fmt(s.get('direct_rps'))} req/s at {s['conns']} connections against {fmt(s.get('lb1_rps'))} "
-                  f"through HAProxy with that one host in the pool ({fmt(s.get('lb_cost_pct'), 0)} % less: "
-                  "HAProxy's CPU and the second hop)"
+                  f"through HAProxy with that one host in the pool ({fmt(s.get('lb_ratio'), 2)} × direct: the load "
+                  "balancer's CPU and the second hop, on the same cores)"
                   + (f"; the committed single-host bench (`scripts/kms bench`, release build, quiet machine, plain "
                      f"loopback, PostgreSQL on the same host) has {fmt(committed)} req/s for Encrypt at 32 connections"
                      if committed else "") + ".", ""]

@@ -137,16 +137,21 @@ class Cluster:
             time.sleep(0.2)
 
     # PostgreSQL ------------------------------------------------------------------------------
-    PG = ("SELECT d.xact_commit, d.tup_inserted, d.tup_fetched, w.wal_records "
-          "FROM pg_stat_database d, pg_stat_wal w WHERE d.datname = 'kms'")
+    PG = ("SELECT 'commits', d.xact_commit FROM pg_stat_database d WHERE d.datname = 'kms' "
+          "UNION ALL SELECT 'inserted', d.tup_inserted FROM pg_stat_database d WHERE d.datname = 'kms' "
+          "UNION ALL SELECT 'fetched', d.tup_fetched FROM pg_stat_database d WHERE d.datname = 'kms' "
+          "UNION ALL SELECT 'wal_records', wal_records FROM pg_stat_wal "
+          "UNION ALL SELECT 'table:' || relname, n_tup_ins FROM pg_stat_user_tables")
 
     def pg_counters(self):
+        """The primary's counters for the kms database ({"commits":, "inserted":, "fetched":,
+        "wal_records":, "table:NAME": rows inserted}), None if they cannot be read."""
         run_dir = os.path.join(self.cfg.home, "hosts", self.primary, "run")
         try:
             out = subprocess.run(["runuser", "-u", "postgres", "--", os.path.join(self.cfg.pg_bin, "psql"),
                                   "-X", "-At", "-F", "\t", "-h", run_dir, "-d", "kms", "-c", self.PG],
                                  capture_output=True, text=True, check=True, cwd="/", timeout=30).stdout
-            return dict(zip(("commits", "inserted", "fetched", "wal_records"), map(float, out.split())))
+            return {k: float(v) for k, v in (line.split("\t") for line in out.splitlines() if line)}
         except (subprocess.SubprocessError, ValueError):
             return None
 
@@ -163,7 +168,7 @@ class Cluster:
             elif name.startswith("pg"):
                 g[f"{name}/patroni"] = [pids.get("patroni")]
                 p = pids.get("postgres")
-                g[f"{name}/postgres"] = [p] + children(p) if p else []
+                g[f"{name}/{'postgres' if name == self.primary else 'standby'}"] = [p] + children(p) if p else []
             elif name.startswith("resp"):
                 n = pids.get("nginx")
                 g[f"{name}/nginx"] = [n] + children(n) if n else []
@@ -182,6 +187,13 @@ def aggregate(cores):
         by_group[group] = by_group.get(group, 0.0) + value
         by_host[host] = by_host.get(host, 0.0) + value
     return by_group, by_host
+
+
+def irq_ticks():
+    """Interrupt + softirq ticks of all CPUs (/proc/stat)."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return v[5] + v[6]
 
 
 def wait_idle(cluster, limit=15.0, threshold=0.1):
@@ -254,10 +266,13 @@ class ClusterBench:
         cmd = ["wrk", f"-t{cfg.threads}", f"-c{conns}", f"-d{cfg.duration}s", "--timeout", cfg.timeout, "--latency",
                "-s", cfg.lua, f"http://{address}:{port}/", "--", prefix, "cycle"]
         meter.start()
-        t0 = time.time()
+        t0, irq0 = time.time(), irq_ticks()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         cores = meter.stop()
-        wall = time.time() - t0
+        wall, irq1 = time.time() - t0, irq_ticks()
+        # CpuMeter counts interrupt time as "other": it is the cluster's network, shown apart.
+        cores["softirq"] = min((irq1 - irq0) / (CLK * wall), cores["other"])
+        cores["other"] -= cores["softirq"]
         stat1 = cluster_report.answers_by_server(c.stat())
         time.sleep(1.5)   # backends publish their statistics at most once a second
         pg1 = c.pg_counters()
@@ -299,7 +314,9 @@ class ClusterBench:
             "pg": ({"commits_per_request": (pg1["commits"] - pg0["commits"]) / r["requests"],
                     "inserted_per_request": (pg1["inserted"] - pg0["inserted"]) / r["requests"],
                     "fetched_per_request": (pg1["fetched"] - pg0["fetched"]) / r["requests"],
-                    "wal_records_per_request": (pg1["wal_records"] - pg0["wal_records"]) / r["requests"]}
+                    "wal_records_per_request": (pg1["wal_records"] - pg0["wal_records"]) / r["requests"],
+                    "inserted_by_table": {k[6:]: pg1[k] - pg0.get(k, 0) for k in pg1
+                                          if k.startswith("table:") and pg1[k] - pg0.get(k, 0)}}
                    if pg0 and pg1 and r["requests"] else None),
             "flags": flags,
         }
@@ -316,6 +333,9 @@ class ClusterBench:
     def measure(self):
         cfg = self.cfg
         n = min(cfg.responders, len(self.cluster.responders))
+        # Each responder fills its wrapping-key pool (RSA key generation) after it starts: wait
+        # until that is over, so that the first run does not pay for it.
+        wait_idle(self.cluster, limit=120)
         for i, conns in enumerate(cfg.concurrencies):
             order = ["direct"] + list(range(1, n + 1))
             for hosts in (order if i % 2 == 0 else order[::-1]):
@@ -333,18 +353,33 @@ def summary(cfg, runs, machine):
     lb_runs = [r for r in runs if r["hosts"] != "direct" and not r["flags"]]
     out = {}
     if lb_runs:
-        most = max(r["hosts"] for r in lb_runs)
-        src = max((r for r in lb_runs if r["hosts"] == most), key=lambda r: r["rps"])
-        fixed = sum(src["cpu_cores"].get(g, 0.0) for g in cluster_report.FIXED_GROUPS)
-        out["projection"] = {"source": {"label": src["label"], "conns": src["conns"]}, "cores": machine["nproc"],
-                             "fixed_cores": fixed,
-                             "model": cluster_report.projection(src["cpu_ms_per_request"], machine["nproc"])}
+        # The CPU per request of every clean load-balancer run at the highest concurrency (1, 2
+        # and 3 hosts), averaged: the per-request cost hardly depends on N, and the mean is less
+        # noisy than any one run on a shared machine.
+        conns = max(r["conns"] for r in lb_runs)
+        src = [r for r in lb_runs if r["conns"] == conns]
+        ms = {g: sum(r["cpu_ms_per_request"][g] for r in src) / len(src) for g in cluster_report.GROUPS}
+        fixed = sum(r["cpu_cores"].get(g, 0.0) for r in src for g in cluster_report.FIXED_GROUPS) / len(src)
+        out["projection"] = {"source": {"label": f"mean of the {len(src)} load-balancer runs", "conns": conns},
+                             "cores": machine["nproc"], "fixed_cores": fixed,
+                             "model": cluster_report.projection(ms, machine["nproc"])}
     conns = 32 if any(r["conns"] == 32 for r in runs) else runs[0]["conns"] if runs else None
     d = next((r for r in runs if r["hosts"] == "direct" and r["conns"] == conns), None)
     one = next((r for r in runs if r["hosts"] == 1 and r["conns"] == conns), None)
     if d and one:
         out["single_host"] = {"conns": conns, "direct_rps": d["rps"], "lb1_rps": one["rps"],
-                              "lb_cost_pct": (1 - one["rps"] / d["rps"]) * 100 if d["rps"] else None}
+                              "lb_ratio": one["rps"] / d["rps"] if d["rps"] else None}
+    # Encrypt's rows in PostgreSQL, by table, over every load-balancer run.
+    rows, requests = {}, 0
+    for r in runs:
+        if r["hosts"] == "direct" or not r.get("pg"):
+            continue
+        requests += r["requests"]
+        for table, n in r["pg"]["inserted_by_table"].items():
+            rows[table] = rows.get(table, 0) + n
+    if requests:
+        out["pg_inserts_by_table"] = {t: n / requests for t, n in sorted(rows.items(), key=lambda x: -x[1])
+                                      if n / requests >= 0.001}
     return out
 
 
@@ -379,6 +414,7 @@ def main():
         log(f"FAILED: {error}")
     machine["shared"] = machine["background_cores_before"] > 0.3 or any(r["cpu_cores"]["other"] > 0.25 for r in bench.runs)
     data = {"config": {"quick": cfg.quick, "duration": cfg.duration, "concurrencies": cfg.concurrencies,
+                       "responder_bin": os.environ.get("KMS_RESPONDER_BIN", ""),
                        "responders": cfg.responders, "accounts": cfg.accounts, "threads": cfg.threads},
             "machine": machine, "runs": bench.runs, "failures": bench.failures + ([error] if error else []),
             **summary(cfg, bench.runs, machine)}

@@ -106,8 +106,9 @@ def test_section_renders_runs_cores_projection_and_comparison():
             "runs": [run], "failures": [],
             "projection": {"source": {"label": run["label"], "conns": 32}, "cores": 2, "fixed_cores": 0.1,
                            "model": cr.projection(run["cpu_ms_per_request"], 2, hosts_list=(1, 2))},
-            "single_host": {"conns": 32, "direct_rps": 4000.0, "lb1_rps": 2000.0, "lb_cost_pct": 50.0}}
+            "single_host": {"conns": 32, "direct_rps": 4000.0, "lb1_rps": 2000.0, "lb_ratio": 0.5}}
     text = cr.section(data, committed=7000.0)
     assert "| 2 hosts via HAProxy | 32 | 3,000 | 9.50 | 30.00 | 0 | 0.75 | resp1 1,500, resp2 1,500 |" in text
-    assert "quick mode" in text and "noisy" in text and "7,000" in text and "50 % less" in text
+    assert "quick mode" in text and "noisy" in text and "7,000" in text and "0.50 × direct" in text
     assert "| 1 | 10,000 | responder hosts |" in text   # 2 cores / (0.1 + 0.1 ms) per host
+    assert "| 2 hosts via HAProxy | 32 | " + " | ".join(["0.100"] * len(cr.GROUPS)) in text

@@ -91,6 +91,7 @@ cmd_bench_cluster() {
 
     if [[ -n ${KMS_BENCH_CLUSTER_HOME:-} ]]; then
         BENCH_CLUSTER_HOME=$(realpath -m "$KMS_BENCH_CLUSTER_HOME")
+        make_dir "$BENCH_CLUSTER_HOME" root:root 0755
     else
         BENCH_CLUSTER_HOME=$(mktemp -d /tmp/kms-bench-cluster.XXXXXX)
         BENCH_CLUSTER_MADE=1
