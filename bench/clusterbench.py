@@ -88,7 +88,8 @@ class Cluster:
         self.refresh()
 
     def kms(self, *args, check=True):
-        return subprocess.run([self.cfg.kms, *args], capture_output=True, text=True, check=check, cwd="/")
+        return subprocess.run([self.cfg.kms, *args], capture_output=True, text=True, check=check, cwd="/",
+                              env=getattr(self.cfg, "env", None))
 
     def refresh(self):
         out = self.kms("cluster", "status", "--json", check=False)
