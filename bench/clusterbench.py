@@ -14,7 +14,8 @@ and the cluster section of BENCHMARKS.md.
 Inputs (environment, set by bench_cluster.sh): KMS_BENCH_REPO, KMS_BENCH_SELF (scripts/kms),
 KMS_CLUSTER_HOME / _NAME / _SUBNET / _HTTP_PORT / _HTTPS_PORT (the bench's cluster),
 KMS_BENCH_CLUSTER_RESPONDERS, KMS_BENCH_HOST_HTTP_PORT, KMS_BENCH_QUICK, KMS_BENCH_DURATION,
-KMS_BENCH_PG_BIN, KMS_BENCH_CONCURRENCIES (e.g. "8,32,64").
+KMS_BENCH_PG_BIN, KMS_BENCH_CONCURRENCIES (e.g. "8,32,64"), KMS_BENCH_CLUSTER_REPORT (the file to
+write the section into, default the repository's BENCHMARKS.md).
 Exit status: 0 when every run was clean (no error, no request to a host out of the pool), 1 otherwise.
 """
 
@@ -74,7 +75,8 @@ class Config:
         self.lua = os.path.join(self.repo, "bench", "pool.lua")
         self.results = os.path.join(self.repo, "bench", "results")
         self.pools = os.path.join(self.results, "cluster-pools")
-        self.report = os.path.join(self.repo, "BENCHMARKS.md")
+        # KMS_BENCH_CLUSTER_REPORT: another file than the repository's BENCHMARKS.md (tests).
+        self.report = e.get("KMS_BENCH_CLUSTER_REPORT") or os.path.join(self.repo, "BENCHMARKS.md")
         os.makedirs(self.pools, exist_ok=True)
 
 
