@@ -435,8 +435,15 @@ def write(cfg, data):
                       "connections; the target compares the means. With profiling, callgrind counts both binaries' "
                       "instructions per Encrypt under the same load.", ""]
     lines += profile_section(data, cfg)
+    # The cluster bench's section (scripts/kms bench --cluster) is another run's: kept as it is.
+    import cluster_report
+    try:
+        with open(cfg.report) as fh:
+            kept = cluster_report.extract(fh.read())
+    except FileNotFoundError:
+        kept = ""
     with open(cfg.report, "w") as fh:
-        fh.write("\n".join(lines).rstrip() + "\n")
+        fh.write("\n".join(lines).rstrip() + "\n" + ("\n" + kept if kept else ""))
     print(f"bench: wrote {cfg.report}" + (f" and {cfg.chart_copy}" if chart_path else ""))
 
 

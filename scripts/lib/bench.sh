@@ -19,6 +19,7 @@ BENCH_PY_PID=
 bench_usage() {
     cat <<'EOF'
 Usage: scripts/kms bench [--quick] [--no-profile] [--keep] [--baseline REV]
+       scripts/kms bench --cluster [--quick] [--keep]   (see `bench --cluster --help`)
 
 Brings up a private stack in /tmp/kms-bench.XXXXXX, measures it with wrk and prints the table;
 writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/results/.
@@ -189,6 +190,13 @@ bench_baseline_start() {
 }
 
 cmd_bench() {
+    # --cluster anywhere: the cluster bench (scripts/lib/bench_cluster.sh), with the other options.
+    local arg rest=()
+    for arg in "$@"; do [[ $arg == --cluster ]] || rest+=("$arg"); done
+    if ((${#rest[@]} != $#)); then
+        cmd_bench_cluster "${rest[@]}"
+        return
+    fi
     local quick=0 profile=1 baseline=${KMS_BENCH_BASELINE:-}
     while (($#)); do
         case $1 in

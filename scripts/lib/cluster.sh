@@ -551,6 +551,7 @@ responder_host_start() {
             responder_command
             say "$host: starting the responder ($KMS_WORKERS workers)"
             [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
+            chown "$SVC_USER" "$LOG_DIR/responder.log" # the responder opens it itself (--log-file)
             ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
                 "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
                 -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
