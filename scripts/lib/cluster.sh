@@ -561,6 +561,8 @@ responder_host_start() {
             RESPONDER_CMD+=(--host-name "$host")
             say "$host: starting the responder ($KMS_WORKERS workers)"
             [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
+            # The responder opens its log itself (--log-file, issue 12), as the service user.
+            chown "$SVC_USER" "$LOG_DIR/responder.log"
             ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
                 "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
                 -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
