@@ -55,3 +55,27 @@ final class ClusterRateLimitTests: XCTestCase {
         XCTAssertEqual(admitted(one, 1, tries: 50), 20)
     }
 }
+
+/// Clock edges of the token bucket: a worker that read the clock just before another worker
+/// updated the bucket arrives with a time *earlier* than the bucket's. Seen in the cluster test:
+/// the unsigned difference wrapped round to ~584 years, the bucket refilled to its burst, and a
+/// saturated host admitted 20-60 % more than its rate.
+final class RateLimiterClockEdgeTests: XCTestCase {
+    final class FakeClock: @unchecked Sendable {
+        var nanoseconds: UInt64 = 10_000_000_000
+    }
+
+    func testAStaleTimeNeverRefillsTheBucket() {
+        let clock = FakeClock()
+        let limiter = RateLimiter(rate: 10, burst: 20, now: { clock.nanoseconds })
+        for _ in 0..<20 { XCTAssertNoThrow(try limiter.admit(1)) }
+        XCTAssertThrowsError(try limiter.admit(1))
+        clock.nanoseconds -= 1_000  // a worker whose clock reading is a microsecond older
+        XCTAssertThrowsError(try limiter.admit(1), "a stale time refilled the bucket")
+        XCTAssertThrowsError(try limiter.admit(1))
+        // And time still moves on from the newest reading: 0.1 s later, one token.
+        clock.nanoseconds += 1_000 + 100_000_000
+        XCTAssertNoThrow(try limiter.admit(1))
+        XCTAssertThrowsError(try limiter.admit(1))
+    }
+}

@@ -51,9 +51,15 @@ public final class RateLimiter: @unchecked Sendable {
         stripe.lock.lock()
         defer { stripe.lock.unlock() }
         var bucket = stripe.buckets[appId] ?? Bucket(tokens: hostBurst, updated: t)
-        let elapsed = Double(t &- bucket.updated) / 1_000_000_000
-        bucket.tokens = min(hostBurst, bucket.tokens + elapsed * hostRate)
-        bucket.updated = t
+        // Another worker may have updated the bucket with a later reading than ours (we read the
+        // clock before the lock): no time has passed for us then. (An unsigned difference would
+        // wrap round to centuries and refill the bucket.)
+        if t > bucket.updated {
+            bucket.tokens = min(hostBurst, bucket.tokens + Double(t - bucket.updated) / 1_000_000_000 * hostRate)
+            bucket.updated = t
+        }
+        // The share may have shrunk since (a host joined): never more than this host's burst.
+        bucket.tokens = min(hostBurst, bucket.tokens)
         guard bucket.tokens >= 1 else {
             stripe.buckets[appId] = bucket
             throw KMSError(.requestLimitExceeded, "This account exceeds \(Int(rate)) requests per second.")
