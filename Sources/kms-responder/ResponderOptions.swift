@@ -48,6 +48,10 @@ struct ResponderOptions: ParsableCommand {
             help: "CPU milliseconds per second per account for key-pair generation and unwrapping; 0 turns the budget off.")
     var cpuBudget: Double = 500
 
+    @Option(name: .customLong("host-name"),
+            help: "This responder host's name in a deployment of several (scripts/kms cluster passes it): its heartbeat in PostgreSQL makes --rate-limit and --cpu-budget hold across all live hosts. Without it the limits are this process's own (a single host).")
+    var hostName: String?
+
     /// Four worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: enough to
     /// keep the cores busy while some wait on PostgreSQL; more only adds context switches.
     static var defaultWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
@@ -63,6 +67,9 @@ struct ResponderOptions: ParsableCommand {
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
+        if let hostName, !HostHeartbeat.validName(hostName) {
+            throw ValidationError("--host-name takes 1-63 of A-Z a-z 0-9 . _ -")
+        }
         guard logFile?.isEmpty != true else { throw ValidationError("--log-file must not be empty") }
     }
 }

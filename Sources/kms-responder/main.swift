@@ -44,14 +44,16 @@ let sealer: Sealer
 let regions: RegionTable
 let auditWriter: AuditWriter
 let wrappingKeys = WrappingKeyPool()
+// A host of a deployment shares its accounts' limits with the other live hosts (HostHeartbeat).
+let hostShare: HostShare? = options.hostName == nil ? nil : HostShare()
 let scheduledWorker = Mutex<ScheduledWorker?>(nil)
 do {
     regions = try RegionTable(spec: options.regions)
     sealer = try Sealer(masterKeys: try MasterKeyRing.load(base: options.masterKey))
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
-                      rateLimiter: RateLimiter(rate: options.rateLimit),
-                      cpuBudget: CPUBudget(rate: options.cpuBudget), clock: { Int64(Date().timeIntervalSince1970) })
+                      rateLimiter: RateLimiter(rate: options.rateLimit, share: hostShare),
+                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
@@ -112,6 +114,8 @@ readiness.start()
 let health = Health(readiness: readiness)
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
 invalidator.start()
+let heartbeat = options.hostName.map { HostHeartbeat(host: $0, conninfo: databaseURL, share: hostShare!) }
+heartbeat?.start()
 // The scheduled worker has its own connection; if the database is not up yet it retries.
 let workerThread = Thread {
     while true {
@@ -148,6 +152,7 @@ server.run(workers: options.workers) { index in
     }
 }
 wrappingKeys.stop()
+heartbeat?.stop()
 invalidator.stop()
 auditWriter.stop()
 scheduledWorker.withLock { $0?.stop() }

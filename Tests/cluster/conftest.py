@@ -8,6 +8,7 @@ and takes it down again at the end. It needs root. Not part of ``scripts/kms tes
     KMS_CTL_BIN=$PWD/.build/debug/kmsctl python3 -m pytest -q -s Tests/cluster
 
 Settings: KMS_TEST_CLUSTER_HTTP_PORT, KMS_TEST_CLUSTER_HTTPS_PORT, KMS_TEST_CLUSTER_SUBNET,
+KMS_TEST_CLUSTER_NAME (prefix of namespaces and links, default kt: two suites side by side),
 KMS_TEST_CLUSTER_KEEP=1 (leave the cluster running and its directory in place, for a post-mortem).
 """
 
@@ -34,7 +35,7 @@ def cluster():
         **os.environ,
         "KMS_HOME": home,
         "KMS_CLUSTER_HOME": os.path.join(home, "cluster"),
-        "KMS_CLUSTER_NAME": "kt",
+        "KMS_CLUSTER_NAME": os.environ.get("KMS_TEST_CLUSTER_NAME", "kt"),
         "KMS_CLUSTER_SUBNET": os.environ.get("KMS_TEST_CLUSTER_SUBNET", "10.214.0"),
         "KMS_CLUSTER_HTTP_PORT": os.environ.get("KMS_TEST_CLUSTER_HTTP_PORT", "29480"),
         "KMS_CLUSTER_HTTPS_PORT": os.environ.get("KMS_TEST_CLUSTER_HTTPS_PORT", "29843"),

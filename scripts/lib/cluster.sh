@@ -21,6 +21,9 @@
 # python3-idna: Patroni's HTTPS client to etcd needs it (only a Suggests of urllib3).
 CLUSTER_PACKAGES=(patroni python3-etcd python3-idna etcd-server haproxy iproute2)
 CLUSTER_CONFIG_KEYS=(KMS_CLUSTER_HTTP_PORT KMS_CLUSTER_HTTPS_PORT KMS_CLUSTER_NAME KMS_CLUSTER_SUBNET CLUSTER_RESPONDERS CLUSTER_STANDBYS)
+# The responders' cluster-wide limits: given to `cluster up`, remembered in cluster.env, so a host
+# started later (`cluster start`, `restart`) gets the same ones as its peers.
+CLUSTER_LIMIT_KEYS=(KMS_RATE_LIMIT KMS_CPU_BUDGET)
 # Patroni's timing (SPEC §8 target: errors for ≤ 30 s after the primary dies). Patroni requires
 # loop_wait + 2 × retry_timeout ≤ ttl and ttl ≥ 20. A failover starts when the leader lock
 # expires: at most ttl after the primary last renewed it (every loop_wait).
@@ -61,14 +64,19 @@ EOF
 
 # cluster_config [RESPONDERS STANDBYS]: settings (environment > cluster.env > default) and paths.
 cluster_config() {
+    local key value limits_from_env=" "
+    for key in "${CLUSTER_LIMIT_KEYS[@]}"; do [[ -v $key ]] && limits_from_env+="$key "; done
     load_config
     is_root || die "the cluster needs root (network namespaces, a bridge)"
     CLUSTER_HOME=$(realpath -m "${KMS_CLUSTER_HOME:-$KMS_HOME/cluster}")
     [[ ! $CLUSTER_HOME =~ [[:space:]\"\'\\\;\$\`] ]] || die "KMS_CLUSTER_HOME must not contain spaces or quotes: $CLUSTER_HOME"
     CLUSTER_ENV=$CLUSTER_HOME/cluster.env
-    local key value
     if [[ -r $CLUSTER_ENV ]]; then
         while IFS='=' read -r key value; do
+            if [[ " ${CLUSTER_LIMIT_KEYS[*]} " == *" $key "* ]]; then
+                [[ $limits_from_env == *" $key "* ]] || printf -v "$key" '%s' "$value"
+                continue
+            fi
             [[ " ${CLUSTER_CONFIG_KEYS[*]} " == *" $key "* ]] || continue
             [[ -n ${!key:-} ]] || printf -v "$key" '%s' "$value"
         done <"$CLUSTER_ENV"
@@ -117,7 +125,7 @@ cluster_config() {
 
 cluster_save_config() {
     local key
-    for key in "${CLUSTER_CONFIG_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done |
+    for key in "${CLUSTER_CONFIG_KEYS[@]}" "${CLUSTER_LIMIT_KEYS[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done |
         write_if_changed "$CLUSTER_ENV" root:root 0644 || true
 }
 
@@ -549,9 +557,12 @@ responder_host_start() {
         else
             rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid"
             responder_command
+            # Its name in the live-host count that divides the accounts' limits (HostHeartbeat).
+            RESPONDER_CMD+=(--host-name "$host")
             say "$host: starting the responder ($KMS_WORKERS workers)"
             [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
-            chown "$SVC_USER" "$LOG_DIR/responder.log" # the responder opens it itself (--log-file)
+            # The responder opens its log itself (--log-file, issue 12), as the service user.
+            chown "$SVC_USER" "$LOG_DIR/responder.log"
             ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
                 "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
                 -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
@@ -616,8 +627,30 @@ haproxy_server_field() {
         $2 == host { print $col }'
 }
 
+# Replay affinity (SPEC §6 across hosts; docs/DEPLOYMENT.md "Cluster-wide state"): every copy of
+# a signature goes to the same responder host, whose replay memory sees them all. TC3: the hash of
+# the Signature field alone (the parser tolerates whitespace and field order, so hashing the whole
+# header would let a replay pick its host). v1: the Nonce, percent-decoded as the responder reads
+# it (query of a GET, form body of a POST). Consistent hashing: a host leaving or joining moves
+# only its own share of signatures (the window that remains); weight 100 gives each host 1600
+# points on the ring (weight 1: 16, a 30/70 split was seen). Never `hash-balance-factor`: it
+# moves requests off a busy host, and with them their signatures.
+haproxy_affinity() {
+    cat <<'EOF'
+    http-request wait-for-body time 2s if METH_POST !{ req.hdr(Authorization) -m found }
+    http-request set-var(txn.affinity) 'req.fhdr(Authorization),regsub("^.*Signature[[:space:]]*=[[:space:]]*([0-9a-f]+).*$","\1")' if { req.hdr(Authorization) -m found }
+    http-request set-var(txn.affinity) url_param(Nonce),url_dec(1) if !{ req.hdr(Authorization) -m found } METH_GET
+    http-request set-var(txn.affinity) req.body_param(Nonce),url_dec(1) if !{ req.hdr(Authorization) -m found } METH_POST
+    balance hash var(txn.affinity)
+    hash-type consistent
+    # 1600 points per host on the ring instead of 16: an even split of the signatures.
+    default-server weight 100
+EOF
+}
+
 haproxy_render() {
-    local i servers_http="" servers_https="" address
+    local i servers_http="" servers_https="" address affinity
+    affinity=$(haproxy_affinity)
     for ((i = 1; i <= CLUSTER_RESPONDERS; i++)); do
         address=$(host_address "resp$i")
         servers_http+="    server resp$i $address:$HOST_HTTP_PORT check"$'\n'
@@ -661,14 +694,14 @@ frontend kms_https
     default_backend kms_https_hosts
 
 backend kms_http_hosts
-    balance roundrobin
+${affinity}
     # TODO(readyz): GET /readyz (200 only with PostgreSQL writable and the master key) once
     # issue 12 lands; today any answer of the API's (JSON, 200) proves nginx and the responder.
     option httpchk GET /
     http-check expect status 200
 ${servers_http}
 backend kms_https_hosts
-    balance roundrobin
+${affinity}
     # TODO(readyz): as above; checked on the host's plain HTTP port.
     option httpchk GET /
     http-check expect status 200

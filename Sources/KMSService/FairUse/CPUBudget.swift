@@ -12,6 +12,9 @@ import KMSCore
 /// Above the accounts, a process-wide bucket (`processRate`, by default half the host's cores)
 /// bounds what all accounts together may spend, so many tenants at once still leave the other
 /// half of the machine to everyone's cheap calls.
+/// In a deployment of several responder hosts (`share`) an account's rate is divided among the
+/// live hosts (never below `floorPerHost`); the process-wide bucket stays the host's own (it
+/// protects this host's cores).
 public final class CPUBudget: @unchecked Sendable {
     struct Bucket {
         var milliseconds: Double
@@ -29,11 +32,16 @@ public final class CPUBudget: @unchecked Sendable {
     private var accounts: [Int64: Bucket] = [:]
     private var process: Bucket
     private let now: @Sendable () -> UInt64
+    /// The live responder hosts of the deployment; nil on a single host.
+    public let share: HostShare?
+    /// CPU milliseconds per second per account that every host grants, however many hosts there are.
+    public static let floorPerHost: Double = 10
 
     /// Buckets hold `burstSeconds` of their rate. `now` is monotonic nanoseconds (injectable for tests).
-    public init(rate: Double, processRate: Double? = nil, burstSeconds: Double = 20,
+    public init(rate: Double, processRate: Double? = nil, burstSeconds: Double = 20, share: HostShare? = nil,
                 now: (@Sendable () -> UInt64)? = nil) {
         self.rate = rate
+        self.share = share
         self.burstSeconds = burstSeconds
         burst = rate * burstSeconds
         self.processRate = processRate ?? Double(ProcessInfo.processInfo.activeProcessorCount) * 500
@@ -47,7 +55,8 @@ public final class CPUBudget: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let t = now()
-        let account = refilled(accounts[appId] ?? Bucket(milliseconds: burst, updated: t), rate: rate, cap: burst, at: t)
+        let (accountRate, accountBurst) = hostPart()
+        let account = refilled(accounts[appId] ?? Bucket(milliseconds: accountBurst, updated: t), rate: accountRate, cap: accountBurst, at: t)
         process = refilled(process, rate: processRate, cap: processRate * burstSeconds, at: t)
         accounts[appId] = account
         guard account.milliseconds > 0 else {
@@ -64,7 +73,8 @@ public final class CPUBudget: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let t = now()
-        var account = refilled(accounts[appId] ?? Bucket(milliseconds: burst, updated: t), rate: rate, cap: burst, at: t)
+        let (accountRate, accountBurst) = hostPart()
+        var account = refilled(accounts[appId] ?? Bucket(milliseconds: accountBurst, updated: t), rate: accountRate, cap: accountBurst, at: t)
         account.milliseconds -= milliseconds
         accounts[appId] = account
         process.milliseconds -= milliseconds
@@ -75,6 +85,13 @@ public final class CPUBudget: @unchecked Sendable {
         let start = ThreadCPUClock.milliseconds
         defer { charge(appId, milliseconds: ThreadCPUClock.milliseconds - start) }
         return try body()
+    }
+
+    /// This host's part of an account's rate and burst.
+    private func hostPart() -> (rate: Double, burst: Double) {
+        guard let hosts = share?.liveHosts, hosts > 1 else { return (rate, burst) }
+        let part = HostShare.part(of: rate, hosts: hosts, floor: CPUBudget.floorPerHost)
+        return (part, part * burstSeconds)
     }
 
     private func refilled(_ bucket: Bucket, rate: Double, cap: Double, at t: UInt64) -> Bucket {
