@@ -508,7 +508,8 @@ SQL
 # Responder hosts: nginx + the supervised responder, with the single-host stack's own functions
 # pointed at the host's directories.
 
-# host_stack_vars HOST: the variables responder.sh and nginx.sh read, for HOST (call in a subshell).
+# host_stack_vars HOST: the variables responder.sh, nginx.sh, listen.sh, metrics.sh and
+# supervision.sh read, for HOST (call in a subshell).
 host_stack_vars() {
     local host=$1 dir
     dir=$(host_dir "$host")
@@ -527,8 +528,27 @@ host_stack_vars() {
     APP_DSN="$CLUSTER_DB_OPTIONS user=kms_app passfile=$RUN_DIR/pgpass"
     HOST_NS=$(host_ns "$host")
     HOST_ADDRESS=$(host_address "$host")
+    # Both listeners on the host's bridge address only (issue 12's KMS_LISTEN/KMS_HTTP_LISTEN):
+    # the load balancer reaches them there; nothing else on the host needs them.
+    KMS_LISTEN=$HOST_ADDRESS
+    KMS_HTTP_LISTEN=$HOST_ADDRESS
+    listen_config
+    # Prometheus metrics on the host's own loopback (inside its namespace), as on a single host:
+    # `ip netns exec NS curl http://127.0.0.1:9464/metrics`; in production a scraper on the host.
+    KMS_METRICS_PORT=$DEFAULT_METRICS_PORT
+    METRICS_ENDPOINT=http://127.0.0.1:$KMS_METRICS_PORT/metrics
 }
 
+# in_host_ns CMD...: CMD inside the current host's namespace (host_stack_vars), detached from this
+# shell, in a clean environment, without our lock (as responder_start/watchdog_start run theirs).
+in_host_ns() {
+    ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        "$@" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+}
+
+# A responder host runs what a single-host stack runs, inside its namespace: the supervised
+# responder, nginx, and the watchdog (restarts nginx and the supervisor if they die; the
+# supervisor restarts the watchdog). Everything they start again stays in the namespace.
 responder_host_start() {
     local host=$1
     (
@@ -543,40 +563,65 @@ responder_host_start() {
         make_dir "$NGINX_DIR/tmp" "$WEB_USER:$(id -gn "$WEB_USER")" 0700
         passfile "$RUN_DIR/pgpass" "$SVC_USER:$(id -gn "$SVC_USER")" kms_app
         check_socket_paths
+        install_file "$REPO/scripts/lib/watchdog.sh" "$BIN_DIR/watchdog" 0755 || true
+        # The host's own lock, which the watchdog and the supervisor take before restarting
+        # anything (their lock is RUN_DIR/../.lock): they never race this start.
+        exec 8>>"$dir/.lock"
+        flock -w 30 8 || die "$host: $dir/.lock is held"
+        # A watchdog pid file of a killed watchdog would stop a new supervisor from starting one.
+        watchdog_pid >/dev/null 2>&1 || rm -f "$RUN_DIR/watchdog.pid"
 
+        # The responder opens (and on SIGUSR1 reopens) its log itself, as the service user.
+        [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
+        chown "$SVC_USER" "$LOG_DIR/responder.log"
         if pid=$(supervisor_pid); then
             say "$host: responder already running (supervisor pid $pid)"
         else
             rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid"
             responder_command
+            supervisor_command
+            # The watchdog starts the supervisor again with this, should it die.
+            write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
             say "$host: starting the responder ($KMS_WORKERS workers)"
-            [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
-            ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
-                -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+            in_host_ns env KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" "${SUPERVISOR_CMD[@]}" 8>&-
             responder_wait_socket "" $!
         fi
 
         nginx_render || true
-        # TODO(issue 12): KMS_LISTEN names the listening address once it lands; until then the
-        # single-host template's loopback listeners are moved to the host's bridge address.
-        sed -i "s/listen 127\.0\.0\.1:/listen $HOST_ADDRESS:/" "$NGINX_CONF"
-        grep -q "listen $HOST_ADDRESS:$HOST_HTTP_PORT" "$NGINX_CONF" || die "$host: could not point nginx at $HOST_ADDRESS"
+        grep -q "listen $HOST_ADDRESS:$HOST_HTTP_PORT;" "$NGINX_CONF" || die "$host: nginx does not listen on $HOST_ADDRESS"
         # nginx_cmd's command line, in the host's namespace (where its address exists).
         local nginx=(ip netns exec "$HOST_NS" nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$NGINX_CONF")
         "${nginx[@]}" -t -q || die "$host: nginx rejected $NGINX_CONF"
         if pid=$(nginx_pid); then
             kill -HUP "$pid"
         else
-            say "$host: starting nginx on $HOST_ADDRESS:$HOST_HTTP_PORT and :$HOST_HTTPS_PORT"
-            "${nginx[@]}" 9>&- || die "$host: nginx did not start (log: $LOG_DIR/nginx-error.log)"
+            say "$host: starting nginx on $HOST_ADDRESS:$HOST_HTTP_PORT and :$HOST_HTTPS_PORT, metrics on its 127.0.0.1:$KMS_METRICS_PORT"
+            "${nginx[@]}" 9>&- 8>&- || die "$host: nginx did not start (log: $LOG_DIR/nginx-error.log)"
+        fi
+
+        watchdog_command
+        write_argv "$RUN_DIR/watchdog.argv" "${WATCHDOG_CMD[@]}"
+        if pid=$(watchdog_pid); then
+            script_replaced "$pid" && kill -TERM "$pid" && wait_gone "$pid" 10
+        fi
+        if ! watchdog_pid >/dev/null; then
+            rm -f "$RUN_DIR/watchdog.pid"
+            say "$host: starting the watchdog"
+            in_host_ns "${WATCHDOG_CMD[@]}" 8>&-
+            local deadline=$((SECONDS + 10))
+            until watchdog_pid >/dev/null; do
+                ((SECONDS < deadline)) || die "$host: the watchdog did not start (log: $LOG_DIR/responder.log)"
+                sleep 0.1
+            done
         fi
     )
 }
 
+# The watchdog first, so that it does not restart what is being stopped.
 responder_host_stop() {
     (
         host_stack_vars "$1"
+        watchdog_stop >/dev/null
         nginx_stop >/dev/null
         responder_stop >/dev/null
     )
@@ -661,15 +706,16 @@ frontend kms_https
 
 backend kms_http_hosts
     balance roundrobin
-    # TODO(readyz): GET /readyz (200 only with PostgreSQL writable and the master key) once
-    # issue 12 lands; today any answer of the API's (JSON, 200) proves nginx and the responder.
-    option httpchk GET /
+    # /readyz: 200 only while the host's responder can write to PostgreSQL and holds every master
+    # key the database names (503 with the reason otherwise), so a host cut off from the primary
+    # or without its key leaves the pool within ~2 s of its responder noticing.
+    option httpchk GET /readyz
     http-check expect status 200
 ${servers_http}
 backend kms_https_hosts
     balance roundrobin
-    # TODO(readyz): as above; checked on the host's plain HTTP port.
-    option httpchk GET /
+    # As above; checked on the host's plain HTTP port.
+    option httpchk GET /readyz
     http-check expect status 200
 ${servers_https}
 EOF
