@@ -29,8 +29,8 @@ class Cluster:
                                  f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         return proc
 
-    def up(self):
-        self.run("up")
+    def up(self, *args):
+        self.run("up", *args)
         status = self.status()
         self.endpoint = status["https_endpoint"].split("://", 1)[1]
         self.ca = status["ca_file"]

@@ -3,8 +3,9 @@
 #
 #   root namespace   HAProxy (role lb) on 127.0.0.1:$KMS_CLUSTER_HTTP_PORT / _HTTPS_PORT, and the
 #                    bridge's own address SUBNET.1, through which it reaches the hosts
-#   etcd1            SUBNET.11   etcd (the DCS Patroni keeps its leader lock in)
-#   pg1 … pgN        SUBNET.21…  Patroni + PostgreSQL 15 (one primary, the rest standbys)
+#   etcd1 … etcd3    SUBNET.11…  etcd, three members (the DCS Patroni keeps its leader lock in)
+#   pg1 … pgN        SUBNET.21…  Patroni + PostgreSQL 15 (one primary, one synchronous standby,
+#                                the rest asynchronous standbys)
 #   resp1 … respN    SUBNET.31…  nginx + supervised responder
 #
 # All state lives in $KMS_CLUSTER_HOME (default $KMS_HOME/cluster), apart from a single-host stack.
@@ -35,8 +36,9 @@ cluster_usage() {
 Usage: scripts/kms cluster COMMAND [ARGS]
 
   up [--responders N] [--standbys M]
-                   Build the cluster on this machine (defaults: 2 responder hosts, 1 synchronous
-                   standby, 1 etcd): network namespaces on a private bridge, etcd, Patroni +
+                   Build the cluster on this machine (defaults: 2 responder hosts, 1 standby;
+                   3 etcd members; of M standbys exactly one is synchronous, the others
+                   asynchronous): network namespaces on a private bridge, etcd, Patroni +
                    PostgreSQL, nginx + responder per host, HAProxy on 127.0.0.1. Idempotent;
                    brings every host back (started, reconnected) as it was configured.
   down             Stop every process and remove every namespace, veth and the bridge.
@@ -124,7 +126,7 @@ cluster_save_config() {
 # The hosts, in start order.
 cluster_hosts() {
     local i
-    echo etcd1
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do echo "etcd$i"; done
     for ((i = 1; i <= CLUSTER_STANDBYS + 1; i++)); do echo "pg$i"; done
     for ((i = 1; i <= CLUSTER_RESPONDERS; i++)); do echo "resp$i"; done
 }
@@ -279,34 +281,62 @@ etcd_pid() {
     pid_from_file "$dir/run/etcd.pid" etcd "$(exe_path etcd)" "--data-dir $dir/data"
 }
 
+# Three etcd members (etcd1-3), each in its own namespace: a quorum of two survives the loss or
+# the partition of any one, and partitioning a PostgreSQL host never takes an etcd member with it
+# (docs/DEPLOYMENT.md, "Why etcd has hosts of its own").
+ETCD_MEMBERS=3
+
+etcd_initial_cluster() {
+    local i out=""
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do out+="${out:+,}etcd$i=https://$(host_address "etcd$i"):2380"; done
+    echo "$out"
+}
+
+# etcd_start HOST: starts the member (returns at once; etcd_wait_healthy waits for it: a lone
+# first member has no quorum until a second one runs).
 etcd_start() {
     local host=$1 dir address pid
     dir=$(host_dir "$host") address=$(host_address "$host")
     make_dir "$dir" root:root 0755
     make_dir "$dir/run" root:root 0755
     make_dir "$dir/log" root:root 0755
+    # A data directory of an earlier one-member etcd (before ETCD_MEMBERS was 3) knows no peers:
+    # it is started again empty, and Patroni writes its keys back from the running PostgreSQL.
+    if [[ $host == etcd1 && -d $dir/data/member && ! -d $(host_dir etcd2)/data/member ]] && ! etcd_pid "$host" >/dev/null; then
+        warn "$host: its data is of a one-member etcd; starting it empty as a member of $ETCD_MEMBERS"
+        rm -rf -- "$dir/data"
+    fi
     make_dir "$dir/data" etcd:etcd 0700
     if pid=$(etcd_pid "$host"); then
         say "$host: etcd already running (pid $pid)"
         return 0
     fi
     say "$host: starting etcd on $address"
-    # One member here; production runs three (docs/DEPLOYMENT.md). TLS with client certificates
-    # from the cluster CA for clients and peers: whoever holds no certificate (any other process
-    # on this machine can reach the bridge) can neither read nor move Patroni's leader lock.
+    # TLS with client certificates from the cluster CA for clients and peers: whoever holds no
+    # certificate (any other process on this machine can reach the bridge) can neither read nor
+    # move Patroni's leader lock. --enable-v2: Patroni's etcd (v2) client (patroni_write_config).
+    # Heartbeat 200 ms, election timeout 2 s (defaults 100 ms / 1 s): on a busy shared machine
+    # the defaults made members call elections for nothing; a dead etcd leader is replaced within
+    # ~2 s, far inside Patroni's retry_timeout. (--initial-cluster is read only on the first start.)
     local cert=$CLUSTER_TLS/$host.pem key=$CLUSTER_TLS/$host.key
     spawn "$(host_ns "$host")" etcd "$dir/log/etcd.log" "$dir/run/etcd.pid" \
         etcd --name "$host" --data-dir "$dir/data" \
         --listen-client-urls "https://$address:2379" --advertise-client-urls "https://$address:2379" \
         --listen-peer-urls "https://$address:2380" --initial-advertise-peer-urls "https://$address:2380" \
-        --initial-cluster "$host=https://$address:2380" --initial-cluster-state new \
+        --initial-cluster "$(etcd_initial_cluster)" --initial-cluster-state new \
+        --heartbeat-interval 200 --election-timeout 2000 \
         --cert-file "$cert" --key-file "$key" --client-cert-auth --trusted-ca-file "$CLUSTER_CA" \
         --peer-cert-file "$cert" --peer-key-file "$key" --peer-client-cert-auth --peer-trusted-ca-file "$CLUSTER_CA" \
         --initial-cluster-token "kms-$KMS_CLUSTER_NAME" --enable-v2=true
-    local deadline=$((SECONDS + 30))
+}
+
+# etcd_wait_healthy HOST: the member answers /health with true (it is part of a quorum).
+etcd_wait_healthy() {
+    local host=$1 address deadline=$((SECONDS + 30))
+    address=$(host_address "$host")
     until curl -fs --max-time 1 --cacert "$CLUSTER_CA" --cert "$CLUSTER_TLS/admin.pem" --key "$CLUSTER_TLS/admin.key" \
         "https://$address:2379/health" | grep -q '"health":"true"'; do
-        ((SECONDS < deadline)) || { tail -n 20 "$dir/log/etcd.log" >&2; die "$host: etcd did not become healthy"; }
+        ((SECONDS < deadline)) || { tail -n 20 "$(host_dir "$host")/log/etcd.log" >&2; die "$host: etcd did not become healthy"; }
         sleep 0.3
     done
 }
@@ -324,9 +354,10 @@ host_postgres_pid() {
 }
 
 patroni_write_config() {
-    local host=$1 dir address etcd_hosts
+    local host=$1 dir address etcd_hosts=""
     dir=$(host_dir "$host") address=$(host_address "$host")
-    etcd_hosts=$(host_address etcd1):2379
+    local i
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do etcd_hosts+=${etcd_hosts:+, }$(host_address "etcd$i"):2379; done
     write_if_changed "$dir/patroni.yml" postgres:postgres 0600 <<EOF || true
 # Written by scripts/kms cluster up: change the script, not this file.
 scope: kms
@@ -361,6 +392,10 @@ bootstrap:
     # with no standby left the primary keeps taking writes alone (docs/DEPLOYMENT.md).
     synchronous_mode: true
     synchronous_mode_strict: false
+    # Exactly one synchronous standby; the others stream asynchronously, and Patroni makes one
+    # of them synchronous when the synchronous one goes (so one lost standby costs no
+    # durability). More would make every commit wait for the slowest of them.
+    synchronous_node_count: 1
     check_timeline: true
     postgresql:
       use_pg_rewind: true
@@ -762,7 +797,7 @@ haproxy_stop() {
 host_start() {
     case $1 in
     lb) haproxy_start ;;
-    etcd*) etcd_start "$1" ;;
+    etcd*) etcd_start "$1" && etcd_wait_healthy "$1" ;;
     pg*) patroni_start "$1" ;;
     resp*) responder_host_start "$1" ;;
     esac
@@ -849,6 +884,7 @@ cmd_cluster_up() {
     local host
     while read -r host; do net_host_up "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == etcd* ]] && etcd_start "$host"; done < <(cluster_hosts)
+    while read -r host; do [[ $host == etcd* ]] && etcd_wait_healthy "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == pg* ]] && patroni_start "$host"; done < <(cluster_hosts)
     patroni_wait_ready
     cluster_database
