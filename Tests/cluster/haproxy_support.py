@@ -25,16 +25,22 @@ def show_stat(cluster):
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def server_rows(cluster, host):
-    """``host``'s server lines, one per backend (HTTP and HTTPS)."""
-    return [r for r in show_stat(cluster) if r["svname"] == host]
+# The pool (checked on /readyz) and the fail-open backends (on /healthz) used only while no host
+# is ready (scripts/lib/cluster.sh, haproxy_render).
+POOL = ("kms_http_hosts", "kms_https_hosts")
+
+
+def server_rows(cluster, host, backends=None):
+    """``host``'s server lines, one per backend (all four unless ``backends`` names some)."""
+    return [r for r in show_stat(cluster)
+            if r["svname"] == host and (backends is None or r["pxname"] in backends)]
 
 
 def server_status(cluster, host):
-    """The set of ``host``'s statuses across the backends: {"UP"}, {"DOWN"}, …"""
-    return {r["status"].split(" ")[0] for r in server_rows(cluster, host)}
+    """The set of ``host``'s statuses in the pool (HTTP and HTTPS): {"UP"}, {"DOWN"}, …"""
+    return {r["status"].split(" ")[0] for r in server_rows(cluster, host, POOL)}
 
 
 def server_sessions(cluster, host):
-    """Requests HAProxy has sent to ``host`` so far, over both backends."""
+    """Requests HAProxy has sent to ``host`` so far, over every backend."""
     return sum(int(r["stot"] or 0) for r in server_rows(cluster, host))

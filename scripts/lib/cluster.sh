@@ -731,12 +731,17 @@ defaults
     # Down after 2 failed checks 1 s apart, up after 2 good ones.
     default-server inter 1s fall 2 rise 2
 
+# Fail open: when no host is ready, the cause is shared (PostgreSQL failing over), not the
+# hosts'; every live host (/healthz) then gets the requests, and answers with its own Tencent
+# error (or serves what needs no write), instead of HAProxy's 503 page to everyone.
 frontend kms_http
     bind 127.0.0.1:$KMS_CLUSTER_HTTP_PORT
+    use_backend kms_http_live if { nbsrv(kms_http_hosts) eq 0 }
     default_backend kms_http_hosts
 
 frontend kms_https
     bind 127.0.0.1:$KMS_CLUSTER_HTTPS_PORT ssl crt $CLUSTER_RUN/lb.pem alpn http/1.1
+    use_backend kms_https_live if { nbsrv(kms_https_hosts) eq 0 }
     default_backend kms_https_hosts
 
 backend kms_http_hosts
@@ -751,6 +756,16 @@ backend kms_https_hosts
     balance roundrobin
     # As above; checked on the host's plain HTTP port.
     option httpchk GET /readyz
+    http-check expect status 200
+${servers_https}
+backend kms_http_live
+    balance roundrobin
+    option httpchk GET /healthz
+    http-check expect status 200
+${servers_http}
+backend kms_https_live
+    balance roundrobin
+    option httpchk GET /healthz
     http-check expect status 200
 ${servers_https}
 EOF
@@ -894,6 +909,7 @@ cmd_cluster_up() {
         LOG_DIR=$(host_dir resp1)/log wait_ready
     say "cluster up in $((SECONDS - started)) s"
     CA_FILE=$CLUSTER_CA KMS_HTTP_PORT=$KMS_CLUSTER_HTTP_PORT KMS_HTTPS_PORT=$KMS_CLUSTER_HTTPS_PORT \
+        METRICS_ENDPOINT="per responder host, on its own loopback: ip netns exec $(host_ns resp1) curl http://127.0.0.1:$DEFAULT_METRICS_PORT/metrics" \
         KMS_HOME=$CLUSTER_HOME DEMO_ACCOUNT=$CLUSTER_DEMO_ACCOUNT print_endpoints
 }
 
@@ -1049,7 +1065,7 @@ cmd_cluster_restart() {
     local host=$1 backend deadline
     [[ $host == resp* ]] || die "restart takes a responder host (resp1, …); a PostgreSQL host changes role with patronictl switchover"
     haproxy_pid >/dev/null || die "the load balancer is not running: scripts/kms cluster start lb"
-    for backend in kms_http_hosts kms_https_hosts; do
+    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
         haproxy_admin "set server $backend/$host state drain" >/dev/null
     done
     say "$host: draining in the load balancer"
@@ -1066,7 +1082,7 @@ cmd_cluster_restart() {
         ((SECONDS < deadline)) || die "$host: its health check does not pass; left drained (scripts/kms cluster status)"
         sleep 0.2
     done
-    for backend in kms_http_hosts kms_https_hosts; do
+    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
         haproxy_admin "set server $backend/$host state ready" >/dev/null
     done
     say "$host: restarted and back in the load balancer"

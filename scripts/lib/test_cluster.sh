@@ -9,7 +9,7 @@
 #   KMS_TEST_CLUSTER_HTTP_PORT / _HTTPS_PORT  its load balancer on 127.0.0.1 (29480 / 29843)
 #   KMS_TEST_CLUSTER_TIMEOUT seconds the whole suite may take before it is stopped (default 900;
 #                            it takes ~7 min here)
-# Its state lives in /tmp/kms-test-cluster.XXXXXX. Whatever happens (a failed test, ^C, SIGTERM,
+# One suite per prefix runs on a machine at a time. Its state lives in /tmp/kms-test-cluster.XXXXXX. Whatever happens (a failed test, ^C, SIGTERM,
 # the timeout) the suite ends with `cluster down` and removes every namespace, link and bridge of
 # its prefix and every process in them; a run killed outright (SIGKILL) is cleaned up by the next
 # one, before it starts.
@@ -34,13 +34,13 @@ test_cluster_reap() {
     local dir name ns pid
     name=${KMS_TEST_CLUSTER_NAME:-kt}
     for dir in /tmp/kms-test-cluster.*; do
-        [[ -d $dir/cluster && ! -L $dir ]] || continue
-        if [[ -r $dir/cluster/cluster.env ]]; then
-            # The directory's own cluster.env names its prefix, subnet and ports.
-            env -u KMS_CLUSTER_NAME -u KMS_CLUSTER_SUBNET -u KMS_CLUSTER_HTTP_PORT -u KMS_CLUSTER_HTTPS_PORT \
-                KMS_HOME="$dir" KMS_CLUSTER_HOME="$dir/cluster" "$SELF" cluster down >/dev/null 2>&1 ||
-                warn "cluster down of $dir failed"
-        fi
+        [[ -r $dir/cluster/cluster.env && ! -L $dir ]] || continue
+        # Another prefix's suite (KMS_TEST_CLUSTER_NAME) is not ours to reap.
+        grep -qx "KMS_CLUSTER_NAME=$name" "$dir/cluster/cluster.env" || continue
+        # The directory's own cluster.env names its prefix, subnet and ports.
+        env -u KMS_CLUSTER_NAME -u KMS_CLUSTER_SUBNET -u KMS_CLUSTER_HTTP_PORT -u KMS_CLUSTER_HTTPS_PORT \
+            KMS_HOME="$dir" KMS_CLUSTER_HOME="$dir/cluster" "$SELF" cluster down >/dev/null 2>&1 ||
+            warn "cluster down of $dir failed"
         if [[ $dir != "$TEST_CLUSTER_HOME" ]]; then rm -rf -- "$dir"; fi
     done
     while read -r ns _; do
