@@ -89,7 +89,7 @@ test_cluster() {
     # In the background, so that ^C or SIGTERM reach the trap at once (bash runs a trap only once
     # its foreground command ends) and the teardown stops it; `timeout` bounds a hung test.
     (cd "$REPO" && exec env "${TEST_CLUSTER_ENV[@]}" KMS_TEST_CLUSTER_HOME="$TEST_CLUSTER_HOME" \
-        KMS_SKIP_BUILD=1 timeout --kill-after=30 "$timeout" python3 -m pytest -q -s -p no:cacheprovider Tests/cluster "$@") &
+        KMS_SKIP_BUILD=1 timeout --kill-after=30 "$timeout" python3 -m pytest -q -s -p no:cacheprovider --durations=0 Tests/cluster "$@") &
     TEST_CLUSTER_PYTEST=$!
     wait "$TEST_CLUSTER_PYTEST" || rc=$?
     TEST_CLUSTER_PYTEST=
