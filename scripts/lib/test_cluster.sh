@@ -8,7 +8,7 @@
 #   KMS_TEST_CLUSTER_SUBNET  its private /24 (default 10.214.0)
 #   KMS_TEST_CLUSTER_HTTP_PORT / _HTTPS_PORT  its load balancer on 127.0.0.1 (29480 / 29843)
 #   KMS_TEST_CLUSTER_TIMEOUT seconds the whole suite may take before it is stopped (default 900;
-#                            it takes 7-9 min here)
+#                            it takes 7-12 min here)
 # One suite per prefix runs on a machine at a time. Its state lives in /tmp/kms-test-cluster.XXXXXX. Whatever happens (a failed test, ^C, SIGTERM,
 # the timeout) the suite ends with `cluster down` and removes every namespace, link and bridge of
 # its prefix and every process in them; a run killed outright (SIGKILL) is cleaned up by the next
