@@ -29,8 +29,8 @@ class Cluster:
                                  f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
         return proc
 
-    def up(self):
-        self.run("up")
+    def up(self, *args):
+        self.run("up", *args)
         status = self.status()
         self.endpoint = status["https_endpoint"].split("://", 1)[1]
         self.ca = status["ca_file"]
@@ -84,13 +84,19 @@ class Cluster:
 
     def healthy(self):
         """One running leader and every other PostgreSQL host a running standby, one of them
-        synchronous."""
+        synchronous, and every standby streaming from the leader (Patroni calls a replica
+        running before it has rewound and connected: with asynchronous standbys that moment
+        would otherwise pass for whole)."""
         members = self.patroni_members()
         pg = [n for n in self.addresses if n.startswith("pg")]
         roles = [members.get(n, (None, None)) for n in pg]
-        return (sum(r in ("leader", "master", "primary") and s == "running" for r, s in roles) == 1
+        if not (sum(r in ("leader", "master", "primary") and s == "running" for r, s in roles) == 1
                 and any(r == "sync_standby" and s in ("running", "streaming") for r, s in roles)
-                and all(s in ("running", "streaming") for _, s in roles))
+                and all(s in ("running", "streaming") for _, s in roles)):
+            return False
+        leader = next(n for n in pg if members.get(n, (None,))[0] in ("leader", "master", "primary"))
+        rc, out = self.psql_on(leader, "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")
+        return rc == 0 and out == str(len(pg) - 1)
 
     def psql_on(self, host, sql):
         """``sql`` on ``host``'s own PostgreSQL, from inside its namespace (Unix socket, as

@@ -3,8 +3,9 @@
 #
 #   root namespace   HAProxy (role lb) on 127.0.0.1:$KMS_CLUSTER_HTTP_PORT / _HTTPS_PORT, and the
 #                    bridge's own address SUBNET.1, through which it reaches the hosts
-#   etcd1            SUBNET.11   etcd (the DCS Patroni keeps its leader lock in)
-#   pg1 … pgN        SUBNET.21…  Patroni + PostgreSQL 15 (one primary, the rest standbys)
+#   etcd1 … etcd3    SUBNET.11…  etcd, three members (the DCS Patroni keeps its leader lock in)
+#   pg1 … pgN        SUBNET.21…  Patroni + PostgreSQL 15 (one primary, one synchronous standby,
+#                                the rest asynchronous standbys)
 #   resp1 … respN    SUBNET.31…  nginx + supervised responder
 #
 # All state lives in $KMS_CLUSTER_HOME (default $KMS_HOME/cluster), apart from a single-host stack.
@@ -38,8 +39,9 @@ cluster_usage() {
 Usage: scripts/kms cluster COMMAND [ARGS]
 
   up [--responders N] [--standbys M]
-                   Build the cluster on this machine (defaults: 2 responder hosts, 1 synchronous
-                   standby, 1 etcd): network namespaces on a private bridge, etcd, Patroni +
+                   Build the cluster on this machine (defaults: 2 responder hosts, 1 standby;
+                   3 etcd members; of M standbys exactly one is synchronous, the others
+                   asynchronous): network namespaces on a private bridge, etcd, Patroni +
                    PostgreSQL, nginx + responder per host, HAProxy on 127.0.0.1. Idempotent;
                    brings every host back (started, reconnected) as it was configured.
   down             Stop every process and remove every namespace, veth and the bridge.
@@ -132,7 +134,7 @@ cluster_save_config() {
 # The hosts, in start order.
 cluster_hosts() {
     local i
-    echo etcd1
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do echo "etcd$i"; done
     for ((i = 1; i <= CLUSTER_STANDBYS + 1; i++)); do echo "pg$i"; done
     for ((i = 1; i <= CLUSTER_RESPONDERS; i++)); do echo "resp$i"; done
 }
@@ -287,34 +289,62 @@ etcd_pid() {
     pid_from_file "$dir/run/etcd.pid" etcd "$(exe_path etcd)" "--data-dir $dir/data"
 }
 
+# Three etcd members (etcd1-3), each in its own namespace: a quorum of two survives the loss or
+# the partition of any one, and partitioning a PostgreSQL host never takes an etcd member with it
+# (docs/DEPLOYMENT.md, "Why etcd has hosts of its own").
+ETCD_MEMBERS=3
+
+etcd_initial_cluster() {
+    local i out=""
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do out+="${out:+,}etcd$i=https://$(host_address "etcd$i"):2380"; done
+    echo "$out"
+}
+
+# etcd_start HOST: starts the member (returns at once; etcd_wait_healthy waits for it: a lone
+# first member has no quorum until a second one runs).
 etcd_start() {
     local host=$1 dir address pid
     dir=$(host_dir "$host") address=$(host_address "$host")
     make_dir "$dir" root:root 0755
     make_dir "$dir/run" root:root 0755
     make_dir "$dir/log" root:root 0755
+    # A data directory of an earlier one-member etcd (before ETCD_MEMBERS was 3) knows no peers:
+    # it is started again empty, and Patroni writes its keys back from the running PostgreSQL.
+    if [[ $host == etcd1 && -d $dir/data/member && ! -d $(host_dir etcd2)/data/member ]] && ! etcd_pid "$host" >/dev/null; then
+        warn "$host: its data is of a one-member etcd; starting it empty as a member of $ETCD_MEMBERS"
+        rm -rf -- "$dir/data"
+    fi
     make_dir "$dir/data" etcd:etcd 0700
     if pid=$(etcd_pid "$host"); then
         say "$host: etcd already running (pid $pid)"
         return 0
     fi
     say "$host: starting etcd on $address"
-    # One member here; production runs three (docs/DEPLOYMENT.md). TLS with client certificates
-    # from the cluster CA for clients and peers: whoever holds no certificate (any other process
-    # on this machine can reach the bridge) can neither read nor move Patroni's leader lock.
+    # TLS with client certificates from the cluster CA for clients and peers: whoever holds no
+    # certificate (any other process on this machine can reach the bridge) can neither read nor
+    # move Patroni's leader lock. --enable-v2: Patroni's etcd (v2) client (patroni_write_config).
+    # Heartbeat 200 ms, election timeout 2 s (defaults 100 ms / 1 s): on a busy shared machine
+    # the defaults made members call elections for nothing; a dead etcd leader is replaced within
+    # ~2 s, far inside Patroni's retry_timeout. (--initial-cluster is read only on the first start.)
     local cert=$CLUSTER_TLS/$host.pem key=$CLUSTER_TLS/$host.key
     spawn "$(host_ns "$host")" etcd "$dir/log/etcd.log" "$dir/run/etcd.pid" \
         etcd --name "$host" --data-dir "$dir/data" \
         --listen-client-urls "https://$address:2379" --advertise-client-urls "https://$address:2379" \
         --listen-peer-urls "https://$address:2380" --initial-advertise-peer-urls "https://$address:2380" \
-        --initial-cluster "$host=https://$address:2380" --initial-cluster-state new \
+        --initial-cluster "$(etcd_initial_cluster)" --initial-cluster-state new \
+        --heartbeat-interval 200 --election-timeout 2000 \
         --cert-file "$cert" --key-file "$key" --client-cert-auth --trusted-ca-file "$CLUSTER_CA" \
         --peer-cert-file "$cert" --peer-key-file "$key" --peer-client-cert-auth --peer-trusted-ca-file "$CLUSTER_CA" \
         --initial-cluster-token "kms-$KMS_CLUSTER_NAME" --enable-v2=true
-    local deadline=$((SECONDS + 30))
+}
+
+# etcd_wait_healthy HOST: the member answers /health with true (it is part of a quorum).
+etcd_wait_healthy() {
+    local host=$1 address deadline=$((SECONDS + 30))
+    address=$(host_address "$host")
     until curl -fs --max-time 1 --cacert "$CLUSTER_CA" --cert "$CLUSTER_TLS/admin.pem" --key "$CLUSTER_TLS/admin.key" \
         "https://$address:2379/health" | grep -q '"health":"true"'; do
-        ((SECONDS < deadline)) || { tail -n 20 "$dir/log/etcd.log" >&2; die "$host: etcd did not become healthy"; }
+        ((SECONDS < deadline)) || { tail -n 20 "$(host_dir "$host")/log/etcd.log" >&2; die "$host: etcd did not become healthy"; }
         sleep 0.3
     done
 }
@@ -332,9 +362,10 @@ host_postgres_pid() {
 }
 
 patroni_write_config() {
-    local host=$1 dir address etcd_hosts
+    local host=$1 dir address etcd_hosts=""
     dir=$(host_dir "$host") address=$(host_address "$host")
-    etcd_hosts=$(host_address etcd1):2379
+    local i
+    for ((i = 1; i <= ETCD_MEMBERS; i++)); do etcd_hosts+=${etcd_hosts:+, }$(host_address "etcd$i"):2379; done
     write_if_changed "$dir/patroni.yml" postgres:postgres 0600 <<EOF || true
 # Written by scripts/kms cluster up: change the script, not this file.
 scope: kms
@@ -369,6 +400,10 @@ bootstrap:
     # with no standby left the primary keeps taking writes alone (docs/DEPLOYMENT.md).
     synchronous_mode: true
     synchronous_mode_strict: false
+    # Exactly one synchronous standby; the others stream asynchronously, and Patroni makes one
+    # of them synchronous when the synchronous one goes (so one lost standby costs no
+    # durability). More would make every commit wait for the slowest of them.
+    synchronous_node_count: 1
     check_timeline: true
     postgresql:
       use_pg_rewind: true
@@ -516,7 +551,8 @@ SQL
 # Responder hosts: nginx + the supervised responder, with the single-host stack's own functions
 # pointed at the host's directories.
 
-# host_stack_vars HOST: the variables responder.sh and nginx.sh read, for HOST (call in a subshell).
+# host_stack_vars HOST: the variables responder.sh, nginx.sh, listen.sh, metrics.sh and
+# supervision.sh read, for HOST (call in a subshell).
 host_stack_vars() {
     local host=$1 dir
     dir=$(host_dir "$host")
@@ -535,8 +571,27 @@ host_stack_vars() {
     APP_DSN="$CLUSTER_DB_OPTIONS user=kms_app passfile=$RUN_DIR/pgpass"
     HOST_NS=$(host_ns "$host")
     HOST_ADDRESS=$(host_address "$host")
+    # Both listeners on the host's bridge address only (issue 12's KMS_LISTEN/KMS_HTTP_LISTEN):
+    # the load balancer reaches them there; nothing else on the host needs them.
+    KMS_LISTEN=$HOST_ADDRESS
+    KMS_HTTP_LISTEN=$HOST_ADDRESS
+    listen_config
+    # Prometheus metrics on the host's own loopback (inside its namespace), as on a single host:
+    # `ip netns exec NS curl http://127.0.0.1:9464/metrics`; in production a scraper on the host.
+    KMS_METRICS_PORT=$DEFAULT_METRICS_PORT
+    METRICS_ENDPOINT=http://127.0.0.1:$KMS_METRICS_PORT/metrics
 }
 
+# in_host_ns CMD...: CMD inside the current host's namespace (host_stack_vars), detached from this
+# shell, in a clean environment, without our lock (as responder_start/watchdog_start run theirs).
+in_host_ns() {
+    ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        "$@" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+}
+
+# A responder host runs what a single-host stack runs, inside its namespace: the supervised
+# responder, nginx, and the watchdog (restarts nginx and the supervisor if they die; the
+# supervisor restarts the watchdog). Everything they start again stays in the namespace.
 responder_host_start() {
     local host=$1
     (
@@ -551,7 +606,17 @@ responder_host_start() {
         make_dir "$NGINX_DIR/tmp" "$WEB_USER:$(id -gn "$WEB_USER")" 0700
         passfile "$RUN_DIR/pgpass" "$SVC_USER:$(id -gn "$SVC_USER")" kms_app
         check_socket_paths
+        install_file "$REPO/scripts/lib/watchdog.sh" "$BIN_DIR/watchdog" 0755 || true
+        # The host's own lock, which the watchdog and the supervisor take before restarting
+        # anything (their lock is RUN_DIR/../.lock): they never race this start.
+        exec 8>>"$dir/.lock"
+        flock -w 30 8 || die "$host: $dir/.lock is held"
+        # A watchdog pid file of a killed watchdog would stop a new supervisor from starting one.
+        watchdog_pid >/dev/null 2>&1 || rm -f "$RUN_DIR/watchdog.pid"
 
+        # The responder opens (and on SIGUSR1 reopens) its log itself, as the service user.
+        [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
+        chown "$SVC_USER" "$LOG_DIR/responder.log"
         if pid=$(supervisor_pid); then
             say "$host: responder already running (supervisor pid $pid)"
         else
@@ -559,36 +624,49 @@ responder_host_start() {
             responder_command
             # Its name in the live-host count that divides the accounts' limits (HostHeartbeat).
             RESPONDER_CMD+=(--host-name "$host")
+            supervisor_command
+            # The watchdog starts the supervisor again with this, should it die.
+            write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
             say "$host: starting the responder ($KMS_WORKERS workers)"
-            [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
-            # The responder opens its log itself (--log-file, issue 12), as the service user.
-            chown "$SVC_USER" "$LOG_DIR/responder.log"
-            ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-                "$BIN_DIR/supervisor" "$RUN_DIR" "$SVC_USER" "$FCGI_SOCKET" "$RESPONDER_STOP_GRACE" \
-                -- "${RESPONDER_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+            in_host_ns env KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" "${SUPERVISOR_CMD[@]}" 8>&-
             responder_wait_socket "" $!
         fi
 
         nginx_render || true
-        # TODO(issue 12): KMS_LISTEN names the listening address once it lands; until then the
-        # single-host template's loopback listeners are moved to the host's bridge address.
-        sed -i "s/listen 127\.0\.0\.1:/listen $HOST_ADDRESS:/" "$NGINX_CONF"
-        grep -q "listen $HOST_ADDRESS:$HOST_HTTP_PORT" "$NGINX_CONF" || die "$host: could not point nginx at $HOST_ADDRESS"
+        grep -q "listen $HOST_ADDRESS:$HOST_HTTP_PORT;" "$NGINX_CONF" || die "$host: nginx does not listen on $HOST_ADDRESS"
         # nginx_cmd's command line, in the host's namespace (where its address exists).
         local nginx=(ip netns exec "$HOST_NS" nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$NGINX_CONF")
         "${nginx[@]}" -t -q || die "$host: nginx rejected $NGINX_CONF"
         if pid=$(nginx_pid); then
             kill -HUP "$pid"
         else
-            say "$host: starting nginx on $HOST_ADDRESS:$HOST_HTTP_PORT and :$HOST_HTTPS_PORT"
-            "${nginx[@]}" 9>&- || die "$host: nginx did not start (log: $LOG_DIR/nginx-error.log)"
+            say "$host: starting nginx on $HOST_ADDRESS:$HOST_HTTP_PORT and :$HOST_HTTPS_PORT, metrics on its 127.0.0.1:$KMS_METRICS_PORT"
+            "${nginx[@]}" 9>&- 8>&- || die "$host: nginx did not start (log: $LOG_DIR/nginx-error.log)"
+        fi
+
+        watchdog_command
+        write_argv "$RUN_DIR/watchdog.argv" "${WATCHDOG_CMD[@]}"
+        if pid=$(watchdog_pid); then
+            script_replaced "$pid" && kill -TERM "$pid" && wait_gone "$pid" 10
+        fi
+        if ! watchdog_pid >/dev/null; then
+            rm -f "$RUN_DIR/watchdog.pid"
+            say "$host: starting the watchdog"
+            in_host_ns "${WATCHDOG_CMD[@]}" 8>&-
+            local deadline=$((SECONDS + 10))
+            until watchdog_pid >/dev/null; do
+                ((SECONDS < deadline)) || die "$host: the watchdog did not start (log: $LOG_DIR/responder.log)"
+                sleep 0.1
+            done
         fi
     )
 }
 
+# The watchdog first, so that it does not restart what is being stopped.
 responder_host_stop() {
     (
         host_stack_vars "$1"
+        watchdog_stop >/dev/null
         nginx_stop >/dev/null
         responder_stop >/dev/null
     )
@@ -685,25 +763,41 @@ defaults
     # Down after 2 failed checks 1 s apart, up after 2 good ones.
     default-server inter 1s fall 2 rise 2
 
+# Fail open: when no host is ready, the cause is shared (PostgreSQL failing over), not the
+# hosts'; every live host (/healthz) then gets the requests, and answers with its own Tencent
+# error (or serves what needs no write), instead of HAProxy's 503 page to everyone.
 frontend kms_http
     bind 127.0.0.1:$KMS_CLUSTER_HTTP_PORT
+    use_backend kms_http_live if { nbsrv(kms_http_hosts) eq 0 }
     default_backend kms_http_hosts
 
 frontend kms_https
     bind 127.0.0.1:$KMS_CLUSTER_HTTPS_PORT ssl crt $CLUSTER_RUN/lb.pem alpn http/1.1
+    use_backend kms_https_live if { nbsrv(kms_https_hosts) eq 0 }
     default_backend kms_https_hosts
 
 backend kms_http_hosts
 ${affinity}
-    # TODO(readyz): GET /readyz (200 only with PostgreSQL writable and the master key) once
-    # issue 12 lands; today any answer of the API's (JSON, 200) proves nginx and the responder.
-    option httpchk GET /
+    # /readyz: 200 only while the host's responder can write to PostgreSQL and holds every master
+    # key the database names (503 with the reason otherwise), so a host cut off from the primary
+    # or without its key leaves the pool within ~2 s of its responder noticing.
+    option httpchk GET /readyz
     http-check expect status 200
 ${servers_http}
 backend kms_https_hosts
 ${affinity}
-    # TODO(readyz): as above; checked on the host's plain HTTP port.
-    option httpchk GET /
+    # As above; checked on the host's plain HTTP port.
+    option httpchk GET /readyz
+    http-check expect status 200
+${servers_https}
+backend kms_http_live
+${affinity}
+    option httpchk GET /healthz
+    http-check expect status 200
+${servers_http}
+backend kms_https_live
+${affinity}
+    option httpchk GET /healthz
     http-check expect status 200
 ${servers_https}
 EOF
@@ -750,7 +844,7 @@ haproxy_stop() {
 host_start() {
     case $1 in
     lb) haproxy_start ;;
-    etcd*) etcd_start "$1" ;;
+    etcd*) etcd_start "$1" && etcd_wait_healthy "$1" ;;
     pg*) patroni_start "$1" ;;
     resp*) responder_host_start "$1" ;;
     esac
@@ -837,6 +931,7 @@ cmd_cluster_up() {
     local host
     while read -r host; do net_host_up "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == etcd* ]] && etcd_start "$host"; done < <(cluster_hosts)
+    while read -r host; do [[ $host == etcd* ]] && etcd_wait_healthy "$host"; done < <(cluster_hosts)
     while read -r host; do [[ $host == pg* ]] && patroni_start "$host"; done < <(cluster_hosts)
     patroni_wait_ready
     cluster_database
@@ -846,6 +941,7 @@ cmd_cluster_up() {
         LOG_DIR=$(host_dir resp1)/log wait_ready
     say "cluster up in $((SECONDS - started)) s"
     CA_FILE=$CLUSTER_CA KMS_HTTP_PORT=$KMS_CLUSTER_HTTP_PORT KMS_HTTPS_PORT=$KMS_CLUSTER_HTTPS_PORT \
+        METRICS_ENDPOINT="per responder host, on its own loopback: ip netns exec $(host_ns resp1) curl http://127.0.0.1:$DEFAULT_METRICS_PORT/metrics" \
         KMS_HOME=$CLUSTER_HOME DEMO_ACCOUNT=$CLUSTER_DEMO_ACCOUNT print_endpoints
 }
 
@@ -1001,7 +1097,7 @@ cmd_cluster_restart() {
     local host=$1 backend deadline
     [[ $host == resp* ]] || die "restart takes a responder host (resp1, …); a PostgreSQL host changes role with patronictl switchover"
     haproxy_pid >/dev/null || die "the load balancer is not running: scripts/kms cluster start lb"
-    for backend in kms_http_hosts kms_https_hosts; do
+    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
         haproxy_admin "set server $backend/$host state drain" >/dev/null
     done
     say "$host: draining in the load balancer"
@@ -1018,7 +1114,7 @@ cmd_cluster_restart() {
         ((SECONDS < deadline)) || die "$host: its health check does not pass; left drained (scripts/kms cluster status)"
         sleep 0.2
     done
-    for backend in kms_http_hosts kms_https_hosts; do
+    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
         haproxy_admin "set server $backend/$host state ready" >/dev/null
     done
     say "$host: restarted and back in the load balancer"

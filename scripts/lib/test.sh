@@ -1,6 +1,7 @@
 # `scripts/kms test`: unit tests, storage tests against a real PostgreSQL, end-to-end tests
 # through nginx and fault tests (responder killed, PostgreSQL restarted, nginx reloaded, secrets
-# looked for on disk), on a throw-away stack. Sourced by scripts/kms.
+# looked for on disk), on a throw-away stack; then the cluster fault suite on a throw-away
+# cluster (scripts/lib/test_cluster.sh). Sourced by scripts/kms.
 
 SUITES_PASSED=0
 SUITES_FAILED=0
@@ -39,10 +40,11 @@ test_show_logs() {
 }
 
 cmd_test() {
-    local unit_only=0 pytest_args=()
+    local unit_only=0 cluster=1 pytest_args=()
     while (($#)); do
         case $1 in
         --unit) unit_only=1 ;;
+        --no-cluster) cluster=0 ;;
         --) shift; pytest_args=("$@"); break ;;
         *) die "unknown option for test: $1 (try: scripts/kms help)" ;;
         esac
@@ -56,7 +58,7 @@ cmd_test() {
     # The log-rotation fault test runs the real logrotate on the test stack's shipped file.
     ((unit_only)) || ensure_apt_packages logrotate
     if ! (build_release); then
-        SUITES_FAILED=$((unit_only ? 2 : 5))
+        SUITES_FAILED=$((unit_only ? 2 : 5 + cluster))
         test_summary
         return 1
     fi
@@ -73,6 +75,11 @@ cmd_test() {
     fi
 
     test_integration "${pytest_args[@]}"
+    if ((cluster)); then
+        test_cluster "${pytest_args[@]}"
+    else
+        say "suite cluster: not run (--no-cluster)"
+    fi
     test_summary
     ((SUITES_FAILED == 0))
 }
