@@ -10,6 +10,7 @@ run beside another: KMS_TEST_BENCH_CLUSTER_NAME (kbt), _SUBNET (10.218.0), _HTTP
 _HTTPS_PORT (29943). Root, like the rest of Tests/cluster.
 """
 
+import base64
 import os
 import shutil
 import sys
@@ -69,12 +70,17 @@ def test_encrypt_reaches_exactly_the_hosts_in_the_pool(bench_cluster):
             assert all(st == ("UP" if s in pool else "MAINT") for (b, s), st in states.items()), states
             before = cluster_report.answers_by_server(c.stat())
             for _ in range(40):
-                api.call(account, "Encrypt", {"KeyId": key, "Plaintext": "aGVsbG8="})
+                # A plaintext of its own per request, as the bench's pool has: identical requests
+                # within one second carry one signature, which the load balancer sends to one host
+                # (replay affinity, docs/DEPLOYMENT.md "Cluster-wide state").
+                api.call(account, "Encrypt", {"KeyId": key, "Plaintext": base64.b64encode(os.urandom(16)).decode()})
             answered = cluster_report.delta(cluster_report.answers_by_server(c.stat()), before)
             assert {h for h, n in answered.items() if n} == set(pool), (pool, answered)
             assert sum(answered.values()) == 40, answered   # health checks are not counted
             if len(pool) == 2:
-                assert min(answered.values()) >= 10, answered   # balanced request by request
+                # Spread request by request (40 signatures hashed onto the ring: ~20 each; < 6 has
+                # a chance of about 1e-5 with an even ring).
+                assert min(answered.values()) >= 6, answered
     finally:
         c.set_pool(c.responders)
 
