@@ -7,8 +7,8 @@
 #   KMS_TEST_CLUSTER_NAME    prefix of its namespaces, links and bridge (default kt)
 #   KMS_TEST_CLUSTER_SUBNET  its private /24 (default 10.214.0)
 #   KMS_TEST_CLUSTER_HTTP_PORT / _HTTPS_PORT  its load balancer on 127.0.0.1 (29480 / 29843)
-#   KMS_TEST_CLUSTER_TIMEOUT seconds the whole suite may take before it is stopped (default 900;
-#                            it takes 7-12 min here)
+#   KMS_TEST_CLUSTER_TIMEOUT seconds the whole suite may take before it is stopped (default 1500;
+#                            it takes 9-12 min here, more when a healed primary is slow to rejoin)
 # One suite per prefix runs on a machine at a time. Its state lives in /tmp/kms-test-cluster.XXXXXX. Whatever happens (a failed test, ^C, SIGTERM,
 # the timeout) the suite ends with `cluster down` and removes every namespace, link and bridge of
 # its prefix and every process in them; a run killed outright (SIGKILL) is cleaned up by the next
@@ -70,7 +70,7 @@ test_cluster_teardown() {
 
 # test_cluster [PYTEST_ARGS...]: the suite; its result goes into the summary as `cluster`.
 test_cluster() {
-    local rc=0 timeout=${KMS_TEST_CLUSTER_TIMEOUT:-900}
+    local rc=0 timeout=${KMS_TEST_CLUSTER_TIMEOUT:-1500}
     [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "KMS_TEST_CLUSTER_TIMEOUT must be a number of seconds: $timeout"
     if ! is_root; then
         say "cluster tests need root (network namespaces, a bridge): run scripts/kms test as root, or with --no-cluster"
