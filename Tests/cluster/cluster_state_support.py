@@ -2,34 +2,18 @@
 hand-signed requests through the load balancer, responder hosts restarted with other settings."""
 
 import os
-import socket
 import subprocess
 import time
 
 import requests
 
 from e2e_support import RawClient, response_body
+from haproxy_support import show_stat
 
 
 def haproxy_stat(cluster):
     """HAProxy's ``show stat`` as {(proxy, server): row dict}."""
-    path = os.path.join(cluster.env["KMS_CLUSTER_HOME"], "run", "haproxy.sock")
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall(b"show stat\n")
-    out = b""
-    while chunk := s.recv(65536):
-        out += chunk
-    s.close()
-    lines = out.decode().splitlines()
-    header = lines[0].lstrip("# ").split(",")
-    rows = {}
-    for line in lines[1:]:
-        if line.strip():
-            row = dict(zip(header, line.split(",")))
-            rows[(row["pxname"], row["svname"])] = row
-    return rows
+    return {(row["pxname"], row["svname"]): row for row in show_stat(cluster)}
 
 
 def served(cluster, backend="kms_https_hosts"):
