@@ -144,6 +144,13 @@ class Load:
             t.start()
         return self
 
+    def warm_up(self, cluster, settle=2):
+        """Waits for the load to get going (20 successes), lets it run ``settle`` seconds more, and
+        checks that nothing failed before the fault the test is about to cause."""
+        cluster.wait_for("the load to get going", lambda: len(self.successes) >= 20, 30)
+        time.sleep(settle)
+        assert not self.failures, f"failures before the fault: {self.failures[:5]}"
+
     def stop(self):
         self.stopping.set()
         for t in self.threads:
