@@ -13,6 +13,11 @@ public final class HostHeartbeat: @unchecked Sendable {
     private let share: HostShare
     private let interval: Double
     private let stopping = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    /// Cuts the pause between beats short when stopping.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled by the thread once it has removed the row.
+    private let stopped = DispatchSemaphore(value: 0)
     private var smoothing = HostCountSmoothing()
     private var failing = false
 
@@ -31,21 +36,29 @@ public final class HostHeartbeat: @unchecked Sendable {
     }
 
     public func start() {
+        started.store(true, ordering: .relaxed)
         let thread = Thread { [self] in
             var database: Database? = nil
             while !stopping.load(ordering: .relaxed) {
                 beat(&database)
-                Thread.sleep(forTimeInterval: interval)
+                _ = wake.wait(timeout: .now() + interval)
             }
+            // The last act of the only writer of this host's row: no beat can come after it.
+            // Best effort: if it fails the row goes stale (not live after the freshness window).
+            if let db = database ?? (try? Database(conninfo: conninfo)) { _ = try? db.run(ForgetHeartbeat(host: host)) }
+            stopped.signal()
         }
         thread.name = "heartbeat"
         thread.start()
     }
 
-    /// Stops beating and removes this host's row (best effort: if it fails, the row goes stale).
-    public func stop() {
-        stopping.store(true, ordering: .relaxed)
-        if let database = try? Database(conninfo: conninfo) { _ = try? database.run(ForgetHeartbeat(host: host)) }
+    /// Stops beating and waits (up to `timeout` seconds) until the thread has removed this host's
+    /// row, so the other hosts take its share at once.
+    public func stop(timeout: Double = 3) {
+        // Once; and a heartbeat never started has no row and no thread to wait for.
+        guard !stopping.exchange(true, ordering: .relaxed), started.load(ordering: .relaxed) else { return }
+        wake.signal()
+        _ = stopped.wait(timeout: .now() + timeout)
     }
 
     private func beat(_ database: inout Database?) {
