@@ -308,12 +308,6 @@ etcd_start() {
     make_dir "$dir" root:root 0755
     make_dir "$dir/run" root:root 0755
     make_dir "$dir/log" root:root 0755
-    # A data directory of an earlier one-member etcd (before ETCD_MEMBERS was 3) knows no peers:
-    # it is started again empty, and Patroni writes its keys back from the running PostgreSQL.
-    if [[ $host == etcd1 && -d $dir/data/member && ! -d $(host_dir etcd2)/data/member ]] && ! etcd_pid "$host" >/dev/null; then
-        warn "$host: its data is of a one-member etcd; starting it empty as a member of $ETCD_MEMBERS"
-        rm -rf -- "$dir/data"
-    fi
     make_dir "$dir/data" etcd:etcd 0700
     if pid=$(etcd_pid "$host"); then
         say "$host: etcd already running (pid $pid)"
@@ -569,7 +563,9 @@ host_stack_vars() {
     TLS_CERT=$CLUSTER_TLS/$host.pem
     TLS_KEY=$CLUSTER_TLS/$host.key
     APP_DSN="$CLUSTER_DB_OPTIONS user=kms_app passfile=$RUN_DIR/pgpass"
+    # detach (supervision.sh) starts the supervisor and the watchdog inside this namespace.
     HOST_NS=$(host_ns "$host")
+    RESPONDER_HOST_NAME=$host
     HOST_ADDRESS=$(host_address "$host")
     # Both listeners on the host's bridge address only (issue 12's KMS_LISTEN/KMS_HTTP_LISTEN):
     # the load balancer reaches them there; nothing else on the host needs them.
@@ -580,13 +576,6 @@ host_stack_vars() {
     # `ip netns exec NS curl http://127.0.0.1:9464/metrics`; in production a scraper on the host.
     KMS_METRICS_PORT=$DEFAULT_METRICS_PORT
     METRICS_ENDPOINT=http://127.0.0.1:$KMS_METRICS_PORT/metrics
-}
-
-# in_host_ns CMD...: CMD inside the current host's namespace (host_stack_vars), detached from this
-# shell, in a clean environment, without our lock (as responder_start/watchdog_start run theirs).
-in_host_ns() {
-    ip netns exec "$HOST_NS" setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        "$@" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
 }
 
 # A responder host runs what a single-host stack runs, inside its namespace: the supervised
@@ -606,7 +595,6 @@ responder_host_start() {
         make_dir "$NGINX_DIR/tmp" "$WEB_USER:$(id -gn "$WEB_USER")" 0700
         passfile "$RUN_DIR/pgpass" "$SVC_USER:$(id -gn "$SVC_USER")" kms_app
         check_socket_paths
-        install_file "$REPO/scripts/lib/watchdog.sh" "$BIN_DIR/watchdog" 0755 || true
         # The host's own lock, which the watchdog and the supervisor take before restarting
         # anything (their lock is RUN_DIR/../.lock): they never race this start.
         exec 8>>"$dir/.lock"
@@ -622,13 +610,11 @@ responder_host_start() {
         else
             rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid"
             responder_command
-            # Its name in the live-host count that divides the accounts' limits (HostHeartbeat).
-            RESPONDER_CMD+=(--host-name "$host")
             supervisor_command
             # The watchdog starts the supervisor again with this, should it die.
             write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
             say "$host: starting the responder ($KMS_WORKERS workers)"
-            in_host_ns env KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" "${SUPERVISOR_CMD[@]}" 8>&-
+            detach KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" "${SUPERVISOR_CMD[@]}"
             responder_wait_socket "" $!
         fi
 
@@ -644,21 +630,7 @@ responder_host_start() {
             "${nginx[@]}" 9>&- 8>&- || die "$host: nginx did not start (log: $LOG_DIR/nginx-error.log)"
         fi
 
-        watchdog_command
-        write_argv "$RUN_DIR/watchdog.argv" "${WATCHDOG_CMD[@]}"
-        if pid=$(watchdog_pid); then
-            script_replaced "$pid" && kill -TERM "$pid" && wait_gone "$pid" 10
-        fi
-        if ! watchdog_pid >/dev/null; then
-            rm -f "$RUN_DIR/watchdog.pid"
-            say "$host: starting the watchdog"
-            in_host_ns "${WATCHDOG_CMD[@]}" 8>&-
-            local deadline=$((SECONDS + 10))
-            until watchdog_pid >/dev/null; do
-                ((SECONDS < deadline)) || die "$host: the watchdog did not start (log: $LOG_DIR/responder.log)"
-                sleep 0.1
-            done
-        fi
+        watchdog_start
     )
 }
 
@@ -725,6 +697,10 @@ haproxy_affinity() {
     default-server weight 100
 EOF
 }
+
+# Every backend haproxy_render writes, each with every responder host: the pool checked on
+# /readyz and the fail-open one on /healthz, for HTTP and HTTPS.
+HAPROXY_BACKENDS=(kms_http_hosts kms_https_hosts kms_http_live kms_https_live)
 
 haproxy_render() {
     local i servers_http="" servers_https="" address affinity
@@ -1097,7 +1073,7 @@ cmd_cluster_restart() {
     local host=$1 backend deadline
     [[ $host == resp* ]] || die "restart takes a responder host (resp1, …); a PostgreSQL host changes role with patronictl switchover"
     haproxy_pid >/dev/null || die "the load balancer is not running: scripts/kms cluster start lb"
-    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
+    for backend in "${HAPROXY_BACKENDS[@]}"; do
         haproxy_admin "set server $backend/$host state drain" >/dev/null
     done
     say "$host: draining in the load balancer"
@@ -1114,7 +1090,7 @@ cmd_cluster_restart() {
         ((SECONDS < deadline)) || die "$host: its health check does not pass; left drained (scripts/kms cluster status)"
         sleep 0.2
     done
-    for backend in kms_http_hosts kms_https_hosts kms_http_live kms_https_live; do
+    for backend in "${HAPROXY_BACKENDS[@]}"; do
         haproxy_admin "set server $backend/$host state ready" >/dev/null
     done
     say "$host: restarted and back in the load balancer"

@@ -34,6 +34,9 @@ responder_command() {
         --cpu-budget "$KMS_CPU_BUDGET"
         --log-file "$LOG_DIR/responder.log"
     )
+    # A host of a cluster (scripts/kms cluster sets it): its name in the live-host count that
+    # divides the accounts' limits (HostHeartbeat). A single host has none.
+    if [[ -n ${RESPONDER_HOST_NAME:-} ]]; then RESPONDER_CMD+=(--host-name "$RESPONDER_HOST_NAME"); fi
 }
 
 # Installs the supervisor and the responder into $KMS_HOME/bin. Returns 0 if the
@@ -87,10 +90,7 @@ responder_start() {
     # The watchdog starts the supervisor again with this, should it die (supervision.sh).
     supervisor_command
     write_argv "$RUN_DIR/supervisor.argv" "${SUPERVISOR_CMD[@]}"
-    # A clean environment; setsid detaches it from this terminal; 9>&- drops our lock.
-    setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" \
-        "${SUPERVISOR_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+    detach KMS_SUPERVISOR_LOG="$LOG_DIR/responder.log" "${SUPERVISOR_CMD[@]}"
     # Not a process-group leader, so setsid execs in place: $! is the supervisor.
     responder_wait_socket "" $!
 }

@@ -16,6 +16,16 @@ write_argv() {
     printf '%s\0' "$@" | write_if_changed "$file" root:root 0644 || true
 }
 
+# detach [VAR=VALUE...] CMD...: CMD in the background, in a clean environment (PATH, LANG and the
+# assignments given) and a session of its own (setsid: no terminal), its output appended to the
+# responder's log, without our locks (9: scripts/kms's, 8: a cluster host's). Inside the network
+# namespace HOST_NS when that is set (a responder host of scripts/kms cluster), so whatever it
+# starts again stays there. Not a process-group leader, so setsid execs in place: $! is CMD.
+detach() {
+    ${HOST_NS:+ip netns exec "$HOST_NS"} setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        "$@" </dev/null >>"$LOG_DIR/responder.log" 2>&1 8>&- 9>&- &
+}
+
 # script_replaced PID: the bash script PID runs has been replaced on disk since it started (bash
 # keeps its script open on descriptor 255; install_file renames a new file over the name).
 script_replaced() { [[ $(readlink "/proc/$1/fd/255" 2>/dev/null) == *" (deleted)" ]]; }
@@ -60,9 +70,7 @@ watchdog_start() {
     fi
     rm -f "$RUN_DIR/watchdog.pid"
     say "starting the watchdog (restarts nginx and the responder's supervisor if they die)"
-    # Like the supervisor: a clean environment, its own session, without our lock.
-    setsid env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-        "${WATCHDOG_CMD[@]}" </dev/null >>"$LOG_DIR/responder.log" 2>&1 9>&- &
+    detach "${WATCHDOG_CMD[@]}"
     local deadline=$((SECONDS + 10))
     until watchdog_pid >/dev/null; do
         ((SECONDS < deadline)) || die "the watchdog did not start (log: $LOG_DIR/responder.log)"
