@@ -22,7 +22,6 @@ Exit status: 0 when every run was clean (no error, no request to a host out of t
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -31,27 +30,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cluster_report  # noqa: E402
-from kmsbench import b64, machine_facts  # noqa: E402
-from stack import CLK, BenchFailure, CpuMeter, children, log, proc_cpu  # noqa: E402
-from tc3 import Account, Api, Signer, check_answer  # noqa: E402
-
-
-def precheck_to(address, port, requests, what):
-    """Sends each pre-built request once to ADDRESS:PORT; BenchFailure unless every answer is an
-    Encrypt success (HTTP 200, JSON, no Error, a CiphertextBlob)."""
-    import http.client
-    for raw in requests:
-        with socket.create_connection((address, port), timeout=30) as sock:
-            sock.sendall(raw)
-            resp = http.client.HTTPResponse(sock)
-            resp.begin()
-            body = resp.read()
-        try:
-            answer = check_answer(resp.status, resp.getheader("Content-Type"), body, what)
-        except AssertionError as exc:
-            raise BenchFailure(f"pre-check of {what} at {address}:{port} failed: {exc}") from None
-        if "CiphertextBlob" not in answer:
-            raise BenchFailure(f"pre-check of {what}: no CiphertextBlob in {body[:300]!r}")
+from kmsbench import b64, machine_facts, precheck, write_pool, wrk_result  # noqa: E402
+from stack import CLK, BenchFailure, CpuMeter, children, log, proc_cpu, report_failures  # noqa: E402
+from tc3 import Account, Api, Signer  # noqa: E402
 
 
 class Config:
@@ -239,13 +220,6 @@ class ClusterBench:
         return [signer.request(a, "Encrypt", {"KeyId": k, "Plaintext": b64(os.urandom(64))}, timestamp=t)
                 for a, k in (random.choice(self.pairs) for _ in range(n))], t
 
-    def write_pool(self, requests):
-        prefix = os.path.join(self.cfg.pools, "encrypt")
-        for t in range(self.cfg.threads):
-            with open(f"{prefix}.{t}", "wb") as f:
-                f.write(b"".join(r + b"\0" for r in requests[t::self.cfg.threads]))
-        return prefix
-
     def run(self, hosts, conns):
         """hosts: N (that many hosts in HAProxy's pool, wrk to the load balancer) or "direct"."""
         cfg, c = self.cfg, self.cluster
@@ -260,8 +234,8 @@ class ClusterBench:
             label = f"{hosts} host{'s' if hosts > 1 else ''} via HAProxy"
         c.set_pool(pool_hosts)
         requests, signed_at = self.pool(f"{address}:{port}")
-        precheck_to(address, port, random.sample(requests, 8), "Encrypt")
-        prefix = self.write_pool(requests)
+        precheck(port, random.sample(requests, 8), f"Encrypt at {address}:{port}", "Encrypt", host=address)
+        prefix = write_pool(cfg.pools, "encrypt", requests, cfg.threads)
         c.refresh()
         wait_idle(c)
         meter = CpuMeter(c)
@@ -281,13 +255,8 @@ class ClusterBench:
         pg1 = c.pg_counters()
         with open(os.path.join(cfg.results, "cluster-wrk.log"), "a") as f:
             f.write(f"==== {label}, {conns} connections ====\n$ {' '.join(cmd)}\n{proc.stdout}{proc.stderr}\n")
-        match = re.search(r"^BENCH_RESULT (\{.*\})$", proc.stdout, re.M)
-        if proc.returncode != 0 or not match:
-            raise BenchFailure(f"{label}: wrk failed (exit {proc.returncode}): {(proc.stdout + proc.stderr)[-1500:]}")
-        r = json.loads(match.group(1))
+        r, errors = wrk_result(label, proc.returncode, proc.stdout + proc.stderr)
         seconds = r["duration_us"] / 1e6
-        errors = (r["bad_body"] + r["bad_status"] + r["connect_errors"] + r["read_errors"] + r["write_errors"]
-                  + r["timeouts"])
         answers = cluster_report.delta(stat1, stat0)
         flags = []
         if errors:
@@ -427,12 +396,7 @@ def main():
     if bench.runs:
         cluster_report.write_section(cfg.report, data)
         log(f"wrote the cluster section of {cfg.report}")
-    if data["failures"]:
-        log("the run is NOT clean:")
-        for failure in data["failures"]:
-            log(f"  - {failure}")
-        return 1
-    return 0
+    return report_failures(data["failures"])
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tc3  # noqa: E402
-from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, system_cpu, vm_status, wait_quiet  # noqa: E402
+from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, report_failures, system_cpu, vm_status, wait_quiet  # noqa: E402
 from tc3 import Account, Api, ApiError, Signer, check_answer, send_raw, with_path  # noqa: E402
 
 
@@ -102,17 +102,38 @@ EXPECT = {  # fields a success of each action must carry (beyond RequestId)
 }
 
 
-def precheck(port, requests, what, action=None, tencent=True):
+def precheck(port, requests, what, action=None, tencent=True, host="127.0.0.1"):
     """Sends each request once and raises BenchFailure unless every answer is a success."""
     for raw in requests:
         try:
-            status, ctype, body = send_raw(port, raw)
+            status, ctype, body = send_raw(port, raw, host=host)
             resp = check_answer(status, ctype, body, what, tencent=tencent)
         except AssertionError as exc:
             raise BenchFailure(f"pre-check of {what} failed: {exc}") from None
         for field in EXPECT.get(action, ()):
             if field not in resp:
                 raise BenchFailure(f"pre-check of {what}: the answer lacks {field}: {body[:300]!r}")
+
+
+def write_pool(directory, name, requests, threads):
+    """The pool as bench/pool.lua reads it: one file per wrk thread (every threads-th request,
+    NUL-terminated); returns the files' common prefix."""
+    prefix = os.path.join(directory, name)
+    for t in range(threads):
+        with open(f"{prefix}.{t}", "wb") as f:
+            f.write(b"".join(r + b"\0" for r in requests[t::threads]))
+    return prefix
+
+
+def wrk_result(what, returncode, output):
+    """bench/pool.lua's BENCH_RESULT line of a wrk run, and its count of failed requests;
+    BenchFailure when wrk failed or printed none."""
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", output, re.M)
+    if returncode != 0 or not match:
+        raise BenchFailure(f"{what}: wrk failed (exit {returncode}):\n{output[-2000:]}")
+    r = json.loads(match.group(1))
+    return r, (r["bad_body"] + r["bad_status"] + r["connect_errors"] + r["read_errors"]
+               + r["write_errors"] + r["timeouts"])
 
 
 def sample_of(pool, k=8):
@@ -151,11 +172,7 @@ class Runner:
             return None
 
     def write_pool(self, name, requests, threads):
-        prefix = os.path.join(self.cfg.pools, name)
-        for t in range(threads):
-            with open(f"{prefix}.{t}", "wb") as f:
-                f.write(b"".join(r + b"\0" for r in requests[t::threads]))
-        return prefix
+        return write_pool(self.cfg.pools, name, requests, threads)
 
     def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
             port=None, note="", quiet_first=True):
@@ -196,13 +213,8 @@ class Runner:
                     f"$ {' '.join(cmd)}\n{output}\n")
         time.sleep(1.5)   # backends publish their statistics at most once a second
         pg1 = self.pg_counters()
-        match = re.search(r"^BENCH_RESULT (\{.*\})$", output, re.M)
-        if proc.returncode != 0 or not match:
-            raise BenchFailure(f"{name}: wrk failed (exit {proc.returncode}):\n{output[-2000:]}")
-        r = json.loads(match.group(1))
+        r, errors = wrk_result(name, proc.returncode, output)
         seconds = r["duration_us"] / 1e6
-        errors = (r["bad_body"] + r["bad_status"] + r["connect_errors"] + r["read_errors"]
-                  + r["write_errors"] + r["timeouts"])
         flags = []
         if errors:
             flags.append(f"{errors} errors")
@@ -859,12 +871,7 @@ def main():
     with open(os.path.join(cfg.results, "results.json"), "w") as f:
         json.dump(data, f, indent=1)
     report.write(cfg, data)
-    if data["failures"]:
-        log("the run is NOT clean:")
-        for failure in data["failures"]:
-            log(f"  - {failure}")
-        return 1
-    return 0
+    return report_failures(data["failures"])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,16 @@ class BenchFailure(Exception):
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def report_failures(failures):
+    """The exit status of a bench run: 0 when it was clean, else 1 with each failure logged."""
+    if not failures:
+        return 0
+    log("the run is NOT clean:")
+    for failure in failures:
+        log(f"  - {failure}")
+    return 1
+
+
 def read_pid(path):
     try:
         with open(path) as f:

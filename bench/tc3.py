@@ -94,9 +94,9 @@ def with_path(raw, path):
     return method + b" " + path.encode() + b" " + version + b"\r\n" + rest
 
 
-def send_raw(port, data, timeout=30):
+def send_raw(port, data, timeout=30, host="127.0.0.1"):
     """Sends one pre-built request on a fresh connection: (status, content type, body bytes)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.sendall(data)
         resp = http.client.HTTPResponse(sock)
         resp.begin()
