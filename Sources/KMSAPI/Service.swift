@@ -9,8 +9,8 @@ import KMSMetrics
 ///
 /// One `Service` is shared by every worker; each worker passes its own `Session`.
 public final class Service: @unchecked Sendable {
-    /// The only API version served.
-    public static let apiVersion = "2019-01-18"
+    /// The KMS API version served (`APIService` has every service's).
+    public static let apiVersion = APIService.kms.version
 
     let regions: RegionTable
     /// Every operation on a key; handlers reach keys only through these.
@@ -82,7 +82,7 @@ public final class Service: @unchecked Sendable {
             english = request.english
             audit.action = FormDecoding.sanitized(request.action)
             audit.region = FormDecoding.sanitized(request.region)
-            guard let spec = actions[request.action] else {
+            guard let spec = actions[request.action], spec.service == request.service else {
                 _ = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: false)
                 throw KMSError(.invalidAction, "The action `\(FormDecoding.sanitized(request.action))` does not exist.")
             }
@@ -130,13 +130,13 @@ public final class Service: @unchecked Sendable {
     private func authorize(_ request: APIRequest, requestId: String, session: Session, audit: RequestAudit,
                            mutates: Bool) throws -> ActionContext {
         let database = session.database
-        guard request.version == Service.apiVersion else {
+        guard let service = request.service, request.version == service.version else {
             throw KMSError(.noSuchVersion, "The version `\(FormDecoding.sanitized(request.version))` does not exist.")
         }
         let now = clock()
         try RequestSignature.checkTimestamp(request.timestamp, now: now)
         guard request.secretId.utf8.count == 36, let (credential, secretKey) = try credential(request.secretId, database),
-              credential.enabled else {
+              credential.usable else {
             throw KMSError(.authFailureSecretIdNotFound)
         }
         try RequestSignature.verify(request, secretKey: secretKey, signingKeys: signingKeys)
@@ -156,13 +156,19 @@ public final class Service: @unchecked Sendable {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.
             throw KMSError(.authFailureTokenFailure)
         }
-        guard let profile = regions.profile(of: request.region) else {
-            throw KMSError(.unsupportedRegion, "The region `\(FormDecoding.sanitized(request.region))` is not served.")
+        // CAM and Organization are global: their rows carry the account only, whatever Region was sent.
+        var profile: CryptoProfile? = nil
+        if service.isRegional {
+            guard let served = regions.profile(of: request.region) else {
+                throw KMSError(.unsupportedRegion, "The region `\(FormDecoding.sanitized(request.region))` is not served.")
+            }
+            profile = served
         }
-        let scope = KeyScope(tenant: Tenant(appId: credential.appId, region: request.region), now: now, database: database,
-                             audit: mutates ? TransactionAudit(request: audit, lane: session.lane) : nil)
-        return ActionContext(caller: Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId),
-                             scope: scope, profile: profile, request: audit, operations: operations)
+        let scope = KeyScope(tenant: Tenant(appId: credential.appId, region: service.isRegional ? request.region : ""), now: now,
+                             database: database, audit: mutates ? TransactionAudit(request: audit, lane: session.lane) : nil)
+        let caller = Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId, userUin: credential.userUin,
+                            isOperator: credential.isOperator)
+        return ActionContext(caller: caller, scope: scope, regionProfile: profile, request: audit, operations: operations)
     }
 
     /// A credential and its opened secret, from the cache or the database.

@@ -8,6 +8,10 @@ extension KMSError {
         case authFailureSignatureFailure = "AuthFailure.SignatureFailure"
         case authFailureInvalidAuthorization = "AuthFailure.InvalidAuthorization"
         case authFailureTokenFailure = "AuthFailure.TokenFailure"
+        /// A CAM or Organization action the caller's policies do not allow.
+        case authFailureUnauthorizedOperation = "AuthFailure.UnauthorizedOperation"
+        /// A KMS action the caller's policies do not allow (KMS's own code for a CAM refusal).
+        case unauthorizedOperation = "UnauthorizedOperation"
         case invalidAction = "InvalidAction"
         case noSuchVersion = "NoSuchVersion"
         case missingParameter = "MissingParameter"
@@ -47,6 +51,12 @@ extension KMSError {
         case rotateNotSupported = "UnsupportedOperation.RotateNotSupported"
         case rotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
         case limitExceeded = "LimitExceeded"
+
+        // CAM policy documents (KMSAccess).
+
+        // CAM users, access keys, policies and attachments.
+
+        // Organization (tenant accounts).
     }
 }
 
@@ -64,6 +74,10 @@ extension KMSError.Code {
             return english ? "The Authorization header is malformed." : "请求头部的 Authorization 不符合腾讯云标准。"
         case .authFailureTokenFailure:
             return english ? "The token is invalid." : "Token 错误。"
+        case .authFailureUnauthorizedOperation:
+            return english ? "The request is not authorized: see the CAM policies of the caller." : "请求未授权。请参考 CAM 文档对鉴权的说明。"
+        case .unauthorizedOperation:
+            return english ? "The operation is not authorized." : "未授权操作。"
         case .invalidAction:
             return english ? "The action does not exist." : "接口不存在。"
         case .noSuchVersion:

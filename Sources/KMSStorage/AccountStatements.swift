@@ -12,9 +12,20 @@ public struct AccountRow: Sendable, Equatable {
 public struct CredentialRow: Sendable {
     public let secretId: String
     public let appId: Int64
+    /// The account's root Uin.
     public let uin: Int64
     public let secretKeySealed: [UInt8]
+    /// The credential itself is Active (CAM's `UpdateAccessKey` and `kmsctl credential disable` change it).
     public let enabled: Bool
+    /// The sub-user it belongs to; nil for the account's root credentials.
+    public let userUin: Int64?
+    /// The account is enabled (the operator or `kmsctl` may disable a whole account).
+    public let accountEnabled: Bool
+    /// The account is the operator's.
+    public let isOperator: Bool
+
+    /// Whether a request signed with it may proceed at all.
+    public var usable: Bool { enabled && accountEnabled }
 }
 
 public struct InsertAccount: Statement {
@@ -67,7 +78,8 @@ public struct SetCredentialEnabled: Statement {
 
 public struct FindCredential: Statement {
     public static let sql = """
-        SELECT c.secret_id, c.app_id, a.uin, c.secret_key_sealed, c.enabled
+        SELECT c.secret_id, c.app_id, a.uin, c.secret_key_sealed, c.enabled, c.user_uin,
+               a.enabled AS account_enabled, a.kind = 'operator' AS is_operator
         FROM credentials c JOIN accounts a ON a.app_id = c.app_id WHERE c.secret_id = $1
         """
     public let secretId: String
@@ -77,6 +89,8 @@ public struct FindCredential: Statement {
         guard let row = try result.singleRow() else { return nil }
         return CredentialRow(secretId: try row.decode(String.self, "secret_id"), appId: try row.decode(Int64.self, "app_id"),
                              uin: try row.decode(Int64.self, "uin"), secretKeySealed: try row.decode([UInt8].self, "secret_key_sealed"),
-                             enabled: try row.decode(Bool.self, "enabled"))
+                             enabled: try row.decode(Bool.self, "enabled"), userUin: try row.decode(Int64?.self, "user_uin"),
+                             accountEnabled: try row.decode(Bool.self, "account_enabled"),
+                             isOperator: try row.decode(Bool.self, "is_operator"))
     }
 }

@@ -22,7 +22,7 @@ enum RequestSignature {
 
     static func verifyTC3(_ request: APIRequest, _ auth: TC3Authorization, secretKey: SecureBytes,
                           signingKeys: SigningKeyCache? = nil) throws {
-        guard auth.service == "kms", auth.date == utcDate(request.timestamp) else {
+        guard auth.service == request.service?.rawValue, auth.date == utcDate(request.timestamp) else {
             throw KMSError(.authFailureSignatureFailure, "The credential scope does not match the service or the timestamp's date.")
         }
         var values: [ArraySlice<UInt8>] = []

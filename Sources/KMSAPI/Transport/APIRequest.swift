@@ -29,6 +29,14 @@ struct APIRequest {
     /// For v1: the `Nonce`, single-use with SecretId and Timestamp (`ReplayMemory`).
     let nonce: String
 
+    /// The service asked for: TC3's signed scope names it; a v1 request is known by its Version.
+    /// A TC3 scope naming no service served here falls back to the Version, so the signature check
+    /// (which compares the scope with this) refuses it as before.
+    var service: APIService? {
+        if case .tc3(let auth) = style, let named = APIService(rawValue: auth.service) { return named }
+        return APIService(version: version)
+    }
+
     /// The v1 common parameters, which never reach an action.
     static let v1CommonNames: Set<String> = [
         "Action", "Version", "Region", "Timestamp", "Nonce", "SecretId", "Signature", "SignatureMethod",

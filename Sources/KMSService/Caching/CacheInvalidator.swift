@@ -24,7 +24,8 @@ public final class CacheInvalidator: @unchecked Sendable {
     func apply(channel: String, payload: String) {
         switch channel {
         case "kms_credential_changed":
-            credentials.invalidate(payload)
+            // '*': an account changed (disabled or enabled), which every credential of it follows.
+            if payload == "*" { credentials.invalidateAll() } else { credentials.invalidate(payload) }
         case "kms_key_changed":
             let parts = payload.split(separator: "/", maxSplits: 2).map(String.init)
             guard parts.count == 3, let appId = Int64(parts[0]), let id = KeyID(parts[2]) else {
