@@ -35,9 +35,9 @@ let package = Package(
         // The service behind the API: every operation on a key in one place, and the work a
         // running deployment does by itself (scheduler, audit trail, caches and their invalidation,
         // wrapping-key pool, master-key rotation, accounts). Knows no HTTP.
-        .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
+        .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSAccess"]),
         // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
-        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics"]),
+        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics", "KMSAccess"]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
