@@ -72,8 +72,6 @@ extension KMSError {
         case rotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
         case limitExceeded = "LimitExceeded"
 
-        // CAM policy documents (KMSAccess).
-
         // CAM users, access keys, policies and attachments.
 
         // Organization (tenant accounts).
