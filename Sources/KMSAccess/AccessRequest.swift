@@ -29,16 +29,24 @@ public struct AccessContext: Sendable {
     /// Whether the request arrived over HTTPS.
     public let secureTransport: Bool
 
-    /// `sourceIP` parsed once, here, so that every statement's `qcs:ip` test is a mask and compare.
-    /// An address that does not parse counts as no address.
-    let address: IPAddress?
+    /// What conditions read, as plain values (no reference to count on the hot path); `sourceIP`
+    /// parsed once, here, so that every `qcs:ip` test is a mask and a compare. An address that does not
+    /// parse counts as no address.
+    let inputs: ConditionInputs
 
     public init(sourceIP: String?, now: Int64, secureTransport: Bool) {
         self.sourceIP = sourceIP
         self.now = now
         self.secureTransport = secureTransport
-        address = sourceIP.flatMap(IPAddress.parse)
+        inputs = ConditionInputs(address: sourceIP.flatMap(IPAddress.parse), now: now, secureTransport: secureTransport)
     }
+}
+
+/// The values of the condition keys for one request.
+struct ConditionInputs: Sendable {
+    let address: IPAddress?
+    let now: Int64
+    let secureTransport: Bool
 }
 
 /// The outcome of evaluating a request against a sub-user's policies.
