@@ -12,6 +12,7 @@ public struct AccessRequest: Sendable {
     /// Where the service name ends in `action` (the index of its `:`), found once here.
     let actionColon: Int
 
+    /// A request for `action` on `resource`; the action's service/name split is found once, here.
     public init(action: String, resource: String, context: AccessContext) {
         self.action = action
         self.resource = resource
@@ -34,6 +35,7 @@ public struct AccessContext: Sendable {
     /// parse counts as no address.
     let inputs: ConditionInputs
 
+    /// The context of one request; `sourceIP` is parsed here, once.
     public init(sourceIP: String?, now: Int64, secureTransport: Bool) {
         self.sourceIP = sourceIP
         self.now = now
