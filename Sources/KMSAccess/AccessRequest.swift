@@ -12,6 +12,7 @@ public struct AccessRequest: Sendable {
     /// Where the service name ends in `action` (the index of its `:`), found once here.
     let actionColon: Int
 
+    /// A request for `action` on `resource`; the action's service/name split is found once, here.
     public init(action: String, resource: String, context: AccessContext) {
         self.action = action
         self.resource = resource
@@ -29,16 +30,25 @@ public struct AccessContext: Sendable {
     /// Whether the request arrived over HTTPS.
     public let secureTransport: Bool
 
-    /// `sourceIP` parsed once, here, so that every statement's `qcs:ip` test is a mask and compare.
-    /// An address that does not parse counts as no address.
-    let address: IPAddress?
+    /// What conditions read, as plain values (no reference to count on the hot path); `sourceIP`
+    /// parsed once, here, so that every `qcs:ip` test is a mask and a compare. An address that does not
+    /// parse counts as no address.
+    let inputs: ConditionInputs
 
+    /// The context of one request; `sourceIP` is parsed here, once.
     public init(sourceIP: String?, now: Int64, secureTransport: Bool) {
         self.sourceIP = sourceIP
         self.now = now
         self.secureTransport = secureTransport
-        address = sourceIP.flatMap(IPAddress.parse)
+        inputs = ConditionInputs(address: sourceIP.flatMap(IPAddress.parse), now: now, secureTransport: secureTransport)
     }
+}
+
+/// The values of the condition keys for one request.
+struct ConditionInputs: Sendable {
+    let address: IPAddress?
+    let now: Int64
+    let secureTransport: Bool
 }
 
 /// The outcome of evaluating a request against a sub-user's policies.

@@ -1,9 +1,14 @@
 /// One compiled entry of a statement's `action`: `*`, or a service and an action-name pattern
 /// (`kms:Encrypt`, `kms:Describe*`, `kms:*`), both compared without regard to ASCII case, as CAM does.
-struct ActionPattern: Sendable {
+final class ActionPattern: Sendable {
     /// The lowercased service name; empty for `*` (every action of every service).
     let service: [UInt8]
     let name: WildcardPattern
+
+    init(service: [UInt8], name: WildcardPattern) {
+        self.service = service
+        self.name = name
+    }
 
     /// Whether the action `bytes` (`service:Name`, its `:` at `colon`) is one this pattern names.
     @inline(__always)

@@ -11,7 +11,7 @@
 /// A request without a value for a key and without `_if_exist` is undecided, and an undecided
 /// condition never grants and never lifts a deny: it fails in an allow statement and holds in a deny
 /// statement (Tencent is silent on this; see docs/SECURITY.md "Policies").
-struct PolicyCondition: Sendable {
+final class PolicyCondition: Sendable {
     enum Test: Sendable {
         case ipIn([IPAddressRange], negated: Bool)
         case time([Int64], Comparison)
@@ -24,13 +24,20 @@ struct PolicyCondition: Sendable {
     /// What the condition evaluates to when the request has no value for its key.
     let whenMissing: Bool
 
+    init(test: Test, whenMissing: Bool) {
+        self.test = test
+        self.whenMissing = whenMissing
+    }
+
     @inline(__always)
-    func holds(in context: AccessContext) -> Bool {
+    func holds(in context: ConditionInputs) -> Bool {
         switch test {
         case let .ipIn(ranges, negated):
             guard let address = context.address else { return whenMissing }
-            var inside = false
-            for range in ranges where range.contains(address) { inside = true; break }
+            let inside = ranges.withUnsafeBufferPointer { ranges in
+                for i in ranges.indices where ranges[i].contains(address) { return true }
+                return false
+            }
             return inside != negated
         case let .time(instants, comparison):
             let now = context.now

@@ -23,21 +23,38 @@ public struct PolicySet: Sendable {
     /// implicitly denied.
     public func decide(_ request: AccessRequest) -> AccessDecision {
         if isEmpty { return .implicitDeny }
-        var action = request.action
-        var resource = request.resource
-        return action.withUTF8 { actionBytes in
-            resource.withUTF8 { resourceBytes in
-                let colon = request.actionColon
-                for statement in denies
-                where statement.applies(action: actionBytes, colon: colon, resource: resourceBytes, context: request.context) {
-                    return .explicitDeny
-                }
-                for statement in allows
-                where statement.applies(action: actionBytes, colon: colon, resource: resourceBytes, context: request.context) {
-                    return .allow
-                }
-                return .implicitDeny
+        // Native strings are contiguous UTF-8: read in place. Others (bridged) are copied once.
+        if let decision = request.action.utf8.withContiguousStorageIfAvailable({ action in
+            request.resource.utf8.withContiguousStorageIfAvailable { resource in
+                decide(action, request.actionColon, resource, request.context.inputs)
             }
+        }), let decision {
+            return decision
+        }
+        let action = Array(request.action.utf8), resource = Array(request.resource.utf8)
+        return action.withUnsafeBufferPointer { action in
+            resource.withUnsafeBufferPointer { resource in
+                decide(action, request.actionColon, resource, request.context.inputs)
+            }
+        }
+    }
+
+    private func decide(_ action: UnsafeBufferPointer<UInt8>, _ colon: Int,
+                        _ resource: UnsafeBufferPointer<UInt8>, _ context: ConditionInputs) -> AccessDecision {
+        let denied = denies.withUnsafeBufferPointer { statements in
+            for i in statements.indices
+            where statements[i].applies(action: action, colon: colon, resource: resource, context: context) {
+                return true
+            }
+            return false
+        }
+        if denied { return .explicitDeny }
+        return allows.withUnsafeBufferPointer { statements in
+            for i in statements.indices
+            where statements[i].applies(action: action, colon: colon, resource: resource, context: context) {
+                return AccessDecision.allow
+            }
+            return AccessDecision.implicitDeny
         }
     }
 }

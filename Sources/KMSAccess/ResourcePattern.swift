@@ -8,7 +8,7 @@
 /// (slashes included). A request for an action that is not resource-level names the resource `*`,
 /// which only the pattern `*` matches: as Tencent documents, a statement that names specific
 /// resources does not grant operation-level actions such as `kms:CreateKey`.
-struct ResourcePattern: Sendable {
+final class ResourcePattern: Sendable {
     let matchesEverything: Bool
     /// Lowercased; empty when any service matches.
     let service: [UInt8]
@@ -16,6 +16,14 @@ struct ResourcePattern: Sendable {
     let region: WildcardPattern?
     let account: WildcardPattern?
     let resource: WildcardPattern
+
+    init(matchesEverything: Bool, service: [UInt8], region: WildcardPattern?, account: WildcardPattern?, resource: WildcardPattern) {
+        self.matchesEverything = matchesEverything
+        self.service = service
+        self.region = region
+        self.account = account
+        self.resource = resource
+    }
 
     @inline(__always)
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -7,6 +7,7 @@ final class PolicyDecisionTests: XCTestCase {
     typealias F = PolicyFixtures
 
     func testNoPolicyDeniesEverything() {
+        XCTAssertTrue(PolicySet.empty.isEmpty)
         XCTAssertEqual(PolicySet.empty.decide(F.request("kms:Encrypt", F.key(F.keyA))), .implicitDeny)
         XCTAssertEqual(PolicySet([]).decide(F.request("kms:ListKeys", "*")), .implicitDeny)
     }
