@@ -156,6 +156,10 @@ public final class Service: @unchecked Sendable {
             // Temporary (STS) credentials do not exist here; a token can only be wrong.
             throw KMSError(.authFailureTokenFailure)
         }
+        // The operator manages tenant accounts and never reaches a tenant's keys (nor holds any).
+        if service == .kms && credential.isOperator {
+            throw KMSError(.unauthorizedOperation, "The operator's credential cannot call KMS actions.")
+        }
         // CAM and Organization are global: their rows carry the account only, whatever Region was sent.
         var profile: CryptoProfile? = nil
         if service.isRegional {
