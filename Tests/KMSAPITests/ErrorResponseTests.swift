@@ -28,6 +28,10 @@ final class ErrorResponseTests: XCTestCase {
         .notExternalCmk: "UnsupportedOperation.NotExternalCmk", .externalCmkCanNotRotate: "UnsupportedOperation.ExternalCmkCanNotRotate",
         .cmkArchived: "ResourceUnavailable.CmkArchived", .rotateNotSupported: "UnsupportedOperation.RotateNotSupported",
         .rotateRateLimited: "RequestLimitExceeded.RotateRateLimited", .limitExceeded: "LimitExceeded",
+        .authFailureUnauthorizedOperation: "AuthFailure.UnauthorizedOperation", .unauthorizedOperation: "UnauthorizedOperation",
+        .organizationMemberNameUsed: "FailedOperation.OrganizationMemberNameUsed",
+        .organizationMemberNotExist: "ResourceNotFound.OrganizationMemberNotExist",
+        .organizationNodeNotExist: "ResourceNotFound.OrganizationNodeNotExist",
     ]
 
     func members(_ value: JSONValue?) -> [String] {
@@ -41,7 +45,8 @@ final class ErrorResponseTests: XCTestCase {
         XCTAssertEqual(Set(KMSError.Code.allCases.map(\.rawValue)).count, KMSError.Code.allCases.count)
         let families: Set<String> = ["AuthFailure", "InvalidAction", "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
-                                     "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded"]
+                                     "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
+                                     "UnauthorizedOperation", "FailedOperation", "ResourceNotFound"]
         for code in KMSError.Code.allCases {
             let parts = code.rawValue.split(separator: ".", omittingEmptySubsequences: false)
             XCTAssertTrue(families.contains(String(parts[0])) && parts.count <= 2, code.rawValue)
