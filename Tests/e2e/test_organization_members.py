@@ -216,3 +216,11 @@ def test_bad_list_and_delete_input_gets_tencent_codes(org, action, params, code)
 def test_organization_actions_do_not_exist_under_the_kms_version(kms_env, make_account):
     as_kms = Kms(make_account("kms-version"), FIPS_REGION, kms_env.endpoint)
     assert_code(lambda: as_kms.call("DescribeOrganizationMembers", Offset=0, Limit=10), "InvalidAction")
+
+
+def test_the_one_node_is_the_root_that_create_names(org):
+    nodes = org.DescribeOrganizationNodes(Limit=10, Offset=0)
+    assert nodes.Total == 1 and [(n.NodeId, n.ParentNodeId) for n in nodes.Items] == [(1, 0)]
+    assert org.DescribeOrganization().RootNodeId == nodes.Items[0].NodeId
+    assert org.DescribeOrganizationNodes(Limit=10, Offset=1).Items == []
+    assert_code(lambda: org.DescribeOrganizationNodes(Limit=51, Offset=0), "InvalidParameterValue")

@@ -105,12 +105,13 @@ enum OrganizationActions {
 
     static func describeNodes(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         try requireOperator(ctx)
-        let limit = try p.int("Limit", default: 10, in: 1...50)
+        // Limit is checked as Tencent does (1–50); the one node fits any page.
+        _ = try p.int("Limit", default: 10, in: 1...50)
         let offset = try p.int("Offset", default: 0, in: 0...Int64(Int32.max))
         let root = JSONValue.object([
             ("NodeId", .int(OrganizationMember.rootNodeId)), ("Name", .string("root")), ("ParentNodeId", .int(0)),
             ("Remark", .string("")), ("CreateTime", .string("")), ("UpdateTime", .string("")), ("Tags", .array([])),
         ])
-        return [("Total", .int(1)), ("Items", .array(offset == 0 && limit >= 1 ? [root] : []))]
+        return [("Total", .int(1)), ("Items", .array(offset == 0 ? [root] : []))]
     }
 }
