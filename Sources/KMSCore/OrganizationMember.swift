@@ -5,8 +5,9 @@ public enum OrganizationMember {
     public static let rootNodeId: Int64 = 1
     /// The only relationship policy Tencent offers (`PolicyType`).
     public static let policyType = "Financial"
-    /// Financial permission ids Tencent defines (1 view bills … 10 credit limit); 1 and 2 are required.
+    /// Financial permission ids Tencent defines (1 view bills … 10 credit limit).
     public static let permissionIds: ClosedRange<Int64> = 1...10
+    /// The ids every member must be given: 1 (view bills) and 2 (view balance).
     public static let requiredPermissionIds: [Int64] = [1, 2]
     /// Most characters in a member or account name.
     public static let maximumNameLength = 25

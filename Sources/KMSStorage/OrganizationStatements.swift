@@ -47,9 +47,13 @@ public struct AccountNameTaken: Statement {
 /// What a member listing is narrowed to: a part of the name, or the exact Uin (an empty
 /// search matches every tenant account).
 public struct MemberQuery: Sendable {
+    /// A part of the name, or a Uin in decimal; "" for all.
     public let search: String
+    /// Rows skipped, oldest first.
     public let offset: Int
+    /// Most rows returned.
     public let limit: Int
+    /// A query for one page.
     public init(search: String, offset: Int, limit: Int) { self.search = search; self.offset = offset; self.limit = limit }
 }
 
