@@ -75,6 +75,12 @@ extension KMSError {
         // CAM users, access keys, policies and attachments.
 
         // Organization (tenant accounts).
+        /// CreateOrganizationMember: another account already has this name.
+        case organizationMemberNameUsed = "FailedOperation.OrganizationMemberNameUsed"
+        /// A MemberUin that names no tenant account.
+        case organizationMemberNotExist = "ResourceNotFound.OrganizationMemberNotExist"
+        /// A NodeId other than the organization's one (root) node.
+        case organizationNodeNotExist = "ResourceNotFound.OrganizationNodeNotExist"
     }
 }
 
@@ -202,6 +208,12 @@ extension KMSError.Code {
             return english ? "EXTERNAL CMKs cannot be rotated." : "外部导入类型的 CMK 不支持轮换。"
         case .limitExceeded:
             return english ? "A quota is exceeded." : "超过配额限制。"
+        case .organizationMemberNameUsed:
+            return english ? "The member name is already used." : "成员名已存在。"
+        case .organizationMemberNotExist:
+            return english ? "The organization member does not exist." : "组织成员不存在。"
+        case .organizationNodeNotExist:
+            return english ? "The organization node does not exist." : "组织节点不存在。"
         }
     }
 }

@@ -6,6 +6,23 @@ public struct AccountRow: Sendable, Equatable {
     public let uin: Int64
     public let name: String
     public let createdAt: Int64
+    /// False once the account is disabled (its credentials are all refused; its keys stay).
+    public let enabled: Bool
+    /// 'tenant' (holds keys) or 'operator' (manages tenant accounts, holds no keys).
+    public let kind: AccountKind
+
+    /// An account as stored; new accounts are enabled tenants unless said otherwise.
+    public init(appId: Int64, uin: Int64, name: String, createdAt: Int64, enabled: Bool = true, kind: AccountKind = .tenant) {
+        self.appId = appId; self.uin = uin; self.name = name; self.createdAt = createdAt; self.enabled = enabled; self.kind = kind
+    }
+}
+
+/// What an account is for.
+public enum AccountKind: String, Sendable {
+    /// An account that holds keys: every account but the operator's.
+    case tenant
+    /// The one account that creates and disables tenant accounts over the signed API.
+    case `operator`
 }
 
 /// What authentication needs of a credential: its owner and its sealed secret.
@@ -41,14 +58,18 @@ public struct InsertAccount: Statement {
 }
 
 public struct ListAccounts: Statement {
-    public static let sql = "SELECT app_id, uin, name, created_at FROM accounts ORDER BY created_at, app_id"
+    public static let sql = "SELECT app_id, uin, name, created_at, enabled, kind FROM accounts ORDER BY created_at, app_id"
     public init() {}
     public var bindings: [PostgresValue] { [] }
-    public func decode(_ result: QueryResult) throws -> [AccountRow] {
-        try result.rows.map {
-            AccountRow(appId: try $0.decode(Int64.self, "app_id"), uin: try $0.decode(Int64.self, "uin"),
-                       name: try $0.decode(String.self, "name"), createdAt: try $0.decode(Int64.self, "created_at"))
-        }
+    public func decode(_ result: QueryResult) throws -> [AccountRow] { try result.rows.map(AccountRow.init(row:)) }
+}
+
+extension AccountRow {
+    /// A row of `accounts` with app_id, uin, name, created_at, enabled and kind.
+    init(row: Row) throws {
+        self.init(appId: try row.decode(Int64.self, "app_id"), uin: try row.decode(Int64.self, "uin"),
+                  name: try row.decode(String.self, "name"), createdAt: try row.decode(Int64.self, "created_at"),
+                  enabled: try row.decode(Bool.self, "enabled"), kind: try row.decode(AccountKind.self, "kind"))
     }
 }
 

@@ -10,7 +10,7 @@ struct KMSCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmsctl",
         abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials.",
-        subcommands: [MasterKey.self, Migrate.self, Account.self, Credential.self, Audit.self, Jobs.self])
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Operator.self, Credential.self, Audit.self, Jobs.self])
 }
 
 struct Connection: ParsableArguments {
@@ -116,7 +116,8 @@ func credentialJSON(_ c: IssuedCredential) -> JSONValue {
 }
 
 struct Account: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and list accounts.", subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Create, list, disable and re-enable accounts.",
+                                                    subcommands: [Create.self, List.self, Disable.self, Enable.self])
 
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account with one credential.")
@@ -134,13 +135,14 @@ struct Account: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List accounts.")
         @OptionGroup var connection: Connection
-        @Flag(help: "A JSON array of {AppId, Uin, Name, CreatedAt (Unix seconds)}.") var json = false
+        @Flag(help: "A JSON array of {AppId, Uin, Name, CreatedAt (Unix seconds), Enabled, Kind (tenant|operator)}.") var json = false
         func run() throws {
             let rows = try AccountRegistry.listing(database: try connection.open())
             if json {
-                printJSON(.array(rows.map { .object([("AppId", .int($0.appId)), ("Uin", .int($0.uin)), ("Name", .string($0.name)), ("CreatedAt", .int($0.createdAt))]) }))
+                printJSON(.array(rows.map { .object([("AppId", .int($0.appId)), ("Uin", .int($0.uin)), ("Name", .string($0.name)), ("CreatedAt", .int($0.createdAt)),
+                                                     ("Enabled", .bool($0.enabled)), ("Kind", .string($0.kind.rawValue))]) }))
             } else {
-                for r in rows { print("\(r.appId)\t\(r.uin)\t\(r.name)") }
+                for r in rows { print("\(r.appId)\t\(r.uin)\t\(r.name)\t\(r.kind.rawValue)\t\(r.enabled ? "enabled" : "disabled")") }
             }
         }
     }

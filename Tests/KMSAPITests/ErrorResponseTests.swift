@@ -42,6 +42,9 @@ final class ErrorResponseTests: XCTestCase {
         .policyResourceContentError: "InvalidParameter.ResourceContentError", .policyConditionError: "InvalidParameter.ConditionError",
         .policyConditionTypeError: "InvalidParameter.ConditionTypeError",
         .policyConditionContentError: "InvalidParameter.ConditionContentError", .policyPrincipalError: "InvalidParameter.PrincipalError",
+        .organizationMemberNameUsed: "FailedOperation.OrganizationMemberNameUsed",
+        .organizationMemberNotExist: "ResourceNotFound.OrganizationMemberNotExist",
+        .organizationNodeNotExist: "ResourceNotFound.OrganizationNodeNotExist",
     ]
 
     func members(_ value: JSONValue?) -> [String] {
@@ -56,7 +59,7 @@ final class ErrorResponseTests: XCTestCase {
         let families: Set<String> = ["AuthFailure", "InvalidAction", "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
                                      "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
-                                     "UnauthorizedOperation"]
+                                     "UnauthorizedOperation", "FailedOperation", "ResourceNotFound"]
         for code in KMSError.Code.allCases {
             let parts = code.rawValue.split(separator: ".", omittingEmptySubsequences: false)
             XCTAssertTrue(families.contains(String(parts[0])) && parts.count <= 2, code.rawValue)

@@ -523,7 +523,7 @@ patroni_wait_ready() {
     done
 }
 
-# Roles, database, master key, migrations, demo account: as `up` does, over TLS to the primary.
+# Roles, database, master key, migrations, demo account, operator: as `up` does, over TLS to the primary.
 cluster_database() {
     local super="$CLUSTER_DB_OPTIONS dbname=postgres user=postgres passfile=$SUPER_PASSFILE"
     SUPER_DSN=$super postgres_ensure_roles
@@ -539,6 +539,7 @@ SQL
     OWNER_DSN=$CLUSTER_OWNER_DSN MASTER_KEY=$CLUSTER_MASTER_KEY kmsctl_run migrate --dir "$REPO/SQL" ||
         die "kmsctl migrate failed"
     OWNER_DSN=$CLUSTER_OWNER_DSN MASTER_KEY=$CLUSTER_MASTER_KEY DEMO_ACCOUNT=$CLUSTER_DEMO_ACCOUNT demo_account_ensure
+    OWNER_DSN=$CLUSTER_OWNER_DSN MASTER_KEY=$CLUSTER_MASTER_KEY operator_ensure
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ enum ParameterType {
     case integer
     case boolean
     case stringArray
+    /// A list of integers (Organization's `MemberUin`, `PermissionIds`).
+    case integerArray
     /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
     case objectArray
     /// One object (MemberAccount): the SDK sends `{}` for an empty model object.
@@ -92,6 +94,8 @@ struct Parameters {
         case (.stringArray, .array(let elements)):
             guard elements.allSatisfy({ if case .string = $0 { return true } else { return false } }) else { throw wrong }
             return raw
+        case (.integerArray, .array(let elements)):
+            return .array(try elements.map { try coerce($0, to: .integer, name: name, fromForm: fromForm) })
         case (.object, .object): return raw
         case (.objectArray, .array(let elements)):
             guard elements.allSatisfy({ if case .object = $0 { return true } else { return false } }) else { throw wrong }
@@ -128,6 +132,11 @@ struct Parameters {
     func strings(_ name: String) -> [String]? {
         guard case let .array(elements)? = values[name] else { return nil }
         return elements.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+    }
+
+    func ints(_ name: String) -> [Int64]? {
+        guard case let .array(elements)? = values[name] else { return nil }
+        return elements.compactMap { if case let .int(i) = $0 { return i } else { return nil } }
     }
 
     /// A required string (presence was checked by decoding).

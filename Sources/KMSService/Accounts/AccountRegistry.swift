@@ -47,19 +47,35 @@ public struct AccountRegistry {
 
     /// A new account with one credential. AppId and Uin are random numbers in Tencent's ranges.
     public func createAccount(name: String, now: Int64) throws -> IssuedCredential {
+        try database.transaction(tenant: nil) { db in
+            let account = try AccountRegistry.insertAccount(name: name, kind: .tenant, now: now, in: db)
+            return try issue(appId: account.appId, uin: account.uin, now: now, in: db)
+        }
+    }
+
+    /// The one place accounts are made (kmsctl's and the Organization API's alike): AppId and Uin
+    /// drawn at random in Tencent's ranges, drawn again when taken, inside the caller's transaction.
+    public static func insertAccount(name: String, kind: AccountKind, now: Int64, in db: Database) throws -> AccountRow {
         for _ in 0..<5 {
-            let appId = AccountRegistry.randomNumber(in: 1_250_000_000...1_399_999_999)
-            let uin = AccountRegistry.randomNumber(in: 100_000_000_000...199_999_999_999)
-            do {
-                return try database.transaction(tenant: nil) { db in
-                    try db.run(InsertAccount(appId: appId, uin: uin, name: name, createdAt: now))
-                    return try issue(appId: appId, uin: uin, now: now, in: db)
-                }
-            } catch let error as StorageError where error.isUniqueViolation {
-                continue  // a number already taken: draw again
-            }
+            let account = AccountRow(appId: randomNumber(in: 1_250_000_000...1_399_999_999),
+                                     uin: randomNumber(in: 100_000_000_000...199_999_999_999), name: name, createdAt: now,
+                                     kind: kind)
+            if try db.run(InsertAccountIfFree(account)) { return account }
         }
         throw KMSError(.internalError, "could not allocate an account number")
+    }
+
+    /// The operator's account and a new credential of it: the account is made on the first call;
+    /// each later call adds a credential (the way back when the secret key was lost). `created`
+    /// says which.
+    public func createOperatorCredential(now: Int64) throws -> (credential: IssuedCredential, created: Bool) {
+        try database.transaction(tenant: nil) { db in
+            if let existing = try db.run(FindOperatorAccount()) {
+                return (try issue(appId: existing.appId, uin: existing.uin, now: now, in: db), false)
+            }
+            let account = try AccountRegistry.insertAccount(name: "operator", kind: .operator, now: now, in: db)
+            return (try issue(appId: account.appId, uin: account.uin, now: now, in: db), true)
+        }
     }
 
     /// A further credential for an existing account.
@@ -81,6 +97,12 @@ public struct AccountRegistry {
     /// Disables (or re-enables) a credential; false if no such SecretId. Needs no master key.
     public static func setCredential(_ secretId: String, enabled: Bool, database: Database) throws -> Bool {
         try database.run(SetCredentialEnabled(secretId: secretId, enabled: enabled))
+    }
+
+    /// Disables (or re-enables) a whole account, any kind: its credentials are refused (or accepted
+    /// again) by every responder within a second; its keys stay. False if no such AppId.
+    public static func setAccount(_ appId: Int64, enabled: Bool, database: Database) throws -> Bool {
+        try database.run(SetAccountEnabled(appId: appId, enabled: enabled))
     }
 
     /// Every account. Needs no master key.
