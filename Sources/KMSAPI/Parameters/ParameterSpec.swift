@@ -6,6 +6,8 @@ enum ParameterType {
     case integer
     case boolean
     case stringArray
+    /// A list of integers (CAM's DeletePolicy.PolicyId).
+    case integerArray
     /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
     case objectArray
     /// One object (MemberAccount): the SDK sends `{}` for an empty model object.
@@ -92,6 +94,8 @@ struct Parameters {
         case (.stringArray, .array(let elements)):
             guard elements.allSatisfy({ if case .string = $0 { return true } else { return false } }) else { throw wrong }
             return raw
+        case (.integerArray, .array(let elements)):
+            return .array(try elements.map { try coerce($0, to: .integer, name: name, fromForm: fromForm) })
         case (.object, .object): return raw
         case (.objectArray, .array(let elements)):
             guard elements.allSatisfy({ if case .object = $0 { return true } else { return false } }) else { throw wrong }
@@ -123,6 +127,11 @@ struct Parameters {
     func bool(_ name: String) -> Bool? {
         if case let .bool(b)? = values[name] { return b }
         return nil
+    }
+
+    func ints(_ name: String) -> [Int64]? {
+        guard case let .array(elements)? = values[name] else { return nil }
+        return elements.compactMap { if case let .int(i) = $0 { return i } else { return nil } }
     }
 
     func strings(_ name: String) -> [String]? {
