@@ -24,6 +24,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return 1
         case .boolean: return true
         case .stringArray: return ["a"]
+        case .integerArray: return [1]
         case .objectArray: return [["TagKey": "k"]]
         case .object: return ["MemberUin": 1]
         }
@@ -36,6 +37,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return "\(name)=1"
         case .boolean: return "\(name)=true"
         case .stringArray: return "\(name).0=a"
+        case .integerArray: return "\(name).0=1"
         case .objectArray: return "\(name).0.TagKey=k"
         case .object: return "\(name).MemberUin=1"
         }
@@ -48,6 +50,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return ["1", "5", true, .double(1.5), ["1"]]
         case .boolean: return ["true", 1, "1"]
         case .stringArray: return ["a", [1], [["K": "v"]]]
+        case .integerArray: return [1, "1", ["1"], [.double(1.5)], [["K": "v"]]]
         case .objectArray: return [["a"], ["K": "v"]]
         case .object: return ["x", [["K": "v"]], 1]
         }
@@ -108,7 +111,7 @@ final class ParameterRulesTests: XCTestCase {
                 case .string: ""
                 case .integer: 0
                 case .boolean: false
-                case .stringArray, .objectArray: []
+                case .stringArray, .integerArray, .objectArray: []
                 case .object: [:]
                 }
                 XCTAssertNil(decodeJSON(required + [(parameter.name, empty)], spec), "\(name).\(parameter.name)")

@@ -3,8 +3,8 @@
 
 # What `up` needs at build and run time.
 STACK_PACKAGES=(nginx libfcgi-dev libpq-dev libssl-dev pkg-config openssl curl ca-certificates postgresql-15 procps)
-PYTHON_TEST_MODULES="import tencentcloud.kms, pytest, cryptography, tccli"
-PYTHON_TEST_PACKAGES=(tencentcloud-sdk-python-kms pytest cryptography tccli)
+PYTHON_TEST_MODULES="import tencentcloud.kms, tencentcloud.cam, pytest, cryptography, tccli"
+PYTHON_TEST_PACKAGES=(tencentcloud-sdk-python-kms tencentcloud-sdk-python-cam pytest cryptography tccli)
 
 package_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]

@@ -1,0 +1,122 @@
+"""The official CAM SDK (``tencentcloud-sdk-python-cam``, API 2019-01-16) against the stack, and a
+private tccli, for the CAM tests (test_cam_*.py).
+
+* ``Cam(account, endpoint)`` -- ``cam.AddUser(Name=..., UseApi=1)`` builds the SDK's request model and
+  returns its response model, like ``e2e_support.Kms``; the same signature guard (a signature is
+  never sent twice for different actions) and the same HTTP contract hook are installed.
+* ``sub_user_account(parent, uin, secret_id, secret_key)`` -- an ``Account`` signing as a sub-user.
+* ``private_tccli(ca_file, directory)`` -- a ``tccli`` that trusts the stack's CA.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+import warnings
+
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cam.v20190116 import cam_client, models as cam_models
+
+from e2e_support import Account, _check_sdk_http, _guarded_send, _sdk_call, owner_psql
+
+CAM_VERSION = "2019-01-16"
+
+
+class Cam:
+    """``Cam(account, endpoint)``; ``cam.GetUser(Name="app").Uin``."""
+
+    def __init__(self, account, endpoint, *, language=None, timeout=30):
+        self.account = account
+        profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=endpoint, reqTimeout=timeout),
+                                **({"language": language} if language else {}))
+        # CAM is global: the SDK sends no region.
+        self.sdk = cam_client.CamClient(credential.Credential(account.secret_id, account.secret_key), "", profile)
+        session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
+        if session is not None:
+            session.hooks["response"].append(_check_sdk_http)
+            session.send = _guarded_send(session.send)
+
+    def __getattr__(self, action):
+        if not action[:1].isupper():
+            raise AttributeError(action)
+        request_cls = getattr(cam_models, action + "Request")
+
+        def invoke(**fields):
+            req = request_cls()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                req.from_json_string(json.dumps(fields))
+            for name in fields:
+                assert hasattr(req, "_" + name), f"{action}Request has no field {name}"
+            return _sdk_call(lambda: getattr(self.sdk, action)(req))
+
+        invoke.__name__ = action
+        return invoke
+
+    def call(self, action, **params):
+        """Arbitrary params, signed by the SDK; the ``Response`` dict, or TencentCloudSDKException."""
+        return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
+
+
+def unique_name(prefix="u"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def sub_user_account(parent, uin, secret_id, secret_key):
+    """An ``Account`` of ``parent``'s AppId signing with a sub-user's access key."""
+    return Account(name=f"{parent.name}/{uin}", app_id=parent.app_id, uin=str(parent.uin),
+                   secret_id=secret_id, secret_key=secret_key)
+
+
+def add_sub_user(cam, parent, name=None, **fields):
+    """A new sub-user with an access key: ``(AddUser response, Account signing as it)``."""
+    resp = cam.AddUser(Name=name or unique_name(), UseApi=1, **fields)
+    return resp, sub_user_account(parent, resp.Uin, resp.SecretId, resp.SecretKey)
+
+
+def database_dump(home):
+    """Every text column of the tables a secret could reach, as one string (for "never in clear")."""
+    return owner_psql(home, "SELECT (SELECT string_agg(c::text, '|') FROM credentials c) || "
+                            "coalesce((SELECT string_agg(u::text, '|') FROM cam_users u), '') || "
+                            "coalesce((SELECT string_agg(a::text, '|') FROM audit_log a), '')")
+
+
+def private_tccli(ca_file, directory):
+    """A directory holding a ``tccli`` whose Python trusts ``ca_file`` (tccli verifies TLS against
+    its own certifi bundle only): a ``--system-site-packages`` venv with its own copy of certifi,
+    the CA appended. The system certifi stays untouched."""
+    import certifi
+    import tccli  # noqa: F401  (fails loudly when tccli is missing)
+
+    def run(cmd):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, f"{cmd} exited {proc.returncode}: {proc.stderr}"
+        return proc.stdout
+
+    venv = os.path.join(directory, "tccli-venv")
+    run([sys.executable, "-m", "venv", "--system-site-packages", venv])
+    python = os.path.join(venv, "bin", "python")
+    site_packages = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    own_certifi = os.path.join(site_packages, "certifi")
+    shutil.copytree(os.path.dirname(certifi.__file__), own_certifi)
+    with open(ca_file) as src, open(os.path.join(own_certifi, "cacert.pem"), "a") as dst:
+        dst.write("\n" + src.read())
+    wrapper = os.path.join(venv, "bin", "tccli")
+    with open(wrapper, "w") as fh:
+        fh.write(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
+    os.chmod(wrapper, 0o755)
+    return os.path.dirname(wrapper)
+
+
+def run_tccli(tccli_dir, https_endpoint, account, *args, home):
+    """``tccli cam ARGS --endpoint …`` as ``account``; the parsed JSON output (or the failure text)."""
+    env = dict(os.environ)
+    env.update({"TENCENTCLOUD_SECRET_ID": account.secret_id, "TENCENTCLOUD_SECRET_KEY": account.secret_key,
+                "PATH": tccli_dir + os.pathsep + os.environ.get("PATH", ""), "HOME": home})
+    proc = subprocess.run(["tccli", *args, "--endpoint", https_endpoint], capture_output=True, text=True,
+                          timeout=120, env=env)
+    return proc.returncode, proc.stdout, proc.stderr
