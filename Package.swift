@@ -30,12 +30,14 @@ let package = Package(
         .target(name: "KMSHTTP"),
         // Prometheus exposition: metric families, histograms, counters summed at scrape time. No I/O.
         .target(name: "KMSMetrics"),
+        // CAM policy documents (syntax 2.0): parse, validate, compile, decide. Pure Swift, no I/O.
+        .target(name: "KMSAccess", dependencies: ["KMSCore"]),
         // The service behind the API: every operation on a key in one place, and the work a
         // running deployment does by itself (scheduler, audit trail, caches and their invalidation,
         // wrapping-key pool, master-key rotation, accounts). Knows no HTTP.
-        .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage"]),
+        .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSAccess"]),
         // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
-        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics"]),
+        .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics", "KMSAccess"]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
@@ -63,6 +65,7 @@ let package = Package(
         .testTarget(name: "KMSCryptoTests", dependencies: ["KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSHTTPTests", dependencies: ["KMSHTTP"]),
         .testTarget(name: "KMSMetricsTests", dependencies: ["KMSMetrics"]),
+        .testTarget(name: "KMSAccessTests", dependencies: ["KMSAccess", "KMSCore"]),
         .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSCrypto", "KMSCore", "KMSMetrics"]),
         // The storage layer's logic without a server: transaction state machine, bindings, row decoding.

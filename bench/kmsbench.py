@@ -422,6 +422,26 @@ class Bench:
         self.runner.run("Encrypt (1 key, every signature new)", "Encrypt", "kms", c, pool, mode="once", signed_at=t,
                         note=f"pool {len(pool)} requests, each signature sent once (replay memory insert per request)")
 
+    def sub_user_ab(self):
+        """Encrypt signed by the account's root against the same Encrypt signed by a sub-user whose
+        one attached policy allows kms:Encrypt and kms:Decrypt on the key (SPEC §6): the sub-user's
+        requests pay for a CAM decision each (compiled policies, cached). Alternated twice (ABBA),
+        same key, same load; the target compares the means."""
+        cfg, c = self.cfg, self.cfg.load_conns
+        user = self.api.call(self.main, "AddUser", {"Name": "bench-app", "UseApi": 1}, service="cam")
+        resource = f"qcs::kms:ap-guangzhou:uin/{self.main.uin}:key/creatorUin/{self.main.uin}/{self.key}"
+        document = json.dumps({"version": "2.0", "statement": [
+            {"effect": "allow", "action": ["kms:Encrypt", "kms:Decrypt"], "resource": [resource]}]})
+        policy = self.api.call(self.main, "CreatePolicy", {"PolicyName": "bench-app-crypto", "PolicyDocument": document},
+                               service="cam")["PolicyId"]
+        self.api.call(self.main, "AttachUserPolicy", {"PolicyId": policy, "AttachUin": user["Uin"]}, service="cam")
+        sub = Account("bench-app", self.main.app_id, str(user["Uin"]), user["SecretId"], user["SecretKey"])
+        for who in ("root", "sub-user", "sub-user", "root"):
+            pool, t = self.encrypt_pool([(self.main if who == "root" else sub, self.key)], 2000)
+            precheck(cfg.port, sample_of(pool), f"Encrypt as the {who}", "Encrypt")
+            self.runner.run(f"Encrypt (1 key, as the {who})", "Encrypt", "kms", c, pool, signed_at=t,
+                            note="A/B: CAM decision per request" if who == "sub-user" else "A/B: no CAM decision")
+
     def other_actions(self):
         cfg, c = self.cfg, self.cfg.load_conns
         pool, t = self.sign([(self.main, "Decrypt", {"CiphertextBlob": self.blobs[i % len(self.blobs)]})
@@ -767,7 +787,7 @@ class Bench:
         self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
-    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "other_actions", "get_parameters_for_import", "create_key",
+    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "create_key",
               "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):

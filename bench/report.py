@@ -70,6 +70,18 @@ def targets(data):
     baseline = data["config"].get("baseline")
     if baseline:
         out.append(baseline_target(data, baseline, verdict))
+    roots = [x for x in res if x["name"] == "Encrypt (1 key, as the root)"]
+    subs = [x for x in res if x["name"] == "Encrypt (1 key, as the sub-user)"]
+    if roots and subs:
+        root = sum(x["rps"] for x in roots) / len(roots)
+        sub = sum(x["rps"] for x in subs) / len(subs)
+        p99 = lambda rs: sum(x["p99_ms"] for x in rs) / len(rs)  # noqa: E731
+        out.append(("Encrypt as a CAM sub-user within 5 % of the account's root (same key, same load)",
+                    f"{sub / root:.3f} × ({sub:,.0f} vs {root:,.0f} req/s, mean of {len(subs)} and {len(roots)} alternated "
+                    f"runs; p99 {p99(subs):.2f} vs {p99(roots):.2f} ms)",
+                    verdict(sub / root >= 0.95, *roots, *subs)))
+    else:
+        out.append(("Encrypt as a CAM sub-user within 5 % of the account's root", "—", "NOT MEASURED"))
     r = find(res, ENCRYPT, 32)
     out.append(("Encrypt p99 ≤ 5 ms, 32 connections", f"{r['p99_ms']:.2f} ms (p50 {r['p50_ms']:.2f} ms)" if r else "—",
                 verdict(r and r["p99_ms"] <= 5, r)))

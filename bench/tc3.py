@@ -26,6 +26,7 @@ from tencent_tc3 import tc3_signature, utc_date  # noqa: E402,F401  (utc_date: p
 
 VERSION = "2019-01-18"
 SERVICE = "kms"
+VERSIONS = {"kms": VERSION, "cam": "2019-01-16"}
 REGION = "ap-guangzhou"
 JSON_CT = "application/json"
 
@@ -60,21 +61,21 @@ class Signer:
     def __init__(self, host):
         self.host = host
 
-    def headers(self, account, action, params, *, timestamp=None, region=REGION):
-        """(header list, body bytes) of one signed TC3 JSON request."""
+    def headers(self, account, action, params, *, timestamp=None, region=REGION, service=SERVICE):
+        """(header list, body bytes) of one signed TC3 JSON request; ``service`` "cam" for CAM's actions."""
         body = json.dumps(params, separators=(",", ":")).encode()
         ts = int(time.time()) if timestamp is None else int(timestamp)
         signature, signed_headers, date = tc3_signature(
             account.secret_key, method="POST", query="", headers={"content-type": JSON_CT, "host": self.host},
-            payload=body, timestamp=ts, service=SERVICE)
+            payload=body, timestamp=ts, service=service)
         headers = [
             ("Host", self.host),
             ("Content-Type", JSON_CT),
             ("X-TC-Action", action),
-            ("X-TC-Version", VERSION),
+            ("X-TC-Version", VERSIONS[service]),
             ("X-TC-Timestamp", str(ts)),
             ("X-TC-Region", region),
-            ("Authorization", f"TC3-HMAC-SHA256 Credential={account.secret_id}/{date}/{SERVICE}/tc3_request, "
+            ("Authorization", f"TC3-HMAC-SHA256 Credential={account.secret_id}/{date}/{service}/tc3_request, "
                               f"SignedHeaders={signed_headers}, Signature={signature}"),
             ("Content-Length", str(len(body))),
         ]
@@ -148,10 +149,10 @@ class Api:
             conn.close()
         self._local.conn = None
 
-    def call(self, account, action, params, *, region=REGION, check=True):
+    def call(self, account, action, params, *, region=REGION, check=True, service=SERVICE):
         """The ``Response`` object; raises ApiError for an error answer when ``check``."""
         for attempt in (1, 2):
-            headers, body = self.signer.headers(account, action, params, region=region)
+            headers, body = self.signer.headers(account, action, params, region=region, service=service)
             conn = self._connection()
             try:
                 conn.request("POST", "/", body=body, headers=dict(headers))

@@ -62,11 +62,14 @@ struct ActionSpec {
     var metricIndex = 0
     /// The service it belongs to; set by `ActionTable` from its group.
     var service = APIService.kms
+    /// What a sub-user's policies must allow it on, from its declared parameters.
+    let access: AccessRule
 
     init(name: String, mutates: Bool = false, parameters: [ParameterSpec], handler: @escaping ActionHandler) {
         self.name = name
         self.mutates = mutates
         self.parameters = parameters
         self.handler = handler
+        access = AccessRule(parameters: parameters)
     }
 }

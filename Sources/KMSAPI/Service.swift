@@ -23,6 +23,8 @@ public final class Service: @unchecked Sendable {
     public let keyCache: KeyCache
     /// Credentials with their opened secrets.
     public let credentialCache: CredentialCache
+    /// Sub-users' compiled policies.
+    public let accessCache: AccessCache
     let signingKeys = SigningKeyCache()
     /// Signatures and v1 nonces already used, with what for (SPEC §6).
     let replayMemory: ReplayMemory
@@ -32,12 +34,14 @@ public final class Service: @unchecked Sendable {
     /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), cpuBudget: CPUBudget = CPUBudget(rate: 0), keyCache: KeyCache = KeyCache(),
-                credentialCache: CredentialCache = CredentialCache(), replayMemory: ReplayMemory = ReplayMemory(),
+                credentialCache: CredentialCache = CredentialCache(), accessCache: AccessCache = AccessCache(),
+                replayMemory: ReplayMemory = ReplayMemory(),
                 clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
         self.replayMemory = replayMemory
         self.keyCache = keyCache
         self.credentialCache = credentialCache
+        self.accessCache = accessCache
         self.rateLimiter = rateLimiter
         self.operations = KeyOperations(sealer: sealer, regions: regions, keyCache: keyCache, wrappingKeys: wrappingKeys,
                                         cpuBudget: cpuBudget)
@@ -90,6 +94,7 @@ public final class Service: @unchecked Sendable {
             let context = try authorize(request, requestId: requestId, session: session, audit: audit, mutates: spec.mutates)
             let parameters = try Parameters(decoding: request.parameters, specs: spec.parameters, fromForm: request.fromForm)
             audit.keyID = parameters.string("KeyId").flatMap(KeyID.init)
+            try checkAccess(spec, parameters, caller: context.caller, request: request, now: context.now, database: session.database)
             var fields = try spec.handler(context, parameters)
             fields.append(("RequestId", .string(requestId)))
             response = Service.render(.object(fields))

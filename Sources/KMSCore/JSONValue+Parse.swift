@@ -2,6 +2,8 @@
 /// no trailing garbage. Every failure is a `JSONParseError` with no echo of the input.
 public struct JSONParseError: Error, Equatable, Sendable {
     public let reason: String
+    /// The byte offset at which parsing stopped (where the problem is, or just after it).
+    public var offset: Int = 0
 }
 
 extension JSONValue {
@@ -13,7 +15,7 @@ extension JSONValue {
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
-        guard parser.index == bytes.count else { throw JSONParseError(reason: "trailing characters") }
+        guard parser.index == bytes.count else { throw JSONParseError(reason: "trailing characters", offset: parser.index) }
         return value
     }
 
@@ -35,7 +37,7 @@ struct JSONParser {
         }
     }
 
-    func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason) }
+    func fail(_ reason: String) -> JSONParseError { JSONParseError(reason: reason, offset: index) }
 
     mutating func parseValue(depth: Int) throws -> JSONValue {
         guard depth < JSONValue.maximumDepth else { throw fail("nesting too deep") }

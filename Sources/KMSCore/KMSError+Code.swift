@@ -37,6 +37,26 @@ extension KMSError {
         case invalidKeyId = "InvalidParameterValue.InvalidKeyId"
         case duplicatedKeyId = "InvalidParameterValue.DuplicatedKeyId"
 
+        // CAM policy documents (KMSAccess.PolicyDocument), as CAM 2019-01-16 CreatePolicy spells them.
+        case policyDocumentError = "InvalidParameter.PolicyDocumentError"
+        case policyDocumentLengthOverLimit = "InvalidParameter.PolicyDocumentLengthOverLimit"
+        case policyVersionError = "InvalidParameter.VersionError"
+        case policyStatementError = "InvalidParameter.StatementError"
+        case policyEffectError = "InvalidParameter.EffectError"
+        case policyActionError = "InvalidParameter.ActionError"
+        case policyActionNotExist = "InvalidParameter.ActionNotExist"
+        case policyActionServiceNotExist = "InvalidParameter.ActionServiceNotExist"
+        case policyResourceError = "InvalidParameter.ResourceError"
+        case policyResourceQcsError = "InvalidParameter.ResourceQcsError"
+        case policyResourceServiceNotExist = "InvalidParameter.ResourceServiceNotExist"
+        case policyResourceRegionError = "InvalidParameter.ResourceRegionError"
+        case policyResourceUinError = "InvalidParameter.ResourceUinError"
+        case policyResourceContentError = "InvalidParameter.ResourceContentError"
+        case policyConditionError = "InvalidParameter.ConditionError"
+        case policyConditionTypeError = "InvalidParameter.ConditionTypeError"
+        case policyConditionContentError = "InvalidParameter.ConditionContentError"
+        case policyPrincipalError = "InvalidParameter.PrincipalError"
+
         // Resource state errors.
         case cmkNotFound = "ResourceUnavailable.CmkNotFound"
         case cmkDisabled = "ResourceUnavailable.CmkDisabled"
@@ -51,8 +71,6 @@ extension KMSError {
         case rotateNotSupported = "UnsupportedOperation.RotateNotSupported"
         case rotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
         case limitExceeded = "LimitExceeded"
-
-        // CAM policy documents (KMSAccess).
 
         // CAM users, access keys, policies and attachments.
         case camParamError = "InvalidParameter.ParamError"
@@ -144,6 +162,42 @@ extension KMSError.Code {
             return english ? "The KeyId is not a valid key id." : "KeyId 格式错误。"
         case .duplicatedKeyId:
             return english ? "The same KeyId is given more than once." : "KeyId 重复。"
+        case .policyDocumentError:
+            return english ? "The policy document is not a valid policy." : "策略文档不合法。"
+        case .policyDocumentLengthOverLimit:
+            return english ? "The policy document is longer than 6144 characters." : "策略文档超过长度限制。"
+        case .policyVersionError:
+            return english ? "The policy's version must be \"2.0\"." : "策略文档的 version 字段不合法。"
+        case .policyStatementError:
+            return english ? "The policy's statement is invalid." : "策略文档的 statement 字段不合法。"
+        case .policyEffectError:
+            return english ? "A statement's effect must be allow or deny." : "策略文档的 effect 字段不合法。"
+        case .policyActionError:
+            return english ? "A statement's action is malformed." : "策略文档的 action 字段不合法。"
+        case .policyActionNotExist:
+            return english ? "A statement names an action that does not exist." : "策略语法中操作不存在。"
+        case .policyActionServiceNotExist:
+            return english ? "A statement names an action of a service that does not exist." : "策略语法中操作服务不存在。"
+        case .policyResourceError:
+            return english ? "A statement's resource is malformed." : "策略文档的 resource 字段不合法。"
+        case .policyResourceQcsError:
+            return english ? "A resource must start with qcs." : "资源 QCS 错误。"
+        case .policyResourceServiceNotExist:
+            return english ? "A resource names a service that does not exist." : "策略语法中资源服务不存在。"
+        case .policyResourceRegionError:
+            return english ? "A resource's region is invalid." : "策略语法中资源地域不正确。"
+        case .policyResourceUinError:
+            return english ? "A resource's account must be uin/<OwnerUin>." : "策略语法中资源所属主账号不正确。"
+        case .policyResourceContentError:
+            return english ? "A resource's last segment is invalid for its service." : "策略语法中资源内容不正确。"
+        case .policyConditionError:
+            return english ? "A statement's condition is malformed." : "策略文档的 condition 字段不合法。"
+        case .policyConditionTypeError:
+            return english ? "A condition names an unsupported operator." : "策略语法中条件操作符不正确。"
+        case .policyConditionContentError:
+            return english ? "A condition names an unsupported key or an invalid value." : "策略语法中条件内容不正确。"
+        case .policyPrincipalError:
+            return english ? "An identity policy may not name a principal." : "策略文档的 principal 字段不合法。"
         case .cmkArchived:
             return english ? "The CMK is archived." : "CMK 已被归档。"
         case .rotateNotSupported:

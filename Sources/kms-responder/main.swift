@@ -112,7 +112,8 @@ masterKeyWatcher.start()
 let readiness = ReadinessMonitor(conninfo: databaseURL, sealer: sealer)
 readiness.start()
 let health = Health(readiness: readiness)
-let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, conninfo: databaseURL)
+let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, access: service.accessCache,
+                                   conninfo: databaseURL)
 invalidator.start()
 let heartbeat = options.hostName.map { HostHeartbeat(host: $0, conninfo: databaseURL, share: hostShare!) }
 heartbeat?.start()

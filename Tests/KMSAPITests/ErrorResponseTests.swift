@@ -28,6 +28,20 @@ final class ErrorResponseTests: XCTestCase {
         .notExternalCmk: "UnsupportedOperation.NotExternalCmk", .externalCmkCanNotRotate: "UnsupportedOperation.ExternalCmkCanNotRotate",
         .cmkArchived: "ResourceUnavailable.CmkArchived", .rotateNotSupported: "UnsupportedOperation.RotateNotSupported",
         .rotateRateLimited: "RequestLimitExceeded.RotateRateLimited", .limitExceeded: "LimitExceeded",
+        // CAM refusals.
+        .authFailureUnauthorizedOperation: "AuthFailure.UnauthorizedOperation", .unauthorizedOperation: "UnauthorizedOperation",
+        // CAM policy documents.
+        .policyDocumentError: "InvalidParameter.PolicyDocumentError",
+        .policyDocumentLengthOverLimit: "InvalidParameter.PolicyDocumentLengthOverLimit",
+        .policyVersionError: "InvalidParameter.VersionError", .policyStatementError: "InvalidParameter.StatementError",
+        .policyEffectError: "InvalidParameter.EffectError", .policyActionError: "InvalidParameter.ActionError",
+        .policyActionNotExist: "InvalidParameter.ActionNotExist", .policyActionServiceNotExist: "InvalidParameter.ActionServiceNotExist",
+        .policyResourceError: "InvalidParameter.ResourceError", .policyResourceQcsError: "InvalidParameter.ResourceQcsError",
+        .policyResourceServiceNotExist: "InvalidParameter.ResourceServiceNotExist",
+        .policyResourceRegionError: "InvalidParameter.ResourceRegionError", .policyResourceUinError: "InvalidParameter.ResourceUinError",
+        .policyResourceContentError: "InvalidParameter.ResourceContentError", .policyConditionError: "InvalidParameter.ConditionError",
+        .policyConditionTypeError: "InvalidParameter.ConditionTypeError",
+        .policyConditionContentError: "InvalidParameter.ConditionContentError", .policyPrincipalError: "InvalidParameter.PrincipalError",
     ]
 
     func members(_ value: JSONValue?) -> [String] {
@@ -41,7 +55,8 @@ final class ErrorResponseTests: XCTestCase {
         XCTAssertEqual(Set(KMSError.Code.allCases.map(\.rawValue)).count, KMSError.Code.allCases.count)
         let families: Set<String> = ["AuthFailure", "InvalidAction", "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
-                                     "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded"]
+                                     "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
+                                     "UnauthorizedOperation"]
         for code in KMSError.Code.allCases {
             let parts = code.rawValue.split(separator: ".", omittingEmptySubsequences: false)
             XCTAssertTrue(families.contains(String(parts[0])) && parts.count <= 2, code.rawValue)

@@ -28,7 +28,8 @@ final class CacheIntegrationTests: XCTestCase {
         let clock = TestClock(Int64(Date().timeIntervalSince1970))
         let a = try ServiceHarness(clock: clock)
         let b = try ServiceHarness(clock: clock, sharing: a)
-        let invalidator = CacheInvalidator(keys: b.service.keyCache, credentials: b.service.credentialCache, conninfo: b.appURL)
+        let invalidator = CacheInvalidator(keys: b.service.keyCache, credentials: b.service.credentialCache, access: b.service.accessCache,
+                                           conninfo: b.appURL)
         invalidator.start()
         defer { invalidator.stop() }
         Thread.sleep(forTimeInterval: 0.3)  // listening

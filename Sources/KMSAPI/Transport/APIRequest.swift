@@ -32,10 +32,7 @@ struct APIRequest {
     /// The service asked for: TC3's signed scope names it; a v1 request is known by its Version.
     /// A TC3 scope naming no service served here falls back to the Version, so the signature check
     /// (which compares the scope with this) refuses it as before.
-    var service: APIService? {
-        if case .tc3(let auth) = style, let named = APIService(rawValue: auth.service) { return named }
-        return APIService(version: version)
-    }
+    let service: APIService?
 
     /// The v1 common parameters, which never reach an action.
     static let v1CommonNames: Set<String> = [
@@ -156,5 +153,10 @@ struct APIRequest {
         self.http = http; self.action = action; self.version = version; self.region = region; self.english = english
         self.timestamp = timestamp; self.secretId = secretId; self.token = token; self.style = style
         self.parameters = parameters; self.fromForm = fromForm; self.signedPairs = signedPairs; self.nonce = nonce
+        if case .tc3(let auth) = style, let named = APIService(rawValue: auth.service) {
+            service = named
+        } else {
+            service = APIService(version: version)
+        }
     }
 }
