@@ -42,6 +42,18 @@ final class ErrorResponseTests: XCTestCase {
         .policyResourceContentError: "InvalidParameter.ResourceContentError", .policyConditionError: "InvalidParameter.ConditionError",
         .policyConditionTypeError: "InvalidParameter.ConditionTypeError",
         .policyConditionContentError: "InvalidParameter.ConditionContentError", .policyPrincipalError: "InvalidParameter.PrincipalError",
+        // CAM users, access keys, policies and attachments.
+        .camParamError: "InvalidParameter.ParamError", .camUserNameIllegal: "InvalidParameter.UserNameIllegal",
+        .camSubUserNameInUse: "InvalidParameter.SubUserNameInUse", .camSubUserFull: "InvalidParameter.SubUserFull",
+        .camUserNotExist: "ResourceNotFound.UserNotExist", .camHaveKeys: "OperationDenied.HaveKeys",
+        .camAccessKeyOverLimit: "OperationDenied.AccessKeyOverLimit", .camSubUin: "OperationDenied.SubUin",
+        .camSecretNotExist: "ResourceNotFound.SecretNotExist", .camAccessKeyFailed: "FailedOperation.Accesskey",
+        .camDescriptionLengthOverlimit: "InvalidParameter.DescriptionLengthOverlimit", .camPolicyNameError: "InvalidParameter.PolicyNameError",
+        .camPolicyNameInUse: "FailedOperation.PolicyNameInUse", .camPolicyFull: "FailedOperation.PolicyFull",
+        .camPolicyIdError: "InvalidParameter.PolicyIdError", .camPolicyIdNotExist: "InvalidParameter.PolicyIdNotExist",
+        .camPolicyIdNotFound: "ResourceNotFound.PolicyIdNotFound", .camOperatePoliciesOverLimit: "InvalidParameter.OperatePoliciesOverLimit",
+        .camAttachmentFull: "InvalidParameter.AttachmentFull", .camScopeError: "InvalidParameter.ScopeError",
+        .camSearchKeywordLengthError: "InvalidParameter.SearchKeywordLengthError", .camInvalidUserNotExist: "InvalidParameter.UserNotExist",
     ]
 
     func members(_ value: JSONValue?) -> [String] {
@@ -56,7 +68,7 @@ final class ErrorResponseTests: XCTestCase {
         let families: Set<String> = ["AuthFailure", "InvalidAction", "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
                                      "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
-                                     "UnauthorizedOperation"]
+                                     "UnauthorizedOperation", "ResourceNotFound", "OperationDenied", "FailedOperation"]
         for code in KMSError.Code.allCases {
             let parts = code.rawValue.split(separator: ".", omittingEmptySubsequences: false)
             XCTAssertTrue(families.contains(String(parts[0])) && parts.count <= 2, code.rawValue)

@@ -120,3 +120,16 @@ def run_tccli(tccli_dir, https_endpoint, account, *args, home):
     proc = subprocess.run(["tccli", *args, "--endpoint", https_endpoint], capture_output=True, text=True,
                           timeout=120, env=env)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def allow(cam, uin, actions, resource="*", name=None):
+    """A policy allowing ``actions`` on ``resource``, attached to sub-user ``uin``; its PolicyId."""
+    document = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": actions, "resource": resource}]})
+    policy_id = cam.CreatePolicy(PolicyName=name or unique_name("allow"), PolicyDocument=document).PolicyId
+    cam.AttachUserPolicy(PolicyId=policy_id, AttachUin=uin)
+    return policy_id
+
+
+def key_resource(region, owner_uin, key_id):
+    """The CAM resource name of a KMS key."""
+    return f"qcs::kms:{region}:uin/{owner_uin}:key/creatorUin/{owner_uin}/{key_id}"

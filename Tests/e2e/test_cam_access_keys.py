@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cam_support import Cam, add_sub_user, database_dump, sub_user_account, unique_name
+from cam_support import Cam, add_sub_user, allow, database_dump, unique_name
 from e2e_support import FIPS_REGION, Account, assert_code, assert_codes, owner_psql, response_body
 
 REFUSAL_DEADLINE = 1.0
@@ -71,7 +71,8 @@ def test_access_keys_of_a_sub_user_by_target_uin_and_by_the_sub_user_itself(cam_
     assert sorted(k.AccessKeyId for k in cam.ListAccessKeys(TargetUin=added.Uin).AccessKeys) == sorted([added.SecretId, by_root.AccessKeyId])
     assert_code(lambda: cam.CreateAccessKey(TargetUin=added.Uin), "OperationDenied.AccessKeyOverLimit")
 
-    # The sub-user sees its own keys without TargetUin (and with its own Uin), never the root's.
+    # The sub-user (allowed cam:*) sees its own keys without TargetUin (and with its own Uin), never the root's.
+    allow(cam, added.Uin, ["cam:*"])
     sub_cam = cam_for(sub)
     assert sorted(k.AccessKeyId for k in sub_cam.ListAccessKeys().AccessKeys) == sorted([added.SecretId, by_root.AccessKeyId])
     assert sorted(k.AccessKeyId for k in sub_cam.ListAccessKeys(TargetUin=added.Uin).AccessKeys) == \
@@ -93,6 +94,7 @@ def test_update_access_key_inactive_refuses_the_key_within_a_second_and_active_r
     root = make_account("ak-toggle")
     cam = cam_for(root)
     added, sub = add_sub_user(cam, root)
+    allow(cam, added.Uin, ["kms:GetServiceStatus"])
     kms = client(sub, FIPS_REGION)
     kms.GetServiceStatus()  # cached as usable on this responder
 
@@ -138,6 +140,7 @@ def test_another_account_never_sees_or_touches_the_access_keys(cam_for, client, 
     a, b = make_account("ak-iso-a"), make_account("ak-iso-b")
     cam_a, cam_b = cam_for(a), cam_for(b)
     added, sub = add_sub_user(cam_a, a)
+    allow(cam_a, added.Uin, ["kms:GetServiceStatus"])
     assert_codes([
         ("list A's user", lambda: cam_b.ListAccessKeys(TargetUin=added.Uin), "ResourceNotFound.UserNotExist"),
         ("list A's root", lambda: cam_b.ListAccessKeys(TargetUin=int(a.uin)), "ResourceNotFound.UserNotExist"),

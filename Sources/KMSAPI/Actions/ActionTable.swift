@@ -6,7 +6,7 @@ enum ActionTable {
     static let groups: [(APIService, [ActionSpec])] = [
         (.kms, KeyActions.specs + LifecycleActions.specs + RotationActions.specs + CryptoActions.specs + ImportActions.specs
             + ServiceActions.specs),
-        (.cam, UserActions.specs + AccessKeyActions.specs),
+        (.cam, UserActions.specs + AccessKeyActions.specs + PolicyActions.specs),
     ]
 
     static let all: [String: ActionSpec] = {
