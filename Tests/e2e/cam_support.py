@@ -1,18 +1,14 @@
-"""The official CAM SDK (``tencentcloud-sdk-python-cam``, API 2019-01-16) against the stack, and a
-private tccli, for the CAM tests (test_cam_*.py).
+"""The official CAM SDK (``tencentcloud-sdk-python-cam``, API 2019-01-16) against the stack, for the
+CAM tests (test_cam_*.py).
 
 * ``Cam(account, endpoint)`` -- ``cam.AddUser(Name=..., UseApi=1)`` builds the SDK's request model and
   returns its response model, like ``e2e_support.Kms``; the same signature guard (a signature is
   never sent twice for different actions) and the same HTTP contract hook are installed.
 * ``sub_user_account(parent, uin, secret_id, secret_key)`` -- an ``Account`` signing as a sub-user.
-* ``private_tccli(ca_file, directory)`` -- a ``tccli`` that trusts the stack's CA.
+* ``allow(cam, uin, actions)`` -- a policy allowing ``actions``, attached to a sub-user.
 """
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import uuid
 import warnings
 
@@ -83,43 +79,6 @@ def database_dump(home):
     return owner_psql(home, "SELECT (SELECT string_agg(c::text, '|') FROM credentials c) || "
                             "coalesce((SELECT string_agg(u::text, '|') FROM cam_users u), '') || "
                             "coalesce((SELECT string_agg(a::text, '|') FROM audit_log a), '')")
-
-
-def private_tccli(ca_file, directory):
-    """A directory holding a ``tccli`` whose Python trusts ``ca_file`` (tccli verifies TLS against
-    its own certifi bundle only): a ``--system-site-packages`` venv with its own copy of certifi,
-    the CA appended. The system certifi stays untouched."""
-    import certifi
-    import tccli  # noqa: F401  (fails loudly when tccli is missing)
-
-    def run(cmd):
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, f"{cmd} exited {proc.returncode}: {proc.stderr}"
-        return proc.stdout
-
-    venv = os.path.join(directory, "tccli-venv")
-    run([sys.executable, "-m", "venv", "--system-site-packages", venv])
-    python = os.path.join(venv, "bin", "python")
-    site_packages = run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
-    own_certifi = os.path.join(site_packages, "certifi")
-    shutil.copytree(os.path.dirname(certifi.__file__), own_certifi)
-    with open(ca_file) as src, open(os.path.join(own_certifi, "cacert.pem"), "a") as dst:
-        dst.write("\n" + src.read())
-    wrapper = os.path.join(venv, "bin", "tccli")
-    with open(wrapper, "w") as fh:
-        fh.write(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
-    os.chmod(wrapper, 0o755)
-    return os.path.dirname(wrapper)
-
-
-def run_tccli(tccli_dir, https_endpoint, account, *args, home):
-    """``tccli cam ARGS --endpoint …`` as ``account``; the parsed JSON output (or the failure text)."""
-    env = dict(os.environ)
-    env.update({"TENCENTCLOUD_SECRET_ID": account.secret_id, "TENCENTCLOUD_SECRET_KEY": account.secret_key,
-                "PATH": tccli_dir + os.pathsep + os.environ.get("PATH", ""), "HOME": home})
-    proc = subprocess.run(["tccli", *args, "--endpoint", https_endpoint], capture_output=True, text=True,
-                          timeout=120, env=env)
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def allow(cam, uin, actions, resource="*", name=None):

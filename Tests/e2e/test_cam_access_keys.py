@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from cam_support import Cam, add_sub_user, allow, database_dump, unique_name
-from e2e_support import FIPS_REGION, Account, assert_code, assert_codes, owner_psql, response_body
+from cam_support import Cam, add_sub_user, allow, database_dump
+from e2e_support import FIPS_REGION, Account, assert_code, assert_codes, owner_psql
 
 REFUSAL_DEADLINE = 1.0
 

@@ -11,8 +11,9 @@ import time
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from cam_support import Cam, add_sub_user, allow, key_resource, private_tccli, run_tccli, unique_name
-from e2e_support import FIPS_REGION, assert_code, assert_codes, b64, owner_psql
+from cam_support import Cam, add_sub_user, allow, key_resource, unique_name
+from tccli_support import private_tccli, run_tccli
+from e2e_support import FIPS_REGION, assert_code, assert_codes, owner_psql
 
 ENCRYPT_ONLY = {"version": "2.0", "statement": [{"effect": "allow", "action": ["kms:Encrypt"], "resource": "*"}]}
 

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from cam_support import Cam, add_sub_user, private_tccli, run_tccli, unique_name
+from cam_support import Cam, add_sub_user, unique_name
+from tccli_support import private_tccli, run_tccli
 from e2e_support import FIPS_REGION, assert_code, assert_codes, owner_psql
 
 SUB_UIN_RANGE = range(200_000_000_000, 300_000_000_000)
@@ -64,16 +65,11 @@ def test_add_user_refuses_bad_names_duplicates_flags_and_passwords_with_tencent_
         ("delete unknown user", lambda: cam.DeleteUser(Name=unique_name("nobody")), "ResourceNotFound.UserNotExist"),
     ])
     # The longest legal name, with every allowed punctuation mark.
-    name = ("x+=,.@_-" + uuid_hex())[:64].ljust(64, "z")
+    name = ("x+=,.@_-" + unique_name())[:64].ljust(64, "z")
     assert cam.AddUser(Name=name).Name == name
     # Nothing refused was stored.
     names = {u.Name for u in cam.ListUsers().Data}
     assert names == {taken, name}
-
-
-def uuid_hex():
-    import uuid
-    return uuid.uuid4().hex
 
 
 def test_an_account_has_at_most_1000_sub_users(cam_for, kms_env, make_account):
