@@ -24,7 +24,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return 1
         case .boolean: return true
         case .stringArray: return ["a"]
-        case .integerArray: return [1]
+        case .integerArray: return [1, 2]
         case .objectArray: return [["TagKey": "k"]]
         case .object: return ["MemberUin": 1]
         }
@@ -37,7 +37,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return "\(name)=1"
         case .boolean: return "\(name)=true"
         case .stringArray: return "\(name).0=a"
-        case .integerArray: return "\(name).0=1"
+        case .integerArray: return "\(name).0=1&\(name).1=2"
         case .objectArray: return "\(name).0.TagKey=k"
         case .object: return "\(name).MemberUin=1"
         }
@@ -50,7 +50,7 @@ final class ParameterRulesTests: XCTestCase {
         case .integer: return ["1", "5", true, .double(1.5), ["1"]]
         case .boolean: return ["true", 1, "1"]
         case .stringArray: return ["a", [1], [["K": "v"]]]
-        case .integerArray: return [1, "1", ["1"], [.double(1.5)], [["K": "v"]]]
+        case .integerArray: return [1, "1", ["1"], [true], [.double(1.5)], [[1]]]
         case .objectArray: return [["a"], ["K": "v"]]
         case .object: return ["x", [["K": "v"]], 1]
         }

@@ -4,9 +4,9 @@
 enum ActionTable {
     /// The groups of each service.
     static let groups: [(APIService, [ActionSpec])] = [
+        (.cam, UserActions.specs + AccessKeyActions.specs + PolicyActions.specs),
         (.kms, KeyActions.specs + LifecycleActions.specs + RotationActions.specs + CryptoActions.specs + ImportActions.specs
             + ServiceActions.specs),
-        (.cam, UserActions.specs + AccessKeyActions.specs + PolicyActions.specs),
     ]
 
     static let all: [String: ActionSpec] = {

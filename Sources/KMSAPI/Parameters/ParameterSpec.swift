@@ -6,7 +6,7 @@ enum ParameterType {
     case integer
     case boolean
     case stringArray
-    /// A list of integers (CAM's DeletePolicy.PolicyId).
+    /// A list of integers (Organization's `MemberUin`, `PermissionIds`).
     case integerArray
     /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
     case objectArray
@@ -129,14 +129,14 @@ struct Parameters {
         return nil
     }
 
-    func ints(_ name: String) -> [Int64]? {
-        guard case let .array(elements)? = values[name] else { return nil }
-        return elements.compactMap { if case let .int(i) = $0 { return i } else { return nil } }
-    }
-
     func strings(_ name: String) -> [String]? {
         guard case let .array(elements)? = values[name] else { return nil }
         return elements.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+    }
+
+    func ints(_ name: String) -> [Int64]? {
+        guard case let .array(elements)? = values[name] else { return nil }
+        return elements.compactMap { if case let .int(i) = $0 { return i } else { return nil } }
     }
 
     /// A required string (presence was checked by decoding).
