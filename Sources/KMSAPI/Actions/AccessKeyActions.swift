@@ -6,14 +6,16 @@ import KMSStorage
 /// (no TargetUin), a sub-user of its account, or — for the operator — a tenant account's root.
 enum AccessKeyActions {
     static let specs: [ActionSpec] = [
-        ActionSpec(name: "CreateAccessKey", mutates: true, parameters: [.optional("TargetUin", .integer), .optional("Description", .string)],
-                   handler: createAccessKey),
+        ActionSpec(name: "CreateAccessKey", mutates: true, parameters: [
+            .optional("TargetUin", .integer), .optional("Description", .string),
+        ], handler: createAccessKey),
         ActionSpec(name: "ListAccessKeys", parameters: [.optional("TargetUin", .integer)], handler: listAccessKeys),
         ActionSpec(name: "UpdateAccessKey", mutates: true, parameters: [
             .required("AccessKeyId", .string), .required("Status", .string), .optional("TargetUin", .integer),
         ], handler: updateAccessKey),
-        ActionSpec(name: "DeleteAccessKey", mutates: true, parameters: [.required("AccessKeyId", .string), .optional("TargetUin", .integer)],
-                   handler: deleteAccessKey),
+        ActionSpec(name: "DeleteAccessKey", mutates: true, parameters: [
+            .required("AccessKeyId", .string), .optional("TargetUin", .integer),
+        ], handler: deleteAccessKey),
     ]
 
     static func keys(_ ctx: ActionContext) -> AccessKeys { AccessKeys(sealer: ctx.operations.keyring.sealer) }
