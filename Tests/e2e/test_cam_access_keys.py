@@ -222,3 +222,8 @@ def test_the_operator_issues_lists_deactivates_and_deletes_a_tenants_root_keys(c
     assert_code(lambda: op.ListAccessKeys(TargetUin=added.Uin), "ResourceNotFound.UserNotExist")
     other = make_account("ak-tenant-other")
     assert_code(lambda: cam_for(other).CreateAccessKey(TargetUin=int(tenant.uin)), "ResourceNotFound.UserNotExist")
+    # Nor does a sub-user of the operator's account, even one allowed every CAM action.
+    helper, helper_account = add_sub_user(op, operator)
+    allow(op, helper.Uin, ["cam:*"])
+    assert_code(lambda: cam_for(helper_account).CreateAccessKey(TargetUin=int(tenant.uin)), "ResourceNotFound.UserNotExist")
+    assert {k.AccessKeyId for k in op.ListAccessKeys(TargetUin=int(tenant.uin)).AccessKeys} == {tenant.secret_id}

@@ -51,7 +51,9 @@ public struct AccessKeys {
         if let user = try tx.db.run(FindCAMUserByUin(uin: target)) {
             return (AccessKeyOwner(appId: user.appId, userUin: user.uin), requester.rootUin)
         }
-        if requester.isOperator, let tenant = try tx.db.run(FindTenantAccountByUin(uin: target)) {
+        // Only the operator's root credentials reach tenants' roots, as only they manage tenant
+        // accounts: a sub-user of the operator's account never does, whatever its policies say.
+        if requester.isOperator, requester.userUin == nil, let tenant = try tx.db.run(FindTenantAccountByUin(uin: target)) {
             return (AccessKeyOwner(appId: tenant.appId, userUin: nil), tenant.uin)
         }
         throw KMSError(.camUserNotExist, "No user with Uin \(target) in this account.")
