@@ -84,7 +84,8 @@ CREATE POLICY credentials_change ON credentials FOR UPDATE TO kms_app
     USING (app_id = NULLIF(current_setting('kms.app_id', true), '')::bigint
            OR kms_is_operator(NULLIF(current_setting('kms.app_id', true), '')::bigint));
 CREATE POLICY credentials_delete ON credentials FOR DELETE TO kms_app
-    USING (app_id = NULLIF(current_setting('kms.app_id', true), '')::bigint);
+    USING (app_id = NULLIF(current_setting('kms.app_id', true), '')::bigint
+           OR kms_is_operator(NULLIF(current_setting('kms.app_id', true), '')::bigint));
 GRANT INSERT, UPDATE, DELETE ON credentials TO kms_app;
 
 ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;

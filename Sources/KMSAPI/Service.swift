@@ -146,8 +146,11 @@ public final class Service: @unchecked Sendable {
         }
         try RequestSignature.verify(request, secretKey: secretKey, signingKeys: signingKeys)
         // Known from here on: a replay is recorded against the account, not summarised as anonymous.
+        let caller = Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId, userUin: credential.userUin,
+                            isOperator: credential.isOperator)
         audit.appId = credential.appId
         audit.secretId = credential.secretId
+        audit.callerUin = caller.principalUin
         // Only a verified signature is remembered: nobody can spend another caller's signature in advance.
         switch request.style {
         case .tc3(let auth):
@@ -171,8 +174,6 @@ public final class Service: @unchecked Sendable {
         }
         let scope = KeyScope(tenant: Tenant(appId: credential.appId, region: service.isRegional ? request.region : ""), now: now,
                              database: database, audit: mutates ? TransactionAudit(request: audit, lane: session.lane) : nil)
-        let caller = Caller(appId: credential.appId, uin: credential.uin, secretId: credential.secretId, userUin: credential.userUin,
-                            isOperator: credential.isOperator)
         return ActionContext(caller: caller, scope: scope, regionProfile: profile, request: audit, operations: operations)
     }
 

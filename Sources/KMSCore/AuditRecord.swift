@@ -14,12 +14,16 @@ public struct AuditRecord: Sendable, Equatable {
     /// How many requests the record stands for: 1, or more for a summary of unauthenticated
     /// failures (first request's id, time and latency; `action`/`region` "*" when they varied).
     public var occurrences: Int64
+    /// Who acted: the sub-user's Uin, else the account's root Uin; nil before the signature
+    /// checked out (and in records written before CAM).
+    public var callerUin: Int64?
 
     public init(atMilliseconds: Int64, requestId: String, appId: Int64?, secretId: String?, region: String, action: String,
-                keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64, occurrences: Int64 = 1) {
+                keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64, occurrences: Int64 = 1,
+                callerUin: Int64? = nil) {
         self.atMilliseconds = atMilliseconds; self.requestId = requestId; self.appId = appId; self.secretId = secretId
         self.region = region; self.action = action; self.keyID = keyID; self.result = result; self.client = client
-        self.latencyMicroseconds = latencyMicroseconds; self.occurrences = occurrences
+        self.latencyMicroseconds = latencyMicroseconds; self.occurrences = occurrences; self.callerUin = callerUin
     }
 
     /// The bytes the chain MAC covers, with the record's place in its lane: every field
@@ -37,6 +41,8 @@ public struct AuditRecord: Sendable, Equatable {
         field(keyID?.description ?? ""); field(result); field(client); field(String(latencyMicroseconds))
         // Only summaries carry a count, so every record written before summaries existed still verifies.
         if occurrences != 1 { field(String(occurrences)) }
+        // Likewise the caller's Uin, tagged so it can never read as a count: older records still verify.
+        if let callerUin { field("caller_uin:" + String(callerUin)) }
         return out
     }
 

@@ -73,6 +73,28 @@ extension KMSError {
         case limitExceeded = "LimitExceeded"
 
         // CAM users, access keys, policies and attachments.
+        case camParamError = "InvalidParameter.ParamError"
+        case camUserNameIllegal = "InvalidParameter.UserNameIllegal"
+        case camSubUserNameInUse = "InvalidParameter.SubUserNameInUse"
+        case camSubUserFull = "InvalidParameter.SubUserFull"
+        case camUserNotExist = "ResourceNotFound.UserNotExist"
+        case camHaveKeys = "OperationDenied.HaveKeys"
+        case camAccessKeyOverLimit = "OperationDenied.AccessKeyOverLimit"
+        case camSubUin = "OperationDenied.SubUin"
+        case camSecretNotExist = "ResourceNotFound.SecretNotExist"
+        case camAccessKeyFailed = "FailedOperation.Accesskey"
+        case camDescriptionLengthOverlimit = "InvalidParameter.DescriptionLengthOverlimit"
+        case camPolicyNameError = "InvalidParameter.PolicyNameError"
+        case camPolicyNameInUse = "FailedOperation.PolicyNameInUse"
+        case camPolicyFull = "FailedOperation.PolicyFull"
+        case camPolicyIdError = "InvalidParameter.PolicyIdError"
+        case camPolicyIdNotExist = "InvalidParameter.PolicyIdNotExist"
+        case camPolicyIdNotFound = "ResourceNotFound.PolicyIdNotFound"
+        case camOperatePoliciesOverLimit = "InvalidParameter.OperatePoliciesOverLimit"
+        case camAttachmentFull = "InvalidParameter.AttachmentFull"
+        case camScopeError = "InvalidParameter.ScopeError"
+        case camSearchKeywordLengthError = "InvalidParameter.SearchKeywordLengthError"
+        case camInvalidUserNotExist = "InvalidParameter.UserNotExist"
 
         // Organization (tenant accounts).
         /// CreateOrganizationMember: another account already has this name.
@@ -206,6 +228,50 @@ extension KMSError.Code {
             return english ? "The CMK is not an EXTERNAL key." : "CMK 不是外部导入类型。"
         case .externalCmkCanNotRotate:
             return english ? "EXTERNAL CMKs cannot be rotated." : "外部导入类型的 CMK 不支持轮换。"
+        case .camParamError:
+            return english ? "A parameter is invalid." : "非法入参。"
+        case .camUserNameIllegal:
+            return english ? "The user name is invalid: 1 to 64 characters of letters, digits and +=,.@_-." : "用户名不合法。"
+        case .camSubUserNameInUse:
+            return english ? "A sub-user of this name already exists." : "子用户名称重复。"
+        case .camSubUserFull:
+            return english ? "The account has the maximum number of sub-users." : "子账号数量达到上限。"
+        case .camUserNotExist:
+            return english ? "The user does not exist." : "用户不存在。"
+        case .camHaveKeys:
+            return english ? "The user still has access keys: delete them first, or pass Force=1." : "存在未删除的API密钥。"
+        case .camAccessKeyOverLimit:
+            return english ? "A user may have at most two access keys." : "每个账号最多支持两个AccessKey。"
+        case .camSubUin:
+            return english ? "A sub-user may not manage the root account's access keys." : "子用户不允许操作主账号密钥。"
+        case .camSecretNotExist:
+            return english ? "The access key does not exist." : "密钥不存在。"
+        case .camAccessKeyFailed:
+            return english ? "The access key operation failed." : "操作访问密钥错误。"
+        case .camDescriptionLengthOverlimit:
+            return english ? "The description is too long." : "Description入参长度超过限制。"
+        case .camPolicyNameError:
+            return english ? "The policy name is invalid: 1 to 128 characters of letters, digits and +=,.@_-." : "PolicyName字段不合法。"
+        case .camPolicyNameInUse:
+            return english ? "A policy of this name already exists." : "PolicyName字段指定的策略名已存在。"
+        case .camPolicyFull:
+            return english ? "The account has the maximum number of custom policies." : "用户策略数超过上限。"
+        case .camPolicyIdError:
+            return english ? "The PolicyId is invalid." : "输入参数PolicyId不合法。"
+        case .camPolicyIdNotExist:
+            return english ? "The policy does not exist." : "策略ID不存在。"
+        case .camPolicyIdNotFound:
+            return english ? "The policy does not exist." : "PolicyId指定的资源不存在。"
+        case .camOperatePoliciesOverLimit:
+            return english ? "Too many policies in one request." : "一次操作策略数过多。"
+        case .camAttachmentFull:
+            return english ? "The user has the maximum number of attached policies." : "授权对象关联策略数已达到上限。"
+        case .camScopeError:
+            return english ? "Scope must be All, QCS or Local." : "Scope字段不合法。"
+        case .camSearchKeywordLengthError:
+            return english ? "The keyword is too long." : "查询关键字长度错误。"
+        case .camInvalidUserNotExist:
+            return english ? "The user does not exist." : "用户对象不存在。"
         case .limitExceeded:
             return english ? "A quota is exceeded." : "超过配额限制。"
         case .organizationMemberNameUsed:

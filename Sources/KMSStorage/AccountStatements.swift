@@ -75,15 +75,24 @@ extension AccountRow {
 
 public struct InsertCredential: Statement {
     public static let reusesPlan = true
-    public static let sql = "INSERT INTO credentials (secret_id, app_id, secret_key_sealed, created_at) VALUES ($1, $2, $3, $4)"
+    public static let sql = """
+        INSERT INTO credentials (secret_id, app_id, secret_key_sealed, created_at, user_uin, description)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """
     public let secretId: String
     public let appId: Int64
     public let sealed: [UInt8]
     public let createdAt: Int64
-    public init(secretId: String, appId: Int64, sealed: [UInt8], createdAt: Int64) {
+    /// The sub-user it belongs to; nil for a root credential.
+    public let userUin: Int64?
+    public let description: String
+    public init(secretId: String, appId: Int64, sealed: [UInt8], createdAt: Int64, userUin: Int64? = nil, description: String = "") {
         self.secretId = secretId; self.appId = appId; self.sealed = sealed; self.createdAt = createdAt
+        self.userUin = userUin; self.description = description
     }
-    public var bindings: [PostgresValue] { [.text(secretId), .int64(appId), .bytes(sealed), .int64(createdAt)] }
+    public var bindings: [PostgresValue] {
+        [.text(secretId), .int64(appId), .bytes(sealed), .int64(createdAt), userUin.map(PostgresValue.int64) ?? .null, .text(description)]
+    }
     public func decode(_ result: QueryResult) throws {}
 }
 

@@ -6,7 +6,7 @@ import KMSCore
 public struct PageAuditRecords: Statement {
     public static let sql = """
         SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
-               occurrences
+               occurrences, caller_uin
         FROM audit_log
         WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::uuid IS NULL OR key_id = $2) AND ($3::bigint IS NULL OR at_ms >= $3)
           AND seq > $4 AND seq < $5

@@ -17,9 +17,9 @@ public struct InsertAuditRecords: Statement {
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
-                               client, latency_us, mac)
+                               client, latency_us, mac, caller_uin)
         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::text[],
-                             $8::text[], $9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::bytea[])
+                             $8::text[], $9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::bytea[], $14::bigint[])
         """
     public let records: [ChainedAuditRecord]
     public init(_ records: [ChainedAuditRecord]) { self.records = records }
@@ -40,6 +40,7 @@ public struct InsertAuditRecords: Statement {
             .textArray(r.map { $0.record.client }),
             .int64Array(r.map { $0.record.latencyMicroseconds }),
             .bytesArray(r.map { $0.mac }),
+            .int64Array(r.map { $0.record.callerUin }),
         ]
     }
     public func decode(_ result: QueryResult) throws {}
@@ -51,7 +52,7 @@ public struct InsertAuditRecords: Statement {
 public enum AuditRecordsCopy {
     public static let sql = """
         COPY audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, \
-        latency_us, mac, occurrences) FROM STDIN
+        latency_us, mac, occurrences, caller_uin) FROM STDIN
         """
 
     /// Tab-separated rows in COPY's text format: `\N` is NULL; backslash, tab, newline and
@@ -77,7 +78,8 @@ public enum AuditRecordsCopy {
             // bytea's text form `\x…`, its backslash escaped for COPY.
             out.append(0x5C)
             out.append(contentsOf: Bytea.encode(row.mac).utf8); tab(&out)
-            decimal(r.occurrences, &out)
+            decimal(r.occurrences, &out); tab(&out)
+            if let callerUin = r.callerUin { decimal(callerUin, &out) } else { null(&out) }
             out.append(0x0A)
         }
         return out
@@ -121,7 +123,7 @@ public enum AuditRecordsCopy {
 public struct ListAuditRecords: Statement {
     public static let sql = """
         SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
-               occurrences
+               occurrences, caller_uin
         FROM audit_log WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::uuid IS NULL OR key_id = $2) AND seq > $3
         ORDER BY CASE WHEN $5 THEN seq END ASC, CASE WHEN NOT $5 THEN seq END DESC LIMIT $4
         """
@@ -148,7 +150,7 @@ public struct ListAuditRecords: Statement {
                     region: try row.decode(String.self, "region"), action: try row.decode(String.self, "action"),
                     keyID: try row.decode(KeyID?.self, "key_id"), result: try row.decode(String.self, "result"),
                     client: try row.decode(String.self, "client"), latencyMicroseconds: try row.decode(Int64.self, "latency_us"),
-                    occurrences: try row.decode(Int64.self, "occurrences")),
+                    occurrences: try row.decode(Int64.self, "occurrences"), callerUin: try row.decode(Int64?.self, "caller_uin")),
                 mac: try row.decode([UInt8].self, "mac"))
         }
     }

@@ -96,7 +96,7 @@ extension Audit {
                     ("Region", .string(r.region)), ("Action", .string(r.action)),
                     ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)),
                     ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
-                    ("Count", .int(r.occurrences)),
+                    ("Count", .int(r.occurrences)), ("CallerUin", r.callerUin.map { .int($0) } ?? .null),
                 ]))
             } else {
                 print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)\(r.occurrences == 1 ? "" : "\t×\(r.occurrences)")")

@@ -28,6 +28,18 @@ final class ErrorResponseTests: XCTestCase {
         .notExternalCmk: "UnsupportedOperation.NotExternalCmk", .externalCmkCanNotRotate: "UnsupportedOperation.ExternalCmkCanNotRotate",
         .cmkArchived: "ResourceUnavailable.CmkArchived", .rotateNotSupported: "UnsupportedOperation.RotateNotSupported",
         .rotateRateLimited: "RequestLimitExceeded.RotateRateLimited", .limitExceeded: "LimitExceeded",
+        // CAM users, access keys, policies and attachments.
+        .camParamError: "InvalidParameter.ParamError", .camUserNameIllegal: "InvalidParameter.UserNameIllegal",
+        .camSubUserNameInUse: "InvalidParameter.SubUserNameInUse", .camSubUserFull: "InvalidParameter.SubUserFull",
+        .camUserNotExist: "ResourceNotFound.UserNotExist", .camHaveKeys: "OperationDenied.HaveKeys",
+        .camAccessKeyOverLimit: "OperationDenied.AccessKeyOverLimit", .camSubUin: "OperationDenied.SubUin",
+        .camSecretNotExist: "ResourceNotFound.SecretNotExist", .camAccessKeyFailed: "FailedOperation.Accesskey",
+        .camDescriptionLengthOverlimit: "InvalidParameter.DescriptionLengthOverlimit", .camPolicyNameError: "InvalidParameter.PolicyNameError",
+        .camPolicyNameInUse: "FailedOperation.PolicyNameInUse", .camPolicyFull: "FailedOperation.PolicyFull",
+        .camPolicyIdError: "InvalidParameter.PolicyIdError", .camPolicyIdNotExist: "InvalidParameter.PolicyIdNotExist",
+        .camPolicyIdNotFound: "ResourceNotFound.PolicyIdNotFound", .camOperatePoliciesOverLimit: "InvalidParameter.OperatePoliciesOverLimit",
+        .camAttachmentFull: "InvalidParameter.AttachmentFull", .camScopeError: "InvalidParameter.ScopeError",
+        .camSearchKeywordLengthError: "InvalidParameter.SearchKeywordLengthError", .camInvalidUserNotExist: "InvalidParameter.UserNotExist",
         // CAM refusals.
         .authFailureUnauthorizedOperation: "AuthFailure.UnauthorizedOperation", .unauthorizedOperation: "UnauthorizedOperation",
         // CAM policy documents.
@@ -56,7 +68,9 @@ final class ErrorResponseTests: XCTestCase {
         XCTAssertEqual(Set(KMSError.Code.allCases), Set(Self.tencentCodes.keys))
         for code in KMSError.Code.allCases { XCTAssertEqual(code.rawValue, Self.tencentCodes[code]) }
         XCTAssertEqual(Set(KMSError.Code.allCases.map(\.rawValue)).count, KMSError.Code.allCases.count)
-        let families: Set<String> = ["AuthFailure", "InvalidAction", "NoSuchVersion", "MissingParameter", "InvalidParameter",
+        // Every service's families (a Set: one named twice counts once).
+        let families: Set<String> = ["AuthFailure", "OperationDenied", "FailedOperation", "ResourceNotFound", "InvalidAction",
+                                     "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
                                      "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
                                      "UnauthorizedOperation", "FailedOperation", "ResourceNotFound"]

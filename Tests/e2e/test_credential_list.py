@@ -23,7 +23,8 @@ def test_credential_list_shows_an_accounts_credentials_without_secrets(kms_env, 
 
     out = listing(kms_env, "--app-id", account.app_id, "--json")
     rows = json.loads(out)
-    assert [set(row) for row in rows] == [{"SecretId", "AppId", "Enabled", "CreatedAt"}] * 2, rows
+    assert [set(row) for row in rows] == [{"SecretId", "AppId", "Enabled", "CreatedAt", "UserUin"}] * 2, rows
+    assert all(row["UserUin"] is None for row in rows), rows
     by_id = {row["SecretId"]: row for row in rows}
     assert set(by_id) == {account.secret_id, second.secret_id}, rows
     assert by_id[account.secret_id]["Enabled"] is True and by_id[second.secret_id]["Enabled"] is False, rows

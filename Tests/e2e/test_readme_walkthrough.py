@@ -3,16 +3,16 @@
 tccli and openssl, as a reader would run it, against the stack's HTTPS endpoint.
 
 tccli verifies TLS only against the ``certifi`` bundle of the Python that runs it, so the session
-builds a private tccli: a ``--system-site-packages`` venv whose own copy of certifi (shadowing the
-system one, which stays untouched) has the local CA appended."""
+builds a private tccli that trusts the local CA (tccli_support.private_tccli)."""
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
+
+from tccli_support import private_tccli
 
 WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm"}
 BLOCK_RE = r"^<!-- walkthrough:{name} -->[ \t]*\n```(?:sh|bash)[ \t]*\n(.*?)^```[ \t]*$"
@@ -26,40 +26,15 @@ def walkthrough_block(readme_text, name):
     return blocks[0]
 
 
-def run(cmd, **kwargs):
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
-    assert proc.returncode == 0, (f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
-                                  f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
-    return proc.stdout
-
-
 @pytest.fixture(scope="session")
 def tccli_dir(kms_env, tmp_path_factory):
     """A directory holding a ``tccli`` that trusts KMS_CA_FILE (for the front of PATH)."""
     try:
-        import certifi
-        import tccli  # noqa: F401  (tccli.main itself is imported by the venv's python below)
+        import tccli  # noqa: F401
     except ImportError as exc:
         pytest.fail(f"tccli is not installed for {sys.executable} ({exc}); `pip install tccli`",
                     pytrace=False)
-    venv = tmp_path_factory.mktemp("tccli-venv")
-    run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
-    python = venv / "bin" / "python"
-    site_packages = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
-    own_certifi = os.path.join(site_packages, "certifi")
-    shutil.copytree(os.path.dirname(certifi.__file__), own_certifi)
-    bundle = os.path.join(own_certifi, "cacert.pem")
-    with open(kms_env.ca_file) as src, open(bundle, "a") as dst:
-        dst.write("\n" + src.read())
-    where = run([str(python), "-c", "import certifi; print(certifi.where())"]).strip()
-    assert os.path.realpath(where) == os.path.realpath(bundle), \
-        f"the venv's certifi is {where}, not the copy with the local CA ({bundle})"
-    run([str(python), "-W", "ignore", "-c", "import tccli.main"])
-
-    wrapper = venv / "bin" / "tccli"
-    wrapper.write_text(f"#!{python}\nfrom tccli.main import main\nimport sys\nsys.exit(main())\n")
-    wrapper.chmod(0o755)
-    return str(wrapper.parent)
+    return private_tccli(kms_env.ca_file, str(tmp_path_factory.mktemp("tccli")))
 
 
 @pytest.mark.parametrize("name", list(WALKTHROUGHS))

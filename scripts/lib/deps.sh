@@ -6,6 +6,10 @@ STACK_PACKAGES=(nginx libfcgi-dev libpq-dev libssl-dev pkg-config openssl curl c
 PYTHON_TEST_MODULES="import tencentcloud.kms, tencentcloud.organization, pytest, cryptography, tccli"
 PYTHON_TEST_PACKAGES=(tencentcloud-sdk-python-kms tencentcloud-sdk-python-organization pytest cryptography tccli)
 
+# The CAM tests drive the official CAM SDK too.
+PYTHON_TEST_MODULES+=", tencentcloud.cam"
+PYTHON_TEST_PACKAGES+=(tencentcloud-sdk-python-cam)
+
 package_installed() {
     [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
 }

@@ -4,6 +4,7 @@
 enum ActionTable {
     /// The groups of each service.
     static let groups: [(APIService, [ActionSpec])] = [
+        (.cam, UserActions.specs + AccessKeyActions.specs + PolicyActions.specs),
         (.kms, KeyActions.specs + LifecycleActions.specs + RotationActions.specs + CryptoActions.specs + ImportActions.specs
             + ServiceActions.specs),
         (.organization, OrganizationActions.specs),

@@ -12,6 +12,8 @@ public struct IssuedCredential {
     public let secretId: String
     /// The secret key, shown once.
     public let secretKey: SecureBytes
+    /// Unix seconds.
+    public var createdAt: Int64 = 0
 }
 
 /// Creates accounts and credentials (the admin CLI's work). Secrets are sealed under the master
@@ -87,11 +89,7 @@ public struct AccountRegistry {
     }
 
     private func issue(appId: Int64, uin: Int64, now: Int64, in db: Database) throws -> IssuedCredential {
-        let secretId = "AKID" + String(decoding: AccountRegistry.randomAlphanumerics(32), as: UTF8.self)
-        let secretKey = SecureBytes(AccountRegistry.randomAlphanumerics(32))
-        let sealed = sealer.seal(secretKey, for: .credentialSecret(secretId))
-        try db.run(InsertCredential(secretId: secretId, appId: appId, sealed: sealed, createdAt: now))
-        return IssuedCredential(appId: appId, uin: uin, secretId: secretId, secretKey: secretKey)
+        try CredentialIssuer(sealer: sealer).issue(appId: appId, uin: uin, now: now, in: db)
     }
 
     /// Disables (or re-enables) a credential; false if no such SecretId. Needs no master key.

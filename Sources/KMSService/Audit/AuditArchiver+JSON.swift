@@ -12,6 +12,7 @@ extension AuditArchiver {
             ("SecretId", r.secretId.map { .string($0) } ?? .null), ("Region", .string(r.region)), ("Action", .string(r.action)),
             ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)), ("Client", .string(r.client)),
             ("LatencyMicroseconds", .int(r.latencyMicroseconds)), ("Count", .int(r.occurrences)), ("Mac", .string(Hex.encode(row.mac))),
+            ("CallerUin", r.callerUin.map { .int($0) } ?? .null),
         ])
     }
 
@@ -24,7 +25,7 @@ extension AuditArchiver {
               let mac = string("Mac").flatMap(Hex.decode) else { return nil }
         let record = AuditRecord(atMilliseconds: at, requestId: requestId, appId: int("AppId"), secretId: string("SecretId"),
                                  region: region, action: action, keyID: string("KeyId").flatMap(KeyID.init), result: result,
-                                 client: client, latencyMicroseconds: latency, occurrences: int("Count") ?? 1)
+                                 client: client, latencyMicroseconds: latency, occurrences: int("Count") ?? 1, callerUin: int("CallerUin"))
         return ChainedAuditRecord(seq: seq, lane: lane, laneSeq: laneSeq, record: record, mac: mac)
     }
 

@@ -63,6 +63,8 @@ public final class RequestAudit {
     public var secretId: String?
     /// The key the action named or acted on.
     public var keyID: KeyID?
+    /// Who acted (the sub-user's Uin, else the root Uin), once the signature checked out.
+    public var callerUin: Int64?
     /// Set when the record was written inside the action's own transaction.
     public var written = false
 
@@ -77,6 +79,6 @@ public final class RequestAudit {
     public func record(result: String) -> AuditRecord {
         AuditRecord(atMilliseconds: Int64(WallClock.milliseconds), requestId: requestId, appId: appId, secretId: secretId,
                     region: region, action: action, keyID: keyID, result: result, client: client,
-                    latencyMicroseconds: Int64((DispatchTimeNow.nanoseconds - startedNanoseconds) / 1000))
+                    latencyMicroseconds: Int64((DispatchTimeNow.nanoseconds - startedNanoseconds) / 1000), callerUin: callerUin)
     }
 }

@@ -1,0 +1,94 @@
+"""The official CAM SDK (``tencentcloud-sdk-python-cam``, API 2019-01-16) against the stack, for the
+CAM tests (test_cam_*.py).
+
+* ``Cam(account, endpoint)`` -- ``cam.AddUser(Name=..., UseApi=1)`` builds the SDK's request model and
+  returns its response model, like ``e2e_support.Kms``; the same signature guard (a signature is
+  never sent twice for different actions) and the same HTTP contract hook are installed.
+* ``sub_user_account(parent, uin, secret_id, secret_key)`` -- an ``Account`` signing as a sub-user.
+* ``allow(cam, uin, actions)`` -- a policy allowing ``actions``, attached to a sub-user.
+"""
+
+import json
+import uuid
+import warnings
+
+from tencentcloud.common import credential
+from tencentcloud.common.profile.client_profile import ClientProfile
+from tencentcloud.common.profile.http_profile import HttpProfile
+from tencentcloud.cam.v20190116 import cam_client, models as cam_models
+
+from e2e_support import Account, _check_sdk_http, _guarded_send, _sdk_call, owner_psql
+
+CAM_VERSION = "2019-01-16"
+
+
+class Cam:
+    """``Cam(account, endpoint)``; ``cam.GetUser(Name="app").Uin``."""
+
+    def __init__(self, account, endpoint, *, language=None, timeout=30):
+        self.account = account
+        profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=endpoint, reqTimeout=timeout),
+                                **({"language": language} if language else {}))
+        # CAM is global: the SDK sends no region.
+        self.sdk = cam_client.CamClient(credential.Credential(account.secret_id, account.secret_key), "", profile)
+        session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
+        if session is not None:
+            session.hooks["response"].append(_check_sdk_http)
+            session.send = _guarded_send(session.send)
+
+    def __getattr__(self, action):
+        if not action[:1].isupper():
+            raise AttributeError(action)
+        request_cls = getattr(cam_models, action + "Request")
+
+        def invoke(**fields):
+            req = request_cls()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                req.from_json_string(json.dumps(fields))
+            for name in fields:
+                assert hasattr(req, "_" + name), f"{action}Request has no field {name}"
+            return _sdk_call(lambda: getattr(self.sdk, action)(req))
+
+        invoke.__name__ = action
+        return invoke
+
+    def call(self, action, **params):
+        """Arbitrary params, signed by the SDK; the ``Response`` dict, or TencentCloudSDKException."""
+        return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
+
+
+def unique_name(prefix="u"):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def sub_user_account(parent, uin, secret_id, secret_key):
+    """An ``Account`` of ``parent``'s AppId signing with a sub-user's access key."""
+    return Account(name=f"{parent.name}/{uin}", app_id=parent.app_id, uin=str(parent.uin),
+                   secret_id=secret_id, secret_key=secret_key)
+
+
+def add_sub_user(cam, parent, name=None, **fields):
+    """A new sub-user with an access key: ``(AddUser response, Account signing as it)``."""
+    resp = cam.AddUser(Name=name or unique_name(), UseApi=1, **fields)
+    return resp, sub_user_account(parent, resp.Uin, resp.SecretId, resp.SecretKey)
+
+
+def database_dump(home):
+    """Every text column of the tables a secret could reach, as one string (for "never in clear")."""
+    return owner_psql(home, "SELECT (SELECT string_agg(c::text, '|') FROM credentials c) || "
+                            "coalesce((SELECT string_agg(u::text, '|') FROM cam_users u), '') || "
+                            "coalesce((SELECT string_agg(a::text, '|') FROM audit_log a), '')")
+
+
+def allow(cam, uin, actions, resource="*", name=None):
+    """A policy allowing ``actions`` on ``resource``, attached to sub-user ``uin``; its PolicyId."""
+    document = json.dumps({"version": "2.0", "statement": [{"effect": "allow", "action": actions, "resource": resource}]})
+    policy_id = cam.CreatePolicy(PolicyName=name or unique_name("allow"), PolicyDocument=document).PolicyId
+    cam.AttachUserPolicy(PolicyId=policy_id, AttachUin=uin)
+    return policy_id
+
+
+def key_resource(region, owner_uin, key_id):
+    """The CAM resource name of a KMS key."""
+    return f"qcs::kms:{region}:uin/{owner_uin}:key/creatorUin/{owner_uin}/{key_id}"
