@@ -73,7 +73,7 @@ final class ErrorResponseTests: XCTestCase {
                                      "NoSuchVersion", "MissingParameter", "InvalidParameter",
                                      "InvalidParameterValue", "UnknownParameter", "UnsupportedRegion", "RequestLimitExceeded",
                                      "InternalError", "UnsupportedOperation", "ResourceUnavailable", "LimitExceeded",
-                                     "UnauthorizedOperation", "FailedOperation", "ResourceNotFound"]
+                                     "UnauthorizedOperation"]
         for code in KMSError.Code.allCases {
             let parts = code.rawValue.split(separator: ".", omittingEmptySubsequences: false)
             XCTAssertTrue(families.contains(String(parts[0])) && parts.count <= 2, code.rawValue)
