@@ -9,8 +9,8 @@ final class CAMActionTableTests: XCTestCase {
     /// Every CAM action this service answers (golden: adding one is a deliberate change here too).
     static let implemented = [
         "AddUser", "AttachUserPolicy", "CreateAccessKey", "CreatePolicy", "DeleteAccessKey", "DeletePolicy", "DeleteUser",
-        "DetachUserPolicy", "GetPolicy", "GetUser", "ListAccessKeys", "ListAttachedUserPolicies", "ListPolicies", "ListUsers",
-        "UpdateAccessKey",
+        "DetachUserPolicy", "GetPolicy", "GetUser", "GetUserAppId", "ListAccessKeys", "ListAttachedUserPolicies", "ListPolicies",
+        "ListUsers", "UpdateAccessKey",
     ]
 
     static let mutating: Set<String> = [
@@ -28,6 +28,7 @@ final class CAMActionTableTests: XCTestCase {
         "GetUser": ["Name": .string],
         "ListUsers": [:],
         "DeleteUser": ["Name": .string, "Force": .integer],
+        "GetUserAppId": [:],
         "CreateAccessKey": ["TargetUin": .integer, "Description": .string],
         "ListAccessKeys": ["TargetUin": .integer],
         "UpdateAccessKey": ["AccessKeyId": .string, "Status": .string, "TargetUin": .integer],
@@ -43,7 +44,7 @@ final class CAMActionTableTests: XCTestCase {
 
     /// The parameters Tencent's API reference marks required.
     static let required: [String: Set<String>] = [
-        "AddUser": ["Name"], "GetUser": ["Name"], "ListUsers": [], "DeleteUser": ["Name"], "CreateAccessKey": [],
+        "AddUser": ["Name"], "GetUser": ["Name"], "ListUsers": [], "DeleteUser": ["Name"], "GetUserAppId": [], "CreateAccessKey": [],
         "ListAccessKeys": [], "UpdateAccessKey": ["AccessKeyId", "Status"], "DeleteAccessKey": ["AccessKeyId"],
         "CreatePolicy": ["PolicyName", "PolicyDocument"], "GetPolicy": ["PolicyId"], "ListPolicies": [], "DeletePolicy": ["PolicyId"],
         "AttachUserPolicy": ["PolicyId", "AttachUin"], "DetachUserPolicy": ["PolicyId", "DetachUin"],

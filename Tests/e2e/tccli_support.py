@@ -8,17 +8,20 @@ import subprocess
 import sys
 
 
+def run(cmd, **kwargs):
+    """Runs one step (a README step, a venv command) and returns its stdout; a failure shows both outputs."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
+    assert proc.returncode == 0, (f"`{' '.join(map(str, cmd))}` exited {proc.returncode}\n"
+                                  f"stdout: {proc.stdout}\nstderr: {proc.stderr}")
+    return proc.stdout
+
+
 def private_tccli(ca_file, directory):
     """A directory holding a ``tccli`` whose Python trusts ``ca_file`` (tccli verifies TLS against
     its own certifi bundle only): a ``--system-site-packages`` venv with its own copy of certifi,
     the CA appended. The system certifi stays untouched."""
     import certifi
     import tccli  # noqa: F401  (fails loudly when tccli is missing)
-
-    def run(cmd):
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-        assert proc.returncode == 0, f"{cmd} exited {proc.returncode}: {proc.stderr}"
-        return proc.stdout
 
     venv = os.path.join(directory, "tccli-venv")
     run([sys.executable, "-m", "venv", "--system-site-packages", venv])

@@ -21,7 +21,7 @@ import sys
 import pytest
 
 from e2e_support import Kms, FIPS_REGION, SM_REGION
-from test_readme_walkthrough import run  # one way to run a README step and show its output on failure
+from tccli_support import run  # one way to run a README step and show its output on failure
 
 RUN_RE = re.compile(r"^<!-- readme:run -->[ \t]*\n(?:<!-- [^\n]*-->[ \t]*\n)*```(sh|bash|python)[ \t]*\n(.*?)^```[ \t]*$",
                     re.MULTILINE | re.DOTALL)

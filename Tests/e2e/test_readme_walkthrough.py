@@ -1,4 +1,4 @@
-"""The README's BYOK walkthrough, run verbatim: each ```sh block right after a
+"""The README's walkthroughs (BYOK in both profiles, least privilege with CAM), run verbatim: each ```sh block right after a
 ``<!-- walkthrough:NAME -->`` marker in $KMS_REPO/README.md goes through ``bash -euo pipefail`` with
 tccli and openssl, as a reader would run it, against the stack's HTTPS endpoint.
 
@@ -14,7 +14,7 @@ import pytest
 
 from tccli_support import private_tccli
 
-WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm"}
+WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm", "least-privilege": "hello, least privilege"}
 BLOCK_RE = r"^<!-- walkthrough:{name} -->[ \t]*\n```(?:sh|bash)[ \t]*\n(.*?)^```[ \t]*$"
 
 
@@ -38,7 +38,7 @@ def tccli_dir(kms_env, tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", list(WALKTHROUGHS))
-def test_readme_byok_walkthrough_runs_verbatim(name, kms_env, make_account, tccli_dir, tmp_path):
+def test_readme_walkthrough_runs_verbatim(name, kms_env, make_account, tccli_dir, tmp_path):
     with open(os.path.join(kms_env.repo, "README.md"), encoding="utf-8") as fh:
         block = walkthrough_block(fh.read(), name)
     script = tmp_path / f"walkthrough-{name}.sh"

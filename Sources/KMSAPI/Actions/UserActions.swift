@@ -2,7 +2,7 @@ import KMSCore
 import KMSService
 import KMSStorage
 
-/// CAM AddUser, GetUser, ListUsers, DeleteUser: an account's sub-users. There is no console here:
+/// CAM AddUser, GetUser, ListUsers, DeleteUser: an account's sub-users; GetUserAppId: who is calling. There is no console here:
 /// `ConsoleLogin` is stored and reported, but no password is ever set or kept (a non-empty
 /// `Password`, `NeedResetPassword=1` or contact details are refused as unsupported).
 enum UserActions {
@@ -16,6 +16,7 @@ enum UserActions {
         ActionSpec(name: "ListUsers", parameters: [], handler: listUsers),
         ActionSpec(name: "DeleteUser", mutates: true, parameters: [.required("Name", .string), .optional("Force", .integer)],
                    handler: deleteUser),
+        ActionSpec(name: "GetUserAppId", parameters: [], handler: getUserAppId),
     ]
 
     static func users(_ ctx: ActionContext) -> SubUsers { SubUsers(sealer: ctx.operations.keyring.sealer) }
@@ -70,5 +71,11 @@ enum UserActions {
         let force = try flag(p, "Force")
         try ctx.transaction { try users(ctx).delete(name: name, force: force, in: $0) }
         return []
+    }
+
+    /// The caller's own Uin (a sub-user's, or the root's), its account's root Uin (`OwnerUin`, what
+    /// key resource names spell) and AppId: what a script needs to write a policy for its keys.
+    static func getUserAppId(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
+        [("Uin", .int(ctx.caller.principalUin)), ("OwnerUin", .int(ctx.caller.uin)), ("AppId", .int(ctx.caller.appId))]
     }
 }
