@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from cam_support import Cam, add_sub_user, unique_name
+from cam_support import Cam, add_sub_user, allow, unique_name
 from tccli_support import private_tccli, run_tccli
 from e2e_support import FIPS_REGION, assert_code, assert_codes, owner_psql
 
@@ -144,3 +144,15 @@ def test_tccli_cam_add_get_list_and_delete_user(kms_env, make_account, tmp_path)
     cam("DeleteUser", "--Name", name, "--Force", "1")
     rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, "cam", "GetUser", "--Name", name, home=home)
     assert rc != 0 and "ResourceNotFound.UserNotExist" in out + err
+
+
+def test_get_user_app_id_names_the_caller_its_account_and_the_owner_of_its_keys(cam_for, make_account, kms_env):
+    root = make_account("cam-whoami")
+    me = cam_for(root).GetUserAppId()
+    assert (me.Uin, me.OwnerUin, me.AppId) == (int(root.uin), int(root.uin), int(root.app_id))
+    added, sub = add_sub_user(cam_for(root), root)
+    # A sub-user with no policy may not ask (every CAM action is decided on `*`); allowed, it is itself.
+    assert_code(lambda: cam_for(sub).GetUserAppId(), "AuthFailure.UnauthorizedOperation")
+    allow(cam_for(root), added.Uin, ["cam:GetUserAppId"])
+    it = cam_for(sub).GetUserAppId()
+    assert (it.Uin, it.OwnerUin, it.AppId) == (added.Uin, int(root.uin), int(root.app_id))
