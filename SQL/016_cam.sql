@@ -97,6 +97,22 @@ CREATE POLICY accounts_changed_by_operator ON accounts FOR UPDATE TO kms_app
     WITH CHECK (kind = 'tenant');
 GRANT INSERT, UPDATE (enabled, name) ON accounts TO kms_app;
 
+-- Maintenance reads across tenants (migration 009): every table this migration put under
+-- row-level security gets the owner_maintenance policy too, so the sealed-value census still
+-- counts credentials.secret_key_sealed (master-key retirement, /readyz) and kmsctl sees every
+-- account's CAM rows in maintenance mode.
+DO $$
+DECLARE t record;
+BEGIN
+    FOR t IN SELECT c.relname, pg_get_userbyid(c.relowner) AS owner
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relrowsecurity
+               AND c.relname IN ('accounts', 'credentials', 'cam_users', 'cam_policies', 'cam_attachments') LOOP
+        EXECUTE format($p$CREATE POLICY owner_maintenance ON %I TO %I
+            USING (current_setting('kms.maintenance', true) = 'on')$p$, t.relname, t.owner);
+    END LOOP;
+END $$;
+
 -- New credentials notify too (a cached "not found" does not exist, but a refused SecretId may be
 -- retried at once after CreateAccessKey); a changed account (disabled, enabled) drops every cached
 -- credential: the payload '*' means all.
