@@ -10,52 +10,22 @@ CAM tests (test_cam_*.py).
 
 import json
 import uuid
-import warnings
 
-from tencentcloud.common import credential
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.cam.v20190116 import cam_client, models as cam_models
 
-from e2e_support import Account, _check_sdk_http, _guarded_send, _sdk_call, owner_psql
+from e2e_support import Account, SdkClient, owner_psql
 
 CAM_VERSION = "2019-01-16"
 
 
-class Cam:
-    """``Cam(account, endpoint)``; ``cam.GetUser(Name="app").Uin``."""
+class Cam(SdkClient):
+    """``Cam(account, endpoint)``; ``cam.GetUser(Name="app").Uin``. CAM is global: the SDK sends no region."""
 
-    def __init__(self, account, endpoint, *, language=None, timeout=30):
-        self.account = account
-        profile = ClientProfile(httpProfile=HttpProfile(protocol="http", endpoint=endpoint, reqTimeout=timeout),
-                                **({"language": language} if language else {}))
-        # CAM is global: the SDK sends no region.
-        self.sdk = cam_client.CamClient(credential.Credential(account.secret_id, account.secret_key), "", profile)
-        session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
-        if session is not None:
-            session.hooks["response"].append(_check_sdk_http)
-            session.send = _guarded_send(session.send)
+    CLIENT = cam_client.CamClient
+    MODELS = cam_models
 
-    def __getattr__(self, action):
-        if not action[:1].isupper():
-            raise AttributeError(action)
-        request_cls = getattr(cam_models, action + "Request")
-
-        def invoke(**fields):
-            req = request_cls()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                req.from_json_string(json.dumps(fields))
-            for name in fields:
-                assert hasattr(req, "_" + name), f"{action}Request has no field {name}"
-            return _sdk_call(lambda: getattr(self.sdk, action)(req))
-
-        invoke.__name__ = action
-        return invoke
-
-    def call(self, action, **params):
-        """Arbitrary params, signed by the SDK; the ``Response`` dict, or TencentCloudSDKException."""
-        return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
+    def __init__(self, account, endpoint, **options):
+        super().__init__(account, "", endpoint, **options)
 
 
 def unique_name(prefix="u"):

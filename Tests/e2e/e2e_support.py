@@ -278,8 +278,14 @@ def _sdk_call(fn):
             wait_next_second()
 
 
-class Kms:
-    """``Kms(account, region, endpoint)``; ``kms.DescribeKey(KeyId=k).KeyMetadata.KeyState``."""
+class SdkClient:
+    """One of Tencent's official SDK clients (``CLIENT``, request models in ``MODELS``) signed with
+    ``account``: ``client.Action(**fields)`` builds the SDK's request model (every field must be one it
+    knows) and returns its response model; ``client.call("Action", **params)`` sends anything. Every
+    request goes through the HTTP contract hook and the signature guard."""
+
+    CLIENT = None
+    MODELS = None
 
     def __init__(self, account, region, endpoint, *, scheme="http", method="POST",
                  sign="TC3-HMAC-SHA256", language=None, certification=None, timeout=30):
@@ -290,7 +296,7 @@ class Kms:
         kwargs = {"language": language} if language else {}
         profile = ClientProfile(signMethod=sign, httpProfile=http_profile, **kwargs)
         cred = credential.Credential(account.secret_id, account.secret_key)
-        self.sdk = kms_client.KmsClient(cred, region, profile)
+        self.sdk = type(self).CLIENT(cred, region, profile)
         session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
         if session is not None:
             session.hooks["response"].append(_check_sdk_http)
@@ -299,7 +305,7 @@ class Kms:
     def __getattr__(self, action):
         if not action[:1].isupper():
             raise AttributeError(action)
-        request_cls = getattr(models, action + "Request")
+        request_cls = getattr(type(self).MODELS, action + "Request")
 
         def invoke(**fields):
             req = request_cls()
@@ -317,6 +323,13 @@ class Kms:
         """Send arbitrary params (unknown / wrongly typed ones too), signed by the SDK. Returns the
         ``Response`` dict; raises TencentCloudSDKException on an error response."""
         return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
+
+
+class Kms(SdkClient):
+    """``Kms(account, region, endpoint)``; ``kms.DescribeKey(KeyId=k).KeyMetadata.KeyState``."""
+
+    CLIENT = kms_client.KmsClient
+    MODELS = models
 
     # conveniences ---------------------------------------------------------------------------
     def new_key(self, alias=None, **fields):

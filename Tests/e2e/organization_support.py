@@ -11,51 +11,23 @@
 import json
 import os
 import uuid
-import warnings
 
-from tencentcloud.common import credential
-from tencentcloud.common.profile.client_profile import ClientProfile
-from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.organization.v20210331 import models, organization_client
 
-from e2e_support import Account, _check_sdk_http, _guarded_send, _sdk_call, run_ctl
+from e2e_support import Account, SdkClient, run_ctl
 
 ROOT_NODE = 1
 FINANCIAL = {"PolicyType": "Financial", "PermissionIds": [1, 2], "NodeId": ROOT_NODE}
 
 
-class Organization:
-    """``Organization(account, endpoint)``: Tencent's Organization SDK signed with ``account``."""
+class Organization(SdkClient):
+    """``Organization(account, endpoint)``: Tencent's Organization SDK signed with ``account`` (global: no region)."""
 
-    def __init__(self, account, endpoint, *, scheme="http", certification=None, language=None):
-        profile = ClientProfile(httpProfile=HttpProfile(protocol=scheme, endpoint=endpoint, certification=certification),
-                                **({"language": language} if language else {}))
-        self.sdk = organization_client.OrganizationClient(credential.Credential(account.secret_id, account.secret_key),
-                                                          "", profile)
-        session = getattr(getattr(self.sdk.request, "conn", None), "_session", None)
-        if session is not None:
-            session.hooks["response"].append(_check_sdk_http)
-            session.send = _guarded_send(session.send)
+    CLIENT = organization_client.OrganizationClient
+    MODELS = models
 
-    def __getattr__(self, action):
-        if not action[:1].isupper():
-            raise AttributeError(action)
-        request_cls = getattr(models, action + "Request")
-
-        def invoke(**fields):
-            req = request_cls()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                req.from_json_string(json.dumps(fields))
-            for name in fields:
-                assert hasattr(req, "_" + name), f"{action}Request has no field {name}"
-            return _sdk_call(lambda: getattr(self.sdk, action)(req))
-
-        invoke.__name__ = action
-        return invoke
-
-    def call(self, action, **params):
-        return _sdk_call(lambda: self.sdk.call_json(action, params))["Response"]
+    def __init__(self, account, endpoint, **options):
+        super().__init__(account, "", endpoint, **options)
 
     def new_member(self, label="member"):
         """(Uin, Name) of a new tenant account made over the API."""
