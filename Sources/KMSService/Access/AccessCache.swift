@@ -1,8 +1,6 @@
-import Foundation
 import KMSAccess
 import KMSCore
 import KMSStorage
-import Synchronization
 
 /// Each sub-user's attached policies, compiled (`PolicySet`), so deciding a request costs no
 /// database round trip. Same rules as `CredentialCache`: an attach, detach, policy change or user
@@ -14,27 +12,18 @@ public final class AccessCache: @unchecked Sendable {
         let appId: Int64
         let userUin: Int64
     }
-    struct Entry {
-        let policies: PolicySet
-        let loadedAt: UInt64
-    }
 
-    private let lock = NSLock()
-    private var entries: [Principal: Entry] = [:]
-    private let generation = Atomic<UInt64>(0)
-    let capacity: Int
-    let lifetime: UInt64
+    private let cache: ExpiringCache<Principal, PolicySet>
 
     public init(capacity: Int = 100_000, lifetimeSeconds: UInt64 = 300) {
-        self.capacity = capacity
-        lifetime = lifetimeSeconds * 1_000_000_000
+        cache = ExpiringCache(capacity: capacity, lifetimeSeconds: lifetimeSeconds)
     }
 
     /// The sub-user's policies: cached, or loaded over `database` in the account's scope.
     public func policies(appId: Int64, userUin: Int64, database: Database) throws -> PolicySet {
         let principal = Principal(appId: appId, userUin: userUin)
-        if let cached = lookup(principal) { return cached }
-        let seen = generation.load(ordering: .acquiring)
+        if let cached = cache.lookup(principal) { return cached }
+        let seen = cache.currentGeneration
         let texts = try database.query(tenant: Tenant(appId: appId, region: ""), AttachedPolicyDocuments(userUin: userUin))
         var documents: [PolicyDocument] = []
         for text in texts {
@@ -46,41 +35,12 @@ public final class AccessCache: @unchecked Sendable {
             }
         }
         let policies = PolicySet(documents)
-        store(principal, policies, generation: seen)
+        cache.store(principal, policies, generation: seen)
         return policies
     }
 
-    func lookup(_ principal: Principal) -> PolicySet? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let entry = entries[principal] else { return nil }
-        guard DispatchTimeNow.nanoseconds &- entry.loadedAt < lifetime else {
-            entries[principal] = nil
-            return nil
-        }
-        return entry.policies
-    }
-
-    func store(_ principal: Principal, _ policies: PolicySet, generation seen: UInt64) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard generation.load(ordering: .acquiring) == seen else { return }
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[principal] = Entry(policies: policies, loadedAt: DispatchTimeNow.nanoseconds)
-    }
-
     /// Drops every sub-user of the account (their policies changed).
-    public func invalidate(appId: Int64) {
-        lock.lock()
-        generation.add(1, ordering: .releasing)
-        entries = entries.filter { $0.key.appId != appId }
-        lock.unlock()
-    }
+    public func invalidate(appId: Int64) { cache.invalidate { $0.appId == appId } }
 
-    public func invalidateAll() {
-        lock.lock()
-        generation.add(1, ordering: .releasing)
-        entries.removeAll()
-        lock.unlock()
-    }
+    public func invalidateAll() { cache.invalidateAll() }
 }
