@@ -134,11 +134,8 @@ final class AccessEnforcementIntegrationTests: XCTestCase {
         let clock = TestClock(Int64(Date().timeIntervalSince1970))
         let a = try ServiceHarness(clock: clock)
         let b = try ServiceHarness(clock: clock, sharing: a)
-        let invalidator = CacheInvalidator(keys: b.service.keyCache, credentials: b.service.credentialCache, access: b.service.accessCache,
-                                           conninfo: b.appURL)
-        invalidator.start()
+        let invalidator = b.listeningInvalidator()
         defer { invalidator.stop() }
-        Thread.sleep(forTimeInterval: 0.3)  // listening
         let root = try a.newAccount()
         let keyId = key(a, root)
         let user = try subUser(a, of: root, policies: [allow(#""kms:Encrypt""#, on: resource(root, keyId))])

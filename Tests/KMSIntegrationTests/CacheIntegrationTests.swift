@@ -28,11 +28,8 @@ final class CacheIntegrationTests: XCTestCase {
         let clock = TestClock(Int64(Date().timeIntervalSince1970))
         let a = try ServiceHarness(clock: clock)
         let b = try ServiceHarness(clock: clock, sharing: a)
-        let invalidator = CacheInvalidator(keys: b.service.keyCache, credentials: b.service.credentialCache, access: b.service.accessCache,
-                                           conninfo: b.appURL)
-        invalidator.start()
+        let invalidator = b.listeningInvalidator()
         defer { invalidator.stop() }
-        Thread.sleep(forTimeInterval: 0.3)  // listening
 
         let account = try a.newAccount()
         let keyId = ServiceHarness.string(a.call("CreateKey", ["Alias": "cached"], as: account), "KeyId")

@@ -56,6 +56,16 @@ struct ServiceHarness {
         session = service.makeSession(database: database)
     }
 
+    /// A cache invalidator for this harness's caches (a second process's, when the test changes
+    /// things through another harness), already listening; `stop()` it when done.
+    func listeningInvalidator() -> CacheInvalidator {
+        let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, access: service.accessCache,
+                                           conninfo: appURL)
+        invalidator.start()
+        Thread.sleep(forTimeInterval: 0.3)  // LISTEN in effect
+        return invalidator
+    }
+
     /// A scheduled worker on its own connection (or `database`), with this harness's key and clock.
     func worker(_ database: Database) -> ScheduledWorker {
         ScheduledWorker(database: database, sealer: sealer, regions: service.regions, keyCache: service.keyCache, clock: clock.function)
