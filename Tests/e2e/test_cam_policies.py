@@ -5,14 +5,12 @@ attached policy lets a sub-user's access key do, and that a detach holds within 
 between accounts; tccli."""
 
 import json
-import os
 import time
 
 import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from cam_support import Cam, add_sub_user, allow, key_resource, unique_name
-from tccli_support import private_tccli, run_tccli
+from cam_support import Cam, add_sub_user, allow, key_resource, tccli_cam, unique_name
 from e2e_support import FIPS_REGION, assert_code, assert_codes, owner_psql
 
 ENCRYPT_ONLY = {"version": "2.0", "statement": [{"effect": "allow", "action": ["kms:Encrypt"], "resource": "*"}]}
@@ -232,14 +230,7 @@ def test_another_account_never_sees_or_touches_the_policies(cam_for, make_accoun
 
 def test_tccli_cam_creates_attaches_and_lists_policies(kms_env, make_account, tmp_path):
     account = make_account("pol-tccli")
-    tccli = private_tccli(kms_env.ca_file, str(tmp_path))
-    home = str(tmp_path / "home")
-    os.mkdir(home)
-
-    def cam(*args):
-        rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, "cam", *args, home=home)
-        assert rc == 0, f"tccli cam {' '.join(args)} exited {rc}: {out} {err}"
-        return json.loads(out)
+    cam = tccli_cam(kms_env, account, tmp_path)
 
     user = cam("AddUser", "--Name", unique_name("tccli"))
     created = cam("CreatePolicy", "--PolicyName", "tccli-encrypt", "--PolicyDocument", json.dumps(ENCRYPT_ONLY))

@@ -2,13 +2,10 @@
 SecretId/SecretKey, once), GetUser, ListUsers, DeleteUser (Force, cascading the user's access
 keys), Tencent's name rules and codes, the per-account quota, isolation between accounts, and tccli."""
 
-import json
-import os
 
 import pytest
 
-from cam_support import Cam, add_sub_user, allow, unique_name
-from tccli_support import private_tccli, run_tccli
+from cam_support import Cam, add_sub_user, allow, tccli_cam, unique_name
 from e2e_support import FIPS_REGION, assert_code, assert_codes, owner_psql
 
 SUB_UIN_RANGE = range(200_000_000_000, 300_000_000_000)
@@ -127,14 +124,7 @@ def test_another_account_never_sees_or_touches_the_sub_users(cam_for, make_accou
 
 def test_tccli_cam_add_get_list_and_delete_user(kms_env, make_account, tmp_path):
     account = make_account("cam-tccli")
-    tccli = private_tccli(kms_env.ca_file, str(tmp_path))
-    home = str(tmp_path / "home")
-    os.mkdir(home)
-
-    def cam(*args):
-        rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, "cam", *args, home=home)
-        assert rc == 0, f"tccli cam {' '.join(args)} exited {rc}: {out} {err}"
-        return json.loads(out)
+    cam = tccli_cam(kms_env, account, tmp_path)
 
     name = unique_name("tccli")
     added = cam("AddUser", "--Name", name, "--UseApi", "1")
@@ -142,8 +132,7 @@ def test_tccli_cam_add_get_list_and_delete_user(kms_env, make_account, tmp_path)
     assert cam("GetUser", "--Name", name)["Uid"] == added["Uid"]
     assert name in [u["Name"] for u in cam("ListUsers")["Data"]]
     cam("DeleteUser", "--Name", name, "--Force", "1")
-    rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, "cam", "GetUser", "--Name", name, home=home)
-    assert rc != 0 and "ResourceNotFound.UserNotExist" in out + err
+    assert "ResourceNotFound.UserNotExist" in cam("GetUser", "--Name", name, fails=True)
 
 
 def test_get_user_app_id_names_the_caller_its_account_and_the_owner_of_its_keys(cam_for, make_account, kms_env):
