@@ -8,23 +8,15 @@ import KMSStorage
 /// Custom policies against a real PostgreSQL as the application role: a bad document writes
 /// nothing, keywords are literal text, deleting is all or nothing, and accounts stay apart.
 final class CAMPolicyStorageIntegrationTests: XCTestCase {
-    static let env = ProcessInfo.processInfo.environment
     let sealer = try! Sealer(masterKey: Random.secret(32))
     let allowEncrypt = #"{"version":"2.0","statement":[{"effect":"allow","action":["kms:Encrypt"],"resource":"*"}]}"#
 
     func account() throws -> IssuedCredential {
-        guard let url = Self.env["KMS_TEST_DATABASE_URL"] else {
-            XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
-            throw StorageError("no database")
-        }
-        let owner = try Database(conninfo: url)
-        try Migrator(directory: Self.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
+        let owner = try TestDatabase.owner()
         return try AccountRegistry(sealer: sealer, database: owner).createAccount(name: "cam-policies", now: 1)
     }
 
-    func app() throws -> Database {
-        try Database(conninfo: Self.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
-    }
+    func app() throws -> Database { try TestDatabase.app() }
 
     func inAccount<R>(_ db: Database, _ account: IssuedCredential, _ body: (KeyTransaction) throws -> R) throws -> R {
         let tenant = Tenant(appId: account.appId, region: "")

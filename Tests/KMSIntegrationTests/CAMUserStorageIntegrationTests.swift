@@ -9,22 +9,11 @@ import KMSStorage
 /// security keeps accounts apart, a deleted user takes its keys and attachments with it, and the
 /// per-user key limit holds when two requests race.
 final class CAMUserStorageIntegrationTests: XCTestCase {
-    static let env = ProcessInfo.processInfo.environment
     let sealer = try! Sealer(masterKey: Random.secret(32))
 
-    func owner() throws -> Database {
-        guard let url = Self.env["KMS_TEST_DATABASE_URL"] else {
-            XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
-            throw StorageError("no database")
-        }
-        let db = try Database(conninfo: url)
-        try Migrator(directory: Self.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: db)
-        return db
-    }
+    func owner() throws -> Database { try TestDatabase.owner() }
 
-    func app() throws -> Database {
-        try Database(conninfo: Self.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
-    }
+    func app() throws -> Database { try TestDatabase.app() }
 
     func requester(_ account: IssuedCredential) -> AccessRequester {
         AccessRequester(appId: account.appId, rootUin: account.uin, userUin: nil, isOperator: false, secretId: account.secretId)

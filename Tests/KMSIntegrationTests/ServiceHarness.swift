@@ -7,6 +7,33 @@ import KMSStorage
 @testable import KMSService
 import KMSHTTP
 
+/// The integration tests' database: `KMS_TEST_DATABASE_URL` (an owner connection string, set by
+/// `scripts/kms test`), every migration of `KMS_TEST_SQL_DIR` applied. Without it a test fails, never skips.
+enum TestDatabase {
+    static let env = ProcessInfo.processInfo.environment
+
+    static func ownerURL() throws -> String {
+        guard let url = env["KMS_TEST_DATABASE_URL"] else {
+            XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
+            throw StorageError("no database")
+        }
+        return url
+    }
+
+    /// The same database as the responder's role.
+    static func appURL() throws -> String { try ownerURL().replacingOccurrences(of: "user=kms_owner", with: "user=kms_app") }
+
+    /// An owner connection, the schema migrated.
+    static func owner() throws -> Database {
+        let owner = try Database(conninfo: try ownerURL())
+        try Migrator(directory: env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
+        return owner
+    }
+
+    /// A connection as the responder's role (row-level security applies).
+    static func app() throws -> Database { try Database(conninfo: try appURL()) }
+}
+
 /// A clock the test moves by hand.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
@@ -38,17 +65,12 @@ struct ServiceHarness {
     /// `regions`: the served regions (a test may serve one that the deployment later drops).
     init(clock: TestClock, rateLimit: Double = 0, sharing other: ServiceHarness? = nil,
          regions: String = RegionTable.defaultSpec) throws {
-        guard let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"] else {
-            XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
-            throw StorageError("no database")
-        }
-        owner = try Database(conninfo: url)
-        try Migrator(directory: ServiceHarness.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
-        database = try Database(conninfo: url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
+        owner = try TestDatabase.owner()
+        let appURL = try TestDatabase.appURL()
+        database = try Database(conninfo: appURL)
         rootKey = other?.rootKey ?? Random.secret(32)
         sealer = try other?.sealer ?? Sealer(masterKey: rootKey)
         self.clock = clock
-        let appURL = url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
         self.appURL = appURL
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
         service = Service(regions: try RegionTable(spec: regions), sealer: sealer, auditWriter: auditWriter,
@@ -71,9 +93,7 @@ struct ServiceHarness {
         ScheduledWorker(database: database, sealer: sealer, regions: service.regions, keyCache: service.keyCache, clock: clock.function)
     }
 
-    func appConnection() throws -> Database {
-        try Database(conninfo: ServiceHarness.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
-    }
+    func appConnection() throws -> Database { try TestDatabase.app() }
 
     func newAccount() throws -> IssuedCredential {
         try AccountRegistry(sealer: sealer, database: owner).createAccount(name: "it", now: clock.now)

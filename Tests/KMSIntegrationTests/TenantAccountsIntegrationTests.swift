@@ -9,20 +9,14 @@ import KMSCrypto
 /// policies (migration 016): only a transaction scoped to the operator's account may create tenant
 /// accounts or disable them; all or none; a disabled account's credentials are unusable.
 final class TenantAccountsIntegrationTests: XCTestCase {
-    static let env = ProcessInfo.processInfo.environment
 
     var owner: Database!
     var app: Database!
     var registry: AccountRegistry!
 
     override func setUpWithError() throws {
-        guard let url = Self.env["KMS_TEST_DATABASE_URL"] else {
-            XCTFail("KMS_TEST_DATABASE_URL is not set: run the integration tests through scripts/kms test")
-            throw StorageError("no database")
-        }
-        owner = try Database(conninfo: url)
-        try Migrator(directory: Self.env["KMS_TEST_SQL_DIR"] ?? "SQL").apply(to: owner)
-        app = try Database(conninfo: url.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app"))
+        owner = try TestDatabase.owner()
+        app = try TestDatabase.app()
         registry = AccountRegistry(sealer: try Sealer(masterKey: Random.secret(32)), database: owner)
     }
 
