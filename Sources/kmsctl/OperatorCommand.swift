@@ -24,7 +24,7 @@ struct Operator: ParsableCommand {
                 printJSON(.object(fields))
             } else {
                 print(created ? "created the operator account" : "the operator account exists: added a credential")
-                print("AppId \(issued.appId)  Uin \(issued.uin)\nSecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))")
+                print("AppId \(issued.appId)  Uin \(issued.uin)\nSecretId  \(issued.secretId)\nSecretKey \(issued.shownSecretKey)")
             }
         }
     }

@@ -112,7 +112,7 @@ struct Migrate: ParsableCommand {
 
 func credentialJSON(_ c: IssuedCredential) -> JSONValue {
     .object([("AppId", .int(c.appId)), ("Uin", .int(c.uin)), ("SecretId", .string(c.secretId)),
-             ("SecretKey", .string(String(decoding: c.secretKey.unsafeCopy, as: UTF8.self)))])
+             ("SecretKey", .string(c.shownSecretKey))])
 }
 
 struct Account: ParsableCommand {
@@ -127,7 +127,7 @@ struct Account: ParsableCommand {
         func run() throws {
             let issued = try connection.registry().createAccount(name: name, now: now)
             if json { printJSON(credentialJSON(issued)) } else {
-                print("AppId \(issued.appId)  Uin \(issued.uin)\nSecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))")
+                print("AppId \(issued.appId)  Uin \(issued.uin)\nSecretId  \(issued.secretId)\nSecretKey \(issued.shownSecretKey)")
             }
         }
     }
@@ -159,7 +159,7 @@ struct Credential: ParsableCommand {
         @Flag(help: "Print {AppId, Uin, SecretId, SecretKey} as one JSON object.") var json = false
         func run() throws {
             let issued = try connection.registry().createCredential(appId: appId, now: now)
-            if json { printJSON(credentialJSON(issued)) } else { print("SecretId  \(issued.secretId)\nSecretKey \(String(decoding: issued.secretKey.unsafeCopy, as: UTF8.self))") }
+            if json { printJSON(credentialJSON(issued)) } else { print("SecretId  \(issued.secretId)\nSecretKey \(issued.shownSecretKey)") }
         }
     }
 

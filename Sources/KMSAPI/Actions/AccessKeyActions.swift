@@ -34,7 +34,7 @@ enum AccessKeyActions {
         }
         return [("AccessKey", .object([
             ("AccessKeyId", .string(key.secretId)),
-            ("SecretAccessKey", .string(key.secretKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })),
+            ("SecretAccessKey", .string(key.shownSecretKey)),
             ("Status", status(true)), ("CreateTime", .string(CAMTime.format(key.createdAt))), ("Description", .string(description)),
         ]))]
     }

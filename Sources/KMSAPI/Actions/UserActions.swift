@@ -40,7 +40,7 @@ enum UserActions {
         var fields: ResponseFields = [("Uin", .int(user.uin)), ("Name", .string(user.name)), ("Uid", .int(user.uid))]
         if let key {
             fields.append(("SecretId", .string(key.secretId)))
-            fields.append(("SecretKey", .string(key.secretKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })))
+            fields.append(("SecretKey", .string(key.shownSecretKey)))
         }
         return fields
     }

@@ -14,6 +14,10 @@ public struct IssuedCredential {
     public let secretKey: SecureBytes
     /// Unix seconds.
     public var createdAt: Int64 = 0
+
+    /// The secret key as text, for the one answer or line that shows it (a `String` cannot be
+    /// zeroed: make it only there).
+    public var shownSecretKey: String { secretKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 }
 
 /// Creates accounts and credentials (the admin CLI's work). Secrets are sealed under the master
