@@ -5,7 +5,7 @@ public struct CustomerMasterKey: Sendable, Equatable {
     public var region: String
     public var alias: String
     public var description: String
-    public var keyUsage: String
+    public var keyUsage: KeyUsage
     public var origin: KeyOrigin
     public var state: KeyState
     public var creatorUin: Int64
@@ -24,7 +24,7 @@ public struct CustomerMasterKey: Sendable, Equatable {
     /// The oldest material version that still decrypts (see `KeyVersions`); 1 = none retired.
     public var minDecryptionVersion: UInt32
 
-    public init(id: KeyID, appId: Int64, region: String, alias: String, description: String, keyUsage: String,
+    public init(id: KeyID, appId: Int64, region: String, alias: String, description: String, keyUsage: KeyUsage,
                 origin: KeyOrigin, state: KeyState, creatorUin: Int64, createTime: Int64, deletionDate: Int64 = 0,
                 validTo: Int64 = 0, currentVersion: UInt32, rotationEnabled: Bool = false, rotateDays: Int = 365,
                 nextRotateTime: Int64 = 0, lastRotateTime: Int64 = 0, minDecryptionVersion: UInt32 = 1) {
@@ -48,7 +48,7 @@ public struct CustomerMasterKey: Sendable, Equatable {
     /// What decides whether the key may be used now.
     public var status: KeyStatus {
         KeyStatus(state: state, origin: origin, validTo: validTo, currentVersion: currentVersion, deletionDate: deletionDate,
-                  minDecryptionVersion: minDecryptionVersion)
+                  minDecryptionVersion: minDecryptionVersion, keyUsage: keyUsage)
     }
 
     /// The lifecycle as seen at `now` (see `KeyStatus.lifecycle`).
@@ -65,9 +65,12 @@ public struct KeyStatus: Sendable, Equatable {
     public let deletionDate: Int64
     /// The oldest material version that still decrypts.
     public let minDecryptionVersion: UInt32
+    /// What the key is for: which actions may use it at all.
+    public let keyUsage: KeyUsage
 
     public init(state: KeyState, origin: KeyOrigin, validTo: Int64, currentVersion: UInt32, deletionDate: Int64 = 0,
-                minDecryptionVersion: UInt32 = 1) {
+                minDecryptionVersion: UInt32 = 1, keyUsage: KeyUsage = .encryptDecrypt) {
+        self.keyUsage = keyUsage
         self.state = state
         self.origin = origin
         self.validTo = validTo

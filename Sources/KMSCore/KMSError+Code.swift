@@ -36,6 +36,8 @@ extension KMSError {
         case decryptMaterialError = "InvalidParameter.DecryptMaterialError"
         case invalidKeyId = "InvalidParameterValue.InvalidKeyId"
         case duplicatedKeyId = "InvalidParameterValue.DuplicatedKeyId"
+        case tagKeysDuplicated = "InvalidParameterValue.TagKeysDuplicated"
+        case tagsNotExisted = "InvalidParameterValue.TagsNotExisted"
 
         // CAM policy documents (KMSAccess.PolicyDocument), as CAM 2019-01-16 CreatePolicy spells them.
         case policyDocumentError = "InvalidParameter.PolicyDocumentError"
@@ -71,6 +73,16 @@ extension KMSError {
         case rotateNotSupported = "UnsupportedOperation.RotateNotSupported"
         case rotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
         case limitExceeded = "LimitExceeded"
+
+        // Asymmetric keys, tags and cloud-resource bindings (SPEC §9).
+        case unsupportedKeyUsageInCurrentRegion = "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion"
+        case decryptError = "FailedOperation.DecryptError"
+        case signError = "FailedOperation.SignError"
+        case verifyError = "FailedOperation.VerifyError"
+        case encryptionError = "FailedOperation.EncryptionError"
+        case taggingError = "FailedOperation.TaggingError"
+        case cmkUsedByCloudProduct = "FailedOperation.CmkUsedByCloudProduct"
+        case cloudResourceBindingNotFound = "ResourceUnavailable.CloudResourceBindingNotFound"
 
         // CAM users, access keys, policies and attachments.
         case camParamError = "InvalidParameter.ParamError"
@@ -168,6 +180,26 @@ extension KMSError.Code {
             return english ? "The KeyId is not a valid key id." : "KeyId 格式错误。"
         case .duplicatedKeyId:
             return english ? "The same KeyId is given more than once." : "KeyId 重复。"
+        case .tagKeysDuplicated:
+            return english ? "The same TagKey is given more than once." : "标签键重复。"
+        case .tagsNotExisted:
+            return english ? "The tag does not exist." : "标签不存在。"
+        case .unsupportedKeyUsageInCurrentRegion:
+            return english ? "This region does not offer keys of that KeyUsage." : "当前地域不支持该密钥用途。"
+        case .decryptError:
+            return english ? "The ciphertext could not be decrypted with this key and algorithm." : "解密失败。"
+        case .signError:
+            return english ? "The message could not be signed." : "签名失败。"
+        case .verifyError:
+            return english ? "The signature could not be verified." : "验签失败。"
+        case .encryptionError:
+            return english ? "The plaintext could not be encrypted." : "加密失败。"
+        case .taggingError:
+            return english ? "The tags could not be applied." : "标签操作失败。"
+        case .cmkUsedByCloudProduct:
+            return english ? "The CMK is bound to a cloud resource: unbind it first." : "CMK 已被云产品绑定使用，请先解绑。"
+        case .cloudResourceBindingNotFound:
+            return english ? "The key is not bound to that cloud resource." : "云资源绑定关系不存在。"
         case .policyDocumentError:
             return english ? "The policy document is not a valid policy." : "策略文档不合法。"
         case .policyDocumentLengthOverLimit:

@@ -14,7 +14,7 @@ extension CustomerMasterKey {
         self.init(
             id: try r.decode(KeyID.self, "key_id"), appId: try r.decode(Int64.self, "app_id"), region: try r.decode(String.self, "region"),
             alias: try r.decode(String.self, "alias"), description: try r.decode(String.self, "description"),
-            keyUsage: try r.decode(String.self, "key_usage"), origin: try r.decode(KeyOrigin.self, "origin"),
+            keyUsage: try r.decode(KeyUsage.self, "key_usage"), origin: try r.decode(KeyOrigin.self, "origin"),
             state: try r.decode(KeyState.self, "state"), creatorUin: try r.decode(Int64.self, "creator_uin"),
             createTime: try r.decode(Int64.self, "create_time"), deletionDate: try r.decode(Int64.self, "deletion_date"),
             validTo: try r.decode(Int64.self, "valid_to"), currentVersion: try r.decode(UInt32.self, "current_version"),
@@ -33,7 +33,7 @@ public struct InsertKey: Statement {
     public init(_ key: CustomerMasterKey) { self.key = key }
     public var bindings: [PostgresValue] {
         [.text(key.id.description), .int64(key.appId), .text(key.region), .text(key.alias), .text(key.description),
-         .text(key.keyUsage), .text(key.origin.rawValue), .text(key.state.rawValue), .int64(key.creatorUin),
+         .text(key.keyUsage.rawValue), .text(key.origin.rawValue), .text(key.state.rawValue), .int64(key.creatorUin),
          .int64(key.createTime), .int64(key.deletionDate), .int64(key.validTo), .int64(Int64(key.currentVersion)),
          .bool(key.rotationEnabled), .int64(Int64(key.rotateDays)), .int64(key.nextRotateTime), .int64(key.lastRotateTime),
          .int64(Int64(key.minDecryptionVersion))]
@@ -127,7 +127,7 @@ public struct FindKeys: Statement {
 public struct KeyQuery: Sendable {
     public var states: [KeyState]
     public var origin: KeyOrigin?
-    public var keyUsage: String?
+    public var keyUsage: KeyUsage?
     /// Substring of the key id or alias.
     public var search: String?
     public var newestFirst: Bool
@@ -136,7 +136,7 @@ public struct KeyQuery: Sendable {
     /// Unix seconds of the request: keys past their DeletionDate at `now` are gone, and neither
     /// listed nor counted, even before the scheduled worker has destroyed them.
     public var now: Int64
-    public init(states: [KeyState], origin: KeyOrigin? = nil, keyUsage: String? = nil, search: String? = nil,
+    public init(states: [KeyState], origin: KeyOrigin? = nil, keyUsage: KeyUsage? = nil, search: String? = nil,
                 newestFirst: Bool = true, offset: Int, limit: Int, now: Int64) {
         self.states = states; self.origin = origin; self.keyUsage = keyUsage; self.search = search
         self.newestFirst = newestFirst; self.offset = offset; self.limit = limit; self.now = now
@@ -159,7 +159,7 @@ public struct ListKeysPage: Statement {
     public init(tenant: Tenant, query: KeyQuery) { self.tenant = tenant; self.query = query }
     public var bindings: [PostgresValue] {
         [.int64(tenant.appId), .text(tenant.region), .textArray(query.states.map(\.rawValue)),
-         query.origin.map { .text($0.rawValue) } ?? .null, query.keyUsage.map(PostgresValue.text) ?? .null,
+         query.origin.map { .text($0.rawValue) } ?? .null, query.keyUsage.map { .text($0.rawValue) } ?? .null,
          query.search.map(PostgresValue.text) ?? .null, .bool(query.newestFirst),
          .int64(Int64(query.offset)), .int64(Int64(query.limit)), .int64(query.now)]
     }

@@ -28,6 +28,13 @@ final class ErrorResponseTests: XCTestCase {
         .notExternalCmk: "UnsupportedOperation.NotExternalCmk", .externalCmkCanNotRotate: "UnsupportedOperation.ExternalCmkCanNotRotate",
         .cmkArchived: "ResourceUnavailable.CmkArchived", .rotateNotSupported: "UnsupportedOperation.RotateNotSupported",
         .rotateRateLimited: "RequestLimitExceeded.RotateRateLimited", .limitExceeded: "LimitExceeded",
+        // Asymmetric keys, tags and cloud-resource bindings.
+        .tagKeysDuplicated: "InvalidParameterValue.TagKeysDuplicated", .tagsNotExisted: "InvalidParameterValue.TagsNotExisted",
+        .unsupportedKeyUsageInCurrentRegion: "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion",
+        .decryptError: "FailedOperation.DecryptError", .signError: "FailedOperation.SignError",
+        .verifyError: "FailedOperation.VerifyError", .encryptionError: "FailedOperation.EncryptionError",
+        .taggingError: "FailedOperation.TaggingError", .cmkUsedByCloudProduct: "FailedOperation.CmkUsedByCloudProduct",
+        .cloudResourceBindingNotFound: "ResourceUnavailable.CloudResourceBindingNotFound",
         // CAM users, access keys, policies and attachments.
         .camParamError: "InvalidParameter.ParamError", .camUserNameIllegal: "InvalidParameter.UserNameIllegal",
         .camSubUserNameInUse: "InvalidParameter.SubUserNameInUse", .camSubUserFull: "InvalidParameter.SubUserFull",

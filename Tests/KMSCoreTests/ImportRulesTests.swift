@@ -50,7 +50,7 @@ final class ImportRulesTests: XCTestCase {
 
     func testOnlyExternalKeysImport() {
         var key = CustomerMasterKey(id: KeyID(random: Array(repeating: 3, count: 16)), appId: 1, region: "r", alias: "a",
-                                    description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .enabled,
+                                    description: "", keyUsage: .encryptDecrypt, origin: .tencentKMS, state: .enabled,
                                     creatorUin: 1, createTime: 0, currentVersion: 1)
         XCTAssertEqual(code { try ImportRules.checkExternal(key) }, .notExternalCmk)
         key.origin = .external

@@ -58,7 +58,7 @@ final class KeyLifecycleTests: XCTestCase {
 
     func testExpiredExternalMaterialReadsAsPendingImport() {
         let key = CustomerMasterKey(id: KeyID(random: Array(repeating: 1, count: 16)), appId: 1, region: "r", alias: "a",
-                                    description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .external, state: .enabled,
+                                    description: "", keyUsage: .encryptDecrypt, origin: .external, state: .enabled,
                                     creatorUin: 1, createTime: 0, validTo: 100, currentVersion: 1)
         XCTAssertEqual(key.lifecycle(now: 99).state, .enabled)
         XCTAssertEqual(key.lifecycle(now: 100).state, .pendingImport)
@@ -67,7 +67,7 @@ final class KeyLifecycleTests: XCTestCase {
 
     func pendingDeleteKey(deletionDate: Int64) -> CustomerMasterKey {
         CustomerMasterKey(id: KeyID(random: Array(repeating: 2, count: 16)), appId: 1, region: "r", alias: "a",
-                          description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .pendingDelete,
+                          description: "", keyUsage: .encryptDecrypt, origin: .tencentKMS, state: .pendingDelete,
                           creatorUin: 1, createTime: 0, deletionDate: deletionDate, currentVersion: 1)
     }
 

@@ -68,7 +68,7 @@ final class KeyVersionsTests: XCTestCase {
 
     func testKeyExposesItsVersionsAndStoresChangesBack() throws {
         var key = CustomerMasterKey(id: KeyID(random: Array(repeating: 7, count: 16)), appId: 1, region: "r", alias: "a",
-                                    description: "", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .enabled,
+                                    description: "", keyUsage: .encryptDecrypt, origin: .tencentKMS, state: .enabled,
                                     creatorUin: 1, createTime: 0, currentVersion: 2)
         XCTAssertEqual(key.versions, KeyVersions(latest: 2))
         key.versions.rotate()

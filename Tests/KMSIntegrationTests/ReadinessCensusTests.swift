@@ -19,7 +19,7 @@ final class ReadinessCensusTests: XCTestCase {
         try owner.run(InsertAccount(appId: appId, uin: appId + 10_000_000_000, name: "census", createdAt: 1))
         let tenant = Tenant(appId: appId, region: "ap-guangzhou")
         let key = CustomerMasterKey(id: KeyID(random: Random.bytes(16)), appId: appId, region: tenant.region, alias: "census",
-                                    description: "d", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .enabled,
+                                    description: "d", keyUsage: .encryptDecrypt, origin: .tencentKMS, state: .enabled,
                                     creatorUin: 1, createTime: 100, currentVersion: 1)
         // A value in the sealed format (format byte 1, master key id 250, then nonce and tag).
         let sealed: [UInt8] = [1, 250] + [UInt8](repeating: 7, count: 40)

@@ -38,7 +38,7 @@ final class StorageTests: XCTestCase {
 
     func newKey(_ tenant: Tenant, alias: String) -> CustomerMasterKey {
         CustomerMasterKey(id: KeyID(random: Random.bytes(16)), appId: tenant.appId, region: tenant.region, alias: alias,
-                          description: "d", keyUsage: "ENCRYPT_DECRYPT", origin: .tencentKMS, state: .enabled,
+                          description: "d", keyUsage: .encryptDecrypt, origin: .tencentKMS, state: .enabled,
                           creatorUin: 1, createTime: 100, currentVersion: 1)
     }
 

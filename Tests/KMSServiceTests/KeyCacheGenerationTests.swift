@@ -11,7 +11,7 @@ final class KeyCacheGenerationTests: XCTestCase {
     let id = KeyID("0f8e3a52-6c1d-4b7e-9a2f-1c3d5e7f9a0b")!
 
     func key(_ state: KeyState, version: UInt32 = 1) -> CustomerMasterKey {
-        CustomerMasterKey(id: id, appId: tenant.appId, region: tenant.region, alias: "a", description: "", keyUsage: "ENCRYPT_DECRYPT",
+        CustomerMasterKey(id: id, appId: tenant.appId, region: tenant.region, alias: "a", description: "", keyUsage: .encryptDecrypt,
                           origin: .tencentKMS, state: state, creatorUin: 1, createTime: 0, currentVersion: version)
     }
 

@@ -6,7 +6,7 @@ import KMSCore
 final class KeyRotationRulesTests: XCTestCase {
     func key(_ origin: KeyOrigin, _ state: KeyState, deletionDate: Int64 = 0) -> CustomerMasterKey {
         CustomerMasterKey(id: KeyID(random: Array(repeating: 3, count: 16)), appId: 1, region: "r", alias: "a", description: "",
-                          keyUsage: "ENCRYPT_DECRYPT", origin: origin, state: state, creatorUin: 1, createTime: 0,
+                          keyUsage: .encryptDecrypt, origin: origin, state: state, creatorUin: 1, createTime: 0,
                           deletionDate: deletionDate, currentVersion: origin == .external ? 0 : 1)
     }
 

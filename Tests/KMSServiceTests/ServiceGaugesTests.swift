@@ -12,7 +12,7 @@ final class ServiceGaugesTests: XCTestCase {
         let tenant = Tenant(appId: 1_250_000_000, region: "ap-guangzhou")
         let id = KeyID("0f8e3a52-6c1d-4b7e-9a2f-1c3d5e7f9a0b")!
         XCTAssertNil(cache.lookup(tenant, id, version: nil))
-        let key = CustomerMasterKey(id: id, appId: tenant.appId, region: tenant.region, alias: "a", description: "", keyUsage: "ENCRYPT_DECRYPT",
+        let key = CustomerMasterKey(id: id, appId: tenant.appId, region: tenant.region, alias: "a", description: "", keyUsage: .encryptDecrypt,
                                     origin: .tencentKMS, state: .enabled, creatorUin: 1, createTime: 0, currentVersion: 1)
         cache.store(key, version: 1, material: SecureBytes([UInt8](repeating: 7, count: 32)), generation: cache.currentGeneration)
         XCTAssertNotNil(cache.lookup(tenant, id, version: nil))

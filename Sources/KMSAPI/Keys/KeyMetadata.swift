@@ -10,7 +10,7 @@ enum KeyMetadata {
             ("CreateTime", .int(key.createTime)),
             ("Description", .string(key.description)),
             ("KeyState", .string(state.rawValue)),
-            ("KeyUsage", .string(key.keyUsage)),
+            ("KeyUsage", .string(key.keyUsage.rawValue)),
             ("Type", .int(Int64(profile.keyMetadataType))),
             ("CreatorUin", .int(key.creatorUin)),
             ("KeyRotationEnabled", .bool(key.rotationEnabled)),

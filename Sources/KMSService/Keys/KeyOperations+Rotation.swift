@@ -7,6 +7,7 @@ extension KeyOperations {
     /// Rotation is for keys whose material the service made, and not for keys on their way out.
     static func checkRotatable(_ key: CustomerMasterKey, now: Int64) throws {
         guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
+        guard !key.keyUsage.isAsymmetric else { throw KMSError(.unsupportedOperation, "Asymmetric keys do not rotate.") }
         if key.lifecycle(now: now).state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
     }
 
@@ -24,7 +25,7 @@ extension KeyOperations {
     /// success (as Tencent).
     public func disableRotation(_ id: KeyID, in tx: KeyTransaction) throws {
         var key = try lock(id, in: tx)
-        if key.origin == .external { return }
+        if key.origin == .external || key.keyUsage.isAsymmetric { return }
         try Self.checkRotatable(key, now: tx.now)
         key.rotationEnabled = false
         key.nextRotateTime = 0
@@ -35,7 +36,7 @@ extension KeyOperations {
     /// Whether the key rotates automatically (EXTERNAL keys never do).
     public func rotationEnabled(_ id: KeyID, in tx: KeyTransaction) throws -> Bool {
         let key = try find(id, in: tx)
-        return key.origin == .tencentKMS && key.rotationEnabled
+        return key.origin == .tencentKMS && !key.keyUsage.isAsymmetric && key.rotationEnabled
     }
 
     /// Rotates now, on the caller's request. The automatic schedule is unchanged; LastRotateTime becomes now.
@@ -54,7 +55,7 @@ extension KeyOperations {
     public func rotateOnSchedule(_ id: KeyID, in tx: KeyTransaction) throws -> UInt32? {
         tx.changing(id)
         guard var key = try tx.db.run(FindKeyForUpdate(tenant: tx.tenant, keyID: id)),
-              key.rotationEnabled, key.origin == .tencentKMS, key.nextRotateTime <= tx.now,
+              key.rotationEnabled, key.origin == .tencentKMS, !key.keyUsage.isAsymmetric, key.nextRotateTime <= tx.now,
               let profile = regions.profile(of: tx.tenant.region) else { return nil }
         var made: UInt32? = nil
         if key.lifecycle(now: tx.now).state == .enabled {
