@@ -40,7 +40,7 @@ public enum KeyUsage: String, Sendable, CaseIterable {
         switch self {
         case .asymmetricSignVerifySM2: return [.sm2DSA]
         case .asymmetricSignVerifyECC: return [.eccP256R1]
-        case .asymmetricSignVerifyECDSA384: return [.eccP384R1]
+        case .asymmetricSignVerifyECDSA384: return [.ecdsa384SHA384]
         case .asymmetricSignVerifyRSA2048: return [.rsaPSSSHA256, .rsaPKCS1SHA256]
         default: return []
         }
@@ -66,13 +66,11 @@ public enum KeyPairSpec: String, Sendable, CaseIterable {
     case rsa2048 = "RSA_2048"
     case sm2 = "SM2"
     case eccP256 = "ECC"
-    case eccP384 = "ECC_P384"
+    /// Tencent's ListAlgorithms names the P-384 keys by their signature algorithm.
+    case eccP384 = "ECDSA384_SHA384"
 
     /// The profile whose regions hold keys of this kind.
     public var profile: CryptoProfile { self == .sm2 ? .sm : .fips }
-
-    /// The `Algorithm` that `ListAlgorithms` names for a key of this kind.
-    public var listedAlgorithm: String { rawValue }
 }
 
 /// `SignByAsymmetricKey`/`VerifyByAsymmetricKey`'s `Algorithm`; raw values are Tencent's.
@@ -81,15 +79,16 @@ public enum SignatureAlgorithm: String, Sendable, CaseIterable {
     case sm2DSA = "SM2DSA"
     /// ECDSA on P-256 with SHA-256.
     case eccP256R1 = "ECC_P256_R1"
-    /// ECDSA on P-384 with SHA-384.
-    case eccP384R1 = "ECC_P384_R1"
+    /// ECDSA on P-384 with SHA-384. Tencent documents no Sign `Algorithm` for P-384 keys; this is
+    /// the one name it publishes for them (ListAlgorithms), and what ListAlgorithms lists here.
+    case ecdsa384SHA384 = "ECDSA384_SHA384"
     /// RSASSA-PSS with SHA-256, MGF1-SHA-256, a 32-byte salt.
     case rsaPSSSHA256 = "RSA_PSS_SHA_256"
     /// RSASSA-PKCS1-v1_5 with SHA-256.
     case rsaPKCS1SHA256 = "RSA_PKCS1_SHA_256"
 
     /// Length of the digest a `MessageType` DIGEST message must have.
-    public var digestLength: Int { self == .eccP384R1 ? 48 : 32 }
+    public var digestLength: Int { self == .ecdsa384SHA384 ? 48 : 32 }
 }
 
 /// `MessageType` of SignByAsymmetricKey/VerifyByAsymmetricKey.
@@ -117,9 +116,13 @@ public enum AsymmetricDecryption: String, Sendable, CaseIterable {
 }
 
 /// Which actions a key's usage allows (SPEC §9): each misuse is refused before any material is
-/// touched, with `InvalidParameterValue.InvalidKeyUsage` naming what the key is for.
+/// touched, with a message naming what the key is for. The code is the one each action's Tencent
+/// documentation lists: `InvalidParameterValue.InvalidKeyUsage` where it is listed (encrypting,
+/// asymmetric decryption), otherwise `ResourceUnavailable.CmkStateNotSupport` (GetPublicKey, Sign,
+/// Verify, rotation).
 extension KeyUsage {
-    /// Encrypt, Decrypt, GenerateDataKey, ReEncrypt and rotation: symmetric keys only.
+    /// Encrypt, GenerateDataKey and ReEncrypt's destination: symmetric keys only. (A ciphertext
+    /// naming an asymmetric key was never made by this service: Decrypt answers InvalidCiphertext.)
     public func checkSymmetric(file: String = #fileID, line: Int = #line) throws {
         guard self == .encryptDecrypt else {
             throw KMSError(.invalidKeyUsage, "The key's KeyUsage is \(rawValue); this action needs an ENCRYPT_DECRYPT key.",
@@ -127,10 +130,17 @@ extension KeyUsage {
         }
     }
 
+    /// Rotation: symmetric keys only; asymmetric keys do not rotate.
+    public func checkRotatable() throws {
+        guard self == .encryptDecrypt else {
+            throw KMSError(.cmkStateNotSupport, "The key's KeyUsage is \(rawValue); asymmetric keys do not rotate.")
+        }
+    }
+
     /// GetPublicKey: any asymmetric key.
     public func checkAsymmetric() throws {
         guard isAsymmetric else {
-            throw KMSError(.invalidKeyUsage, "The key's KeyUsage is ENCRYPT_DECRYPT; only asymmetric keys have a public key.")
+            throw KMSError(.cmkStateNotSupport, "The key's KeyUsage is ENCRYPT_DECRYPT; only asymmetric keys have a public key.")
         }
     }
 
@@ -145,10 +155,10 @@ extension KeyUsage {
     /// SignByAsymmetricKey and VerifyByAsymmetricKey: a signing key, and an algorithm it signs with.
     public func checkSigns(_ algorithm: SignatureAlgorithm) throws {
         guard signs else {
-            throw KMSError(.invalidKeyUsage, "The key's KeyUsage is \(rawValue); signing needs an ASYMMETRIC_SIGN_VERIFY key.")
+            throw KMSError(.cmkStateNotSupport, "The key's KeyUsage is \(rawValue); signing needs an ASYMMETRIC_SIGN_VERIFY key.")
         }
         guard signatureAlgorithms.contains(algorithm) else {
-            throw KMSError.invalidValue("Algorithm", "\(algorithm.rawValue) is not an algorithm of \(rawValue) keys (\(signatureAlgorithms.map(\.rawValue).joined(separator: ", ")))")
+            throw KMSError.invalid("Algorithm", "is \(algorithm.rawValue), which \(rawValue) keys do not sign with (they use \(signatureAlgorithms.map(\.rawValue).joined(separator: ", ")))")
         }
     }
 }

@@ -7,7 +7,7 @@ extension KeyOperations {
     /// Rotation is for keys whose material the service made, and not for keys on their way out.
     static func checkRotatable(_ key: CustomerMasterKey, now: Int64) throws {
         guard key.origin == .tencentKMS else { throw KMSError(.externalCmkCanNotRotate) }
-        guard !key.keyUsage.isAsymmetric else { throw KMSError(.unsupportedOperation, "Asymmetric keys do not rotate.") }
+        try key.keyUsage.checkRotatable()
         if key.lifecycle(now: now).state == .pendingDelete { throw KMSError(.cmkStateNotSupport) }
     }
 

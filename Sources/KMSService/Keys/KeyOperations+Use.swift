@@ -47,7 +47,10 @@ extension KeyOperations {
         guard envelope.profile == profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
         guard let loaded = try load(envelope.keyID, version: envelope.materialVersion, scope) else { throw KMSError.notFound() }
         try loaded.status.lifecycle(now: scope.now).checkExists()
-        try loaded.status.keyUsage.checkSymmetric()
+        // Envelopes are made only under symmetric keys: one naming another kind is not ours.
+        guard loaded.status.keyUsage == .encryptDecrypt else {
+            throw KMSError(.invalidCiphertext, "The ciphertext names a key that does not encrypt.")
+        }
         try loaded.status.lifecycle(now: scope.now).checkCanDecrypt()
         try loaded.status.versions.checkDecryptable(envelope.materialVersion)
         guard let material = loaded.material else {
