@@ -11,11 +11,12 @@ final class ActionTableTests: XCTestCase {
 
     /// Every action this service answers (golden: adding one is a deliberate change here too).
     static let implemented = [
-        "ArchiveKey", "CancelKeyArchive", "CancelKeyDeletion", "CreateKey", "Decrypt", "DeleteImportedKeyMaterial",
-        "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation", "DisableKeys", "EnableKey", "EnableKeyRotation",
-        "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom", "GetKeyRotationStatus", "GetParametersForImport",
-        "GetRegions", "GetServiceStatus", "ImportKeyMaterial", "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt",
-        "RotateKey", "ScheduleKeyDeletion", "UpdateAlias", "UpdateKeyDescription",
+        "ArchiveKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt", "CancelKeyArchive", "CancelKeyDeletion", "CreateKey",
+        "Decrypt", "DeleteImportedKeyMaterial", "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation", "DisableKeys",
+        "EnableKey", "EnableKeyRotation", "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom", "GetKeyRotationStatus",
+        "GetParametersForImport", "GetPublicKey", "GetRegions", "GetServiceStatus", "ImportKeyMaterial", "ListAlgorithms",
+        "ListKeyDetail", "ListKeys", "ReEncrypt", "RotateKey", "ScheduleKeyDeletion", "SignByAsymmetricKey", "UpdateAlias",
+        "UpdateKeyDescription", "VerifyByAsymmetricKey",
     ]
 
     /// The action methods of `KmsClient` in tencentcloud-sdk-python 3.1.192
@@ -100,6 +101,12 @@ final class ActionTableTests: XCTestCase {
         "ReEncrypt": ["CiphertextBlob": .string, "DestinationEncryptionContext": .string, "DestinationKeyId": .string,
                       "SourceEncryptionContext": .string],
         "RotateKey": ["KeyId": .string, "MemberAccount": .object],
+        "GetPublicKey": ["KeyId": .string],
+        "AsymmetricRsaDecrypt": ["KeyId": .string, "Ciphertext": .string, "Algorithm": .string],
+        "AsymmetricSm2Decrypt": ["KeyId": .string, "Ciphertext": .string],
+        "SignByAsymmetricKey": ["Algorithm": .string, "Message": .string, "KeyId": .string, "MessageType": .string],
+        "VerifyByAsymmetricKey": ["KeyId": .string, "SignatureValue": .string, "Message": .string, "Algorithm": .string,
+                                  "MessageType": .string],
         "ScheduleKeyDeletion": ["KeyId": .string, "MemberAccount": .object, "PendingWindowInDays": .integer],
         "UpdateAlias": ["Alias": .string, "KeyId": .string, "MemberAccount": .object],
         "UpdateKeyDescription": ["Description": .string, "KeyId": .string, "MemberAccount": .object],
@@ -116,6 +123,9 @@ final class ActionTableTests: XCTestCase {
         "ImportKeyMaterial": ["EncryptedKeyMaterial", "ImportToken", "KeyId"], "ListAlgorithms": [], "ListKeyDetail": [],
         "ListKeys": [], "ReEncrypt": ["CiphertextBlob"], "RotateKey": ["KeyId"], "ScheduleKeyDeletion": ["KeyId", "PendingWindowInDays"],
         "UpdateAlias": ["Alias", "KeyId"], "UpdateKeyDescription": ["Description", "KeyId"],
+        "GetPublicKey": ["KeyId"], "AsymmetricRsaDecrypt": ["KeyId", "Ciphertext", "Algorithm"],
+        "AsymmetricSm2Decrypt": ["KeyId", "Ciphertext"], "SignByAsymmetricKey": ["Algorithm", "Message", "KeyId"],
+        "VerifyByAsymmetricKey": ["KeyId", "SignatureValue", "Message", "Algorithm"],
     ]
 
     func testEveryActionDeclaresEachSDKRequestFieldOnceWithItsSDKType() {
