@@ -1,4 +1,5 @@
-"""The README's walkthroughs (BYOK in both profiles, least privilege with CAM), run verbatim: each ```sh block right after a
+"""The README's walkthroughs (BYOK in both profiles, least privilege with CAM, signing with an
+asymmetric key in both profiles and verifying with openssl), run verbatim: each ```sh block right after a
 ``<!-- walkthrough:NAME -->`` marker in $KMS_REPO/README.md goes through ``bash -euo pipefail`` with
 tccli and openssl, as a reader would run it, against the stack's HTTPS endpoint.
 
@@ -14,7 +15,9 @@ import pytest
 
 from tccli_support import private_tccli
 
-WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm", "least-privilege": "hello, least privilege"}
+# name -> the walkthrough's last line: the decrypted plaintext, or openssl's verdict on a signature.
+WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm", "least-privilege": "hello, least privilege",
+                "asymmetric": "Verified OK", "asymmetric-sm": "Verified OK"}
 BLOCK_RE = r"^<!-- walkthrough:{name} -->[ \t]*\n```(?:sh|bash)[ \t]*\n(.*?)^```[ \t]*$"
 
 
@@ -62,4 +65,4 @@ def test_readme_walkthrough_runs_verbatim(name, kms_env, make_account, tccli_dir
                                   f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}")
     lines = proc.stdout.splitlines()
     assert lines and lines[-1] == WALKTHROUGHS[name], \
-        f"walkthrough:{name} did not end with the decrypted plaintext:\n{proc.stdout}"
+        f"walkthrough:{name} did not end with {WALKTHROUGHS[name]!r}:\n{proc.stdout}"
