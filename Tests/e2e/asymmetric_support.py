@@ -66,7 +66,9 @@ HASH_OF = {"SM2DSA": "sm3", "ECC_P256_R1": "sha256", "ECDSA384_SHA384": "sha384"
 
 
 def usage_ids(value):
-    return value.replace("ASYMMETRIC_", "").lower() if isinstance(value, str) else None
+    """A test id for a KeyUsage or a ``Usage``: "sign_verify_ecc"."""
+    text = getattr(value, "key_usage", value)
+    return text.replace("ASYMMETRIC_", "").lower() if isinstance(text, str) else None
 
 
 def new_asymmetric_key(kms, key_usage, **fields):
