@@ -79,6 +79,8 @@ def test_list_key_detail_filters_on_key_usage_and_lists_symmetric_keys_by_defaul
     assert listed(kms, KeyUsage="ENCRYPT_DECRYPT") == [symmetric]
     assert [k["KeyId"] for k in kms.call("ListKeyDetail", KeyUsage="", Limit=200)["KeyMetadatas"]] == [symmetric]
     assert sorted(listed(kms, KeyUsage="ALL")) == sorted([symmetric, *by_usage.values()])
+    # ListKeys has no KeyUsage (Tencent: every Enabled, Disabled and PendingImport CMK): all of them.
+    assert sorted(kms.list_all_key_ids()) == sorted([symmetric, *by_usage.values()])
     for key_usage, key_id in by_usage.items():
         resp = kms.ListKeyDetail(Limit=200, KeyUsage=key_usage)
         assert [(k.KeyId, k.KeyUsage) for k in resp.KeyMetadatas] == [(key_id, key_usage)], key_usage
