@@ -99,6 +99,11 @@ EXPECT = {  # fields a success of each action must carry (beyond RequestId)
     "CreateKey": ("KeyId", "Alias"),
     "GetParametersForImport": ("ImportToken", "PublicKey", "ParametersValidTo"),
     "ImportKeyMaterial": (),
+    "SignByAsymmetricKey": ("Signature",),
+    "VerifyByAsymmetricKey": ("SignatureValid",),
+}
+EXPECT_VALUES = {  # fields whose value a success must have: a verification that answers false is no success
+    "VerifyByAsymmetricKey": {"SignatureValid": True},
 }
 
 
@@ -113,6 +118,9 @@ def precheck(port, requests, what, action=None, tencent=True, host="127.0.0.1"):
         for field in EXPECT.get(action, ()):
             if field not in resp:
                 raise BenchFailure(f"pre-check of {what}: the answer lacks {field}: {body[:300]!r}")
+        for field, value in EXPECT_VALUES.get(action, {}).items():
+            if resp.get(field) is not value:
+                raise BenchFailure(f"pre-check of {what}: {field} is {resp.get(field)!r}, want {value!r}: {body[:300]!r}")
 
 
 def write_pool(directory, name, requests, threads):
@@ -175,8 +183,9 @@ class Runner:
         return write_pool(self.cfg.pools, name, requests, threads)
 
     def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
-            port=None, note="", quiet_first=True):
-        """One wrk run; appends and returns its result."""
+            port=None, note="", quiet_first=True, must_contain=None):
+        """One wrk run; appends and returns its result. ``must_contain``: text every successful
+        answer has (bench/pool.lua counts an answer without it as a failure)."""
         cfg = self.cfg
         duration = duration or cfg.duration
         port = port or {"kms": cfg.port, "baseline": cfg.baseline_port}.get(target, cfg.ceiling_port)
@@ -189,7 +198,7 @@ class Runner:
         pg0 = self.pg_counters()
         limit = 600 if mode == "work" else duration
         cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{limit}s", "--timeout", cfg.timeout, "--latency",
-               "-s", cfg.lua, f"http://127.0.0.1:{port}/", "--", prefix, mode]
+               "-s", cfg.lua, f"http://127.0.0.1:{port}/", "--", prefix, mode] + ([must_contain] if must_contain else [])
         self.meter.start()
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
