@@ -787,6 +787,11 @@ class Bench:
         self.runner.run("ImportKeyMaterial", "ImportKeyMaterial", "kms", cfg.load_conns, pool, mode="work",
                         signed_at=t, note=f"fixed work: {len(pool)} imports, each sent once")
 
+    def asymmetric(self):
+        """Sign and Verify per algorithm next to Encrypt and `openssl speed` (bench/asymmetric_phase.py)."""
+        import asymmetric_phase
+        asymmetric_phase.AsymmetricPhase(self, precheck, sample_of).run()
+
     def best(self, name, conns):
         rows = [r for r in self.runner.results if r["name"] == name and r["conns"] == conns]
         return rows[0] if rows else None
@@ -796,8 +801,8 @@ class Bench:
         self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
-    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "create_key",
-              "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
+    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "asymmetric",
+              "create_key", "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):
         # KMS_BENCH_PHASES (development): a comma-separated subset, e.g. "setup,memory".
