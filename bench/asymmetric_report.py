@@ -165,6 +165,27 @@ def table(data):
     return header, body
 
 
+def cpu_ms(run):
+    """The responder's CPU milliseconds per request of a run (None without the figure)."""
+    cpu = (run or {}).get("cpu") or {}
+    return cpu["responder"] / run["rps"] * 1000 if cpu.get("responder") and run["rps"] else None
+
+
+def cpu_line(data):
+    """One line: the responder's CPU per Sign of each algorithm against openssl's time per sign
+    (one core), and per Encrypt — where a Sign's cost goes beyond the signature itself."""
+    parts = []
+    enc = cpu_ms(find(data["results"], ENCRYPT))
+    if enc is not None:
+        parts.append(f"Encrypt {enc:.2f}")
+    for r in rows(data):
+        ms = cpu_ms(r["sign"])
+        if ms is not None:
+            parts.append(f"Sign {r['alg'].name} {ms:.2f}"
+                         + (f" (openssl's sign alone {1000 / r['openssl']['sign_per_s']:.3f})" if r["openssl"] else ""))
+    return ("Responder CPU per request in these runs, ms (from /proc, all its threads): " + "; ".join(parts) + ".") if parts else ""
+
+
 def section(data):
     """The report's section (markdown lines); empty when the run did not measure the phase."""
     if not measured(data):
@@ -187,6 +208,7 @@ def section(data):
         "costs the same private-key operation). openssl signs a digest it already has; the service also parses, "
         "authenticates, hashes the message and answers over HTTP, and wrk and nginx share the same cores.", "",
         md_table(header, body), "",
+        *([cpu_line(data), ""] if cpu_line(data) else []),
     ]
 
 
