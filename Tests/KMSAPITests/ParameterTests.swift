@@ -80,6 +80,7 @@ final class ParameterTests: XCTestCase {
             "ListAlgorithms", "GetRegions", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
             "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeys", "DisableKeys",
             "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKey", "ReEncrypt",
+            "BindCloudResource", "UnbindCloudResource",
         ])
     }
 }
