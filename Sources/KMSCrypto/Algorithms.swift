@@ -12,6 +12,7 @@ import Glibc
 /// live as long as the process.
 enum Algorithms {
     static let sha256 = digest("SHA2-256")
+    static let sha384 = digest("SHA2-384")
     static let sm3 = digest("SM3")
     static let aes256GCM = cipher("AES-256-GCM")
     static let sm4ECB = cipher("SM4-ECB")

@@ -14,7 +14,7 @@ final class PKeyContext {
         self.context = context
     }
 
-    /// A context for generating a key of the named algorithm ("RSA", "SM2").
+    /// A context for generating a key of the named algorithm ("RSA", "SM2", "EC").
     init(algorithm: String) throws {
         guard let context = EVP_PKEY_CTX_new_from_name(nil, algorithm, nil) else {
             throw CryptoError.openSSL("EVP_PKEY_CTX_new_from_name(\(algorithm)) failed")

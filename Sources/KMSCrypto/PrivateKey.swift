@@ -1,14 +1,15 @@
 import COpenSSL
 import KMSCore
 
-/// An asymmetric private key (RSA-2048 or SM2): the BYOK import wrapping key.
+/// An asymmetric private key: the BYOK import wrapping key (RSA-2048, SM2), or the key pair of
+/// an asymmetric CMK (RSA-2048, SM2, ECDSA P-256/P-384; `PrivateKey+KeyPair.swift`).
 /// Owns its `EVP_PKEY`; `deinit` frees it (OpenSSL cleanses private components on free).
 /// The key is never mutated after creation, which makes concurrent use safe.
 public final class PrivateKey: @unchecked Sendable {
     let key: OpaquePointer
 
     /// Takes ownership of `key`.
-    private init(owning key: OpaquePointer) { self.key = key }
+    init(owning key: OpaquePointer) { self.key = key }
 
     deinit { EVP_PKEY_free(key) }
 

@@ -45,7 +45,7 @@ struct ResponderOptions: ParsableCommand {
     var rateLimit: Double = 10000
 
     @Option(name: .customLong("cpu-budget"),
-            help: "CPU milliseconds per second per account for key-pair generation and unwrapping; 0 turns the budget off.")
+            help: "CPU milliseconds per second per account for public-key operations (key-pair generation, BYOK unwrapping, asymmetric keys); 0 turns the budget off.")
     var cpuBudget: Double = 500
 
     @Option(name: .customLong("host-name"),

@@ -13,6 +13,8 @@ final class AccessRuleTests: XCTestCase {
         "GetParametersForImport": .key, "GetRegions": .account, "GetServiceStatus": .account, "ImportKeyMaterial": .key,
         "ListAlgorithms": .account, "ListKeyDetail": .account, "ListKeys": .account, "ReEncrypt": .ciphertext(destination: true),
         "RotateKey": .key, "ScheduleKeyDeletion": .key, "UnbindCloudResource": .key, "UpdateAlias": .key, "UpdateKeyDescription": .key,
+        "GetPublicKey": .key, "AsymmetricRsaDecrypt": .key, "AsymmetricSm2Decrypt": .key, "SignByAsymmetricKey": .key,
+        "VerifyByAsymmetricKey": .key,
     ]
 
     func testEveryKMSActionIsCheckedOnTheKeysItNames() {

@@ -11,11 +11,12 @@ final class ActionTableTests: XCTestCase {
 
     /// Every action this service answers (golden: adding one is a deliberate change here too).
     static let implemented = [
-        "ArchiveKey", "BindCloudResource", "CancelKeyArchive", "CancelKeyDeletion", "CreateKey", "Decrypt", "DeleteImportedKeyMaterial",
-        "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation", "DisableKeys", "EnableKey", "EnableKeyRotation",
-        "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom", "GetKeyRotationStatus", "GetParametersForImport",
-        "GetRegions", "GetServiceStatus", "ImportKeyMaterial", "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt",
-        "RotateKey", "ScheduleKeyDeletion", "UnbindCloudResource", "UpdateAlias", "UpdateKeyDescription",
+        "ArchiveKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt", "BindCloudResource", "CancelKeyArchive", "CancelKeyDeletion",
+        "CreateKey", "Decrypt", "DeleteImportedKeyMaterial", "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation",
+        "DisableKeys", "EnableKey", "EnableKeyRotation", "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom",
+        "GetKeyRotationStatus", "GetParametersForImport", "GetPublicKey", "GetRegions", "GetServiceStatus", "ImportKeyMaterial",
+        "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt", "RotateKey", "ScheduleKeyDeletion", "SignByAsymmetricKey",
+        "UnbindCloudResource", "UpdateAlias", "UpdateKeyDescription", "VerifyByAsymmetricKey",
     ]
 
     /// The action methods of `KmsClient` in tencentcloud-sdk-python 3.1.192
@@ -102,6 +103,12 @@ final class ActionTableTests: XCTestCase {
         "ReEncrypt": ["CiphertextBlob": .string, "DestinationEncryptionContext": .string, "DestinationKeyId": .string,
                       "SourceEncryptionContext": .string],
         "RotateKey": ["KeyId": .string, "MemberAccount": .object],
+        "GetPublicKey": ["KeyId": .string],
+        "AsymmetricRsaDecrypt": ["KeyId": .string, "Ciphertext": .string, "Algorithm": .string],
+        "AsymmetricSm2Decrypt": ["KeyId": .string, "Ciphertext": .string],
+        "SignByAsymmetricKey": ["Algorithm": .string, "Message": .string, "KeyId": .string, "MessageType": .string],
+        "VerifyByAsymmetricKey": ["KeyId": .string, "SignatureValue": .string, "Message": .string, "Algorithm": .string,
+                                  "MessageType": .string],
         "ScheduleKeyDeletion": ["KeyId": .string, "MemberAccount": .object, "PendingWindowInDays": .integer],
         "UnbindCloudResource": ["KeyId": .string, "ProductId": .string, "ResourceId": .string],
         "UpdateAlias": ["Alias": .string, "KeyId": .string, "MemberAccount": .object],
@@ -120,6 +127,9 @@ final class ActionTableTests: XCTestCase {
         "ListKeys": [], "ReEncrypt": ["CiphertextBlob"], "RotateKey": ["KeyId"], "ScheduleKeyDeletion": ["KeyId", "PendingWindowInDays"],
         "UnbindCloudResource": ["KeyId", "ProductId", "ResourceId"],
         "UpdateAlias": ["Alias", "KeyId"], "UpdateKeyDescription": ["Description", "KeyId"],
+        "GetPublicKey": ["KeyId"], "AsymmetricRsaDecrypt": ["KeyId", "Ciphertext", "Algorithm"],
+        "AsymmetricSm2Decrypt": ["KeyId", "Ciphertext"], "SignByAsymmetricKey": ["Algorithm", "Message", "KeyId"],
+        "VerifyByAsymmetricKey": ["KeyId", "SignatureValue", "Message", "Algorithm"],
     ]
 
     func testEveryActionDeclaresEachSDKRequestFieldOnceWithItsSDKType() {

@@ -72,15 +72,4 @@ final class ParameterTests: XCTestCase {
             XCTAssertEqual(($0 as? KMSError)?.code, .invalidParameter)
         }
     }
-
-    func testEveryActionIsListedOnce() {
-        XCTAssertEqual(Set(ActionTable.names(of: .kms)), [
-            "CreateKey", "DescribeKey", "DescribeKeys", "ListKeys", "ListKeyDetail", "UpdateAlias", "UpdateKeyDescription",
-            "EnableKey", "DisableKey", "Encrypt", "Decrypt", "GenerateDataKey", "GenerateRandom", "GetServiceStatus",
-            "ListAlgorithms", "GetRegions", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
-            "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeys", "DisableKeys",
-            "EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus", "RotateKey", "ReEncrypt",
-            "BindCloudResource", "UnbindCloudResource",
-        ])
-    }
 }

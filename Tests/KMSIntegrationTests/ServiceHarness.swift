@@ -63,7 +63,8 @@ struct ServiceHarness {
 
     /// `sharing`: another harness whose master key this one uses (a second process of one deployment).
     /// `regions`: the served regions (a test may serve one that the deployment later drops).
-    init(clock: TestClock, rateLimit: Double = 0, sharing other: ServiceHarness? = nil,
+    /// `cpuBudget`: the per-account CPU budget (off by default).
+    init(clock: TestClock, rateLimit: Double = 0, cpuBudget: CPUBudget = CPUBudget(rate: 0), sharing other: ServiceHarness? = nil,
          regions: String = RegionTable.defaultSpec) throws {
         owner = try TestDatabase.owner()
         let appURL = try TestDatabase.appURL()
@@ -74,7 +75,7 @@ struct ServiceHarness {
         self.appURL = appURL
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
         service = Service(regions: try RegionTable(spec: regions), sealer: sealer, auditWriter: auditWriter,
-                          rateLimiter: RateLimiter(rate: rateLimit), clock: clock.function)
+                          rateLimiter: RateLimiter(rate: rateLimit), cpuBudget: cpuBudget, clock: clock.function)
         session = service.makeSession(database: database)
     }
 

@@ -150,9 +150,9 @@ def test_update_key_description_rejects_more_than_1024_bytes(fips_a):
                 "InvalidParameterValue*")
 
 
-def test_create_key_rejects_unsupported_key_usage(fips_a):
+def test_create_key_rejects_unknown_key_usage(fips_a):
     assert_codes((u, lambda u=u: fips_a.new_key(KeyUsage=u), "InvalidParameterValue.InvalidKeyUsage")
-                 for u in ("ASYMMETRIC_DECRYPT_RSA_2048", "NOT_A_USAGE"))
+                 for u in ("NOT_A_USAGE", "ASYMMETRIC_SIGN_VERIFY_RSA_3072", "asymmetric_sign_verify_ecc"))
 
 
 def test_create_key_rejects_unknown_type(fips_a):

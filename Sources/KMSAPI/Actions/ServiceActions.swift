@@ -9,12 +9,18 @@ enum ServiceActions {
             [("ServiceEnabled", .bool(true)), ("InvalidType", .int(1)), ("UserLevel", .int(0))]
         }),
         ActionSpec(name: "ListAlgorithms", parameters: [], handler: { ctx, _ in
-            [
+            // What this region's profile offers: its symmetric cipher and the key pairs of its
+            // asymmetric usages, named as Tencent names them (e.g. SM2, RSA_2048, ECC).
+            func entries(_ usages: [KeyUsage]) -> JSONValue {
+                .array(usages.map { .object([("KeyUsage", .string($0.rawValue)), ("Algorithm", .string($0.keyPair!.rawValue))]) })
+            }
+            let offered = KeyUsage.offered(in: ctx.profile).filter(\.isAsymmetric)
+            return [
                 ("SymmetricAlgorithms", .array([.object([
-                    ("KeyUsage", .string("ENCRYPT_DECRYPT")), ("Algorithm", .string(ctx.profile.symmetricAlgorithm)),
+                    ("KeyUsage", .string(KeyUsage.encryptDecrypt.rawValue)), ("Algorithm", .string(ctx.profile.symmetricAlgorithm)),
                 ])])),
-                ("AsymmetricAlgorithms", .array([])),
-                ("AsymmetricSignVerifyAlgorithms", .array([])),
+                ("AsymmetricAlgorithms", entries(offered.filter(\.decrypts))),
+                ("AsymmetricSignVerifyAlgorithms", entries(offered.filter(\.signs))),
             ]
         }),
         ActionSpec(name: "GetRegions", parameters: [], handler: { ctx, _ in

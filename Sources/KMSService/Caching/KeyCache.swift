@@ -1,5 +1,6 @@
 import Foundation
 import KMSCore
+import KMSCrypto
 import Synchronization
 
 /// Keys and their opened material versions, kept in memory so Encrypt and Decrypt need no
@@ -12,9 +13,11 @@ import Synchronization
 /// Entries also expire after `lifetime` as a last line of defence.
 public final class KeyCache: @unchecked Sendable {
     /// Kept small (about 200 bytes with one material version): a deployment may have many keys.
+    /// An asymmetric key's material is its PKCS#8 private key, kept parsed as well (`keyPair`),
+    /// so signing does not parse it again on every request.
     struct Entry {
         var status: KeyStatus
-        var materials: [(version: UInt32, material: SecureBytes)]
+        var materials: [(version: UInt32, material: SecureBytes, keyPair: PrivateKey?)]
         var loadedAt: UInt64
     }
 
@@ -51,7 +54,8 @@ public final class KeyCache: @unchecked Sendable {
     public var currentGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
     /// The key and the opened material of `version` (the newest when nil), if cached.
-    public func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?) -> (status: KeyStatus, version: UInt32, material: SecureBytes)? {
+    public func lookup(_ tenant: Tenant, _ keyID: KeyID, version: UInt32?)
+        -> (status: KeyStatus, version: UInt32, material: SecureBytes, keyPair: PrivateKey?)? {
         let slot = Slot(tenant: tenant, keyID: keyID)
         let s = stripe(slot)
         s.lock.lock()
@@ -63,13 +67,14 @@ public final class KeyCache: @unchecked Sendable {
             return nil
         }
         let wanted = version ?? entry.status.currentVersion
-        guard let material = entry.materials.first(where: { $0.version == wanted })?.material else { s.misses &+= 1; return nil }
+        guard let found = entry.materials.first(where: { $0.version == wanted }) else { s.misses &+= 1; return nil }
         s.hits &+= 1
-        return (entry.status, wanted, material)
+        return (entry.status, wanted, found.material, found.keyPair)
     }
 
     /// Stores a loaded key and one opened material version, unless an invalidation came after `seen`.
-    public func store(_ key: CustomerMasterKey, version: UInt32, material: SecureBytes, generation seen: UInt64) {
+    public func store(_ key: CustomerMasterKey, version: UInt32, material: SecureBytes, keyPair: PrivateKey? = nil,
+                      generation seen: UInt64) {
         let slot = Slot(tenant: Tenant(appId: key.appId, region: key.region), keyID: key.id)
         let s = stripe(slot)
         s.lock.lock()
@@ -77,11 +82,11 @@ public final class KeyCache: @unchecked Sendable {
         // Checked under the stripe lock: an invalidation after `seen` means the row may be stale.
         guard generation.load(ordering: .acquiring) == seen else { return }
         if var entry = s.entries[slot], entry.status == key.status {
-            if !entry.materials.contains(where: { $0.version == version }) { entry.materials.append((version, material)) }
+            if !entry.materials.contains(where: { $0.version == version }) { entry.materials.append((version, material, keyPair)) }
             s.entries[slot] = entry
         } else {
             if s.entries.count >= capacityPerStripe { s.entries.removeAll(keepingCapacity: true) }
-            s.entries[slot] = Entry(status: key.status, materials: [(version, material)], loadedAt: DispatchTimeNow.nanoseconds)
+            s.entries[slot] = Entry(status: key.status, materials: [(version, material, keyPair)], loadedAt: DispatchTimeNow.nanoseconds)
         }
     }
 

@@ -60,10 +60,10 @@ public final class CPUBudget: @unchecked Sendable {
         process = refilled(process, rate: processRate, cap: processRate * burstSeconds, at: t)
         accounts[appId] = account
         guard account.milliseconds > 0 else {
-            throw KMSError(.requestLimitExceeded, "This account has used up its CPU budget for key-pair generation and unwrapping; retry in a few seconds.")
+            throw KMSError(.requestLimitExceeded, "This account has used up its CPU budget for public-key operations; retry in a few seconds.")
         }
         guard process.milliseconds > 0 else {
-            throw KMSError(.requestLimitExceeded, "The service's CPU budget for key-pair generation and unwrapping is in use; retry in a few seconds.")
+            throw KMSError(.requestLimitExceeded, "The service's CPU budget for public-key operations is in use; retry in a few seconds.")
         }
     }
 

@@ -4,15 +4,22 @@ import KMSStorage
 
 /// Creating keys, their attributes and their lifecycle (SPEC §3).
 extension KeyOperations {
-    /// Stores a new key, its tags and, for a generated key, its first material version. Everything
-    /// is queued to go out with the COMMIT: one round trip. A key past its DeletionDate is gone, so
-    /// its alias is free even before the worker destroys it.
+    /// Stores a new key, its tags and, for a generated key, its first material version: random
+    /// bytes for a symmetric key, a key pair (PKCS#8) for an asymmetric one, generated on the
+    /// account's CPU budget. Everything is queued to go out with the COMMIT: one round trip. A key
+    /// past its DeletionDate is gone, so its alias is free even before the worker destroys it.
     public func create(_ key: CustomerMasterKey, profile: CryptoProfile, tags: [KeyTag] = [], in tx: KeyTransaction) throws {
         try tx.db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: tx.tenant, alias: key.alias, now: tx.now))
         try tx.db.enqueue(InsertKey(key))
         if !tags.isEmpty { try tx.db.enqueue(InsertKeyTags(tenant: tx.tenant, keyID: key.id, tags: tags)) }
         if key.origin == .tencentKMS {
-            let material = keyring.generateMaterial(profile)
+            let material: SecureBytes
+            if let spec = key.keyUsage.keyPair {
+                try cpuBudget.admit(tx.tenant.appId)
+                material = try cpuBudget.charging(tx.tenant.appId) { try keyring.generateKeyPair(spec) }
+            } else {
+                material = keyring.generateMaterial(profile)
+            }
             let sealed = keyring.sealMaterial(material, tenant: tx.tenant, keyID: key.id, version: key.currentVersion)
             try tx.db.enqueue(InsertKeyMaterial(tenant: tx.tenant, keyID: key.id, version: key.currentVersion, sealed: sealed,
                                                 createdAt: tx.now))

@@ -7,18 +7,22 @@ extension KeyOperations {
     /// The key with the opened material of `version` (newest when nil): from the cache, or
     /// loaded in one tenant-scoped read (one round trip) and cached. Nil when the key is not the
     /// caller's; a nil material when that version does not exist (or the material was destroyed).
+    /// An asymmetric key's material comes parsed as well (`keyPair`).
     public func load(_ id: KeyID, version: UInt32?, _ scope: KeyScope) throws
-        -> (status: KeyStatus, version: UInt32, material: SecureBytes?)? {
-        if let cached = keyCache?.lookup(scope.tenant, id, version: version) { return (cached.status, cached.version, cached.material) }
+        -> (status: KeyStatus, version: UInt32, material: SecureBytes?, keyPair: PrivateKey?)? {
+        if let cached = keyCache?.lookup(scope.tenant, id, version: version) {
+            return (cached.status, cached.version, cached.material, cached.keyPair)
+        }
         let generation = keyCache?.currentGeneration ?? 0
         guard let loaded = try scope.database.query(tenant: scope.tenant, FindKeyWithMaterial(tenant: scope.tenant, keyID: id,
                                                                                               version: version)) else {
             return nil
         }
-        guard let sealed = loaded.sealed else { return (loaded.key.status, loaded.version, nil) }
+        guard let sealed = loaded.sealed else { return (loaded.key.status, loaded.version, nil, nil) }
         let material = try keyring.openMaterial(sealed, tenant: scope.tenant, keyID: id, version: loaded.version)
-        keyCache?.store(loaded.key, version: loaded.version, material: material, generation: generation)
-        return (loaded.key.status, loaded.version, material)
+        let keyPair = try loaded.key.keyUsage.keyPair.map { try keyring.openKeyPair(material, spec: $0) }
+        keyCache?.store(loaded.key, version: loaded.version, material: material, keyPair: keyPair, generation: generation)
+        return (loaded.key.status, loaded.version, material, keyPair)
     }
 
     /// The key's newest version and its material, once the key is checked to be able to encrypt.

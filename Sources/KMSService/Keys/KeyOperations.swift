@@ -17,7 +17,7 @@ public struct KeyOperations: @unchecked Sendable {
     public let regions: RegionTable
     /// Pre-generated import wrapping keys.
     public let wrappingKeys: WrappingKeyPool
-    /// The per-account CPU budget that key-pair generation and unwrapping draw on.
+    /// The per-account CPU budget that public-key operations (key-pair generation, unwrapping, asymmetric keys) draw on.
     public let cpuBudget: CPUBudget
 
     /// Operations sealing with `sealer`, caching in `keyCache`.

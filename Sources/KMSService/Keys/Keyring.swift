@@ -13,6 +13,18 @@ public struct Keyring: Sendable {
     /// Fresh material of the profile's length from OpenSSL's DRBG.
     public func generateMaterial(_ profile: CryptoProfile) -> SecureBytes { Random.secret(profile.materialLength) }
 
+    /// A fresh key pair of `spec` for an asymmetric CMK, as the PKCS#8 material that is sealed and stored.
+    public func generateKeyPair(_ spec: KeyPairSpec) throws -> SecureBytes {
+        try PrivateKey.generate(spec).pkcs8DER()
+    }
+
+    /// An asymmetric CMK's opened material as its private key, checked to be of the key's kind.
+    public func openKeyPair(_ material: SecureBytes, spec: KeyPairSpec) throws -> PrivateKey {
+        let key = try PrivateKey(pkcs8DER: material)
+        guard key.isKind(spec) else { throw KMSError(.internalError, "stored key pair is not of kind \(spec.rawValue)") }
+        return key
+    }
+
     /// Seals one material version for its row.
     public func sealMaterial(_ material: SecureBytes, tenant: Tenant, keyID: KeyID, version: UInt32) -> [UInt8] {
         sealer.seal(material, for: .keyMaterial(tenant, keyID, version: version))
