@@ -204,3 +204,19 @@ def test_both_actions_are_audited_with_their_key_and_result(kms_env, fips_a):
         time.sleep(0.1)
     assert rows.splitlines() == [f"BindCloudResource {key_id} Success",
                                  f"UnbindCloudResource {key_id} ResourceUnavailable.CloudResourceBindingNotFound"]
+
+
+ASYMMETRIC_USAGE = {FIPS_REGION: "ASYMMETRIC_SIGN_VERIFY_ECC", SM_REGION: "ASYMMETRIC_SIGN_VERIFY_SM2"}
+
+
+def test_an_asymmetric_key_is_bound_like_any_other(kms_a, region):
+    key_id = kms_a.new_key_id(KeyUsage=ASYMMETRIC_USAGE[region])
+    bind(kms_a, key_id, "ssm", "secret-1")
+    assert_codes([
+        ("DisableKey", lambda: kms_a.DisableKey(KeyId=key_id), "FailedOperation.CmkUsedByCloudProduct"),
+        ("ScheduleKeyDeletion", lambda: kms_a.ScheduleKeyDeletion(KeyId=key_id, PendingWindowInDays=7),
+         "FailedOperation.CmkUsedByCloudProduct"),
+    ])
+    assert kms_a.GetPublicKey(KeyId=key_id).PublicKeyPem.startswith("-----BEGIN PUBLIC KEY-----")
+    unbind(kms_a, key_id, "ssm", "secret-1")
+    kms_a.DisableKey(KeyId=key_id)

@@ -179,3 +179,19 @@ def test_tccli_creates_tagged_keys_and_filters_them(kms_env, account_a, tmp_path
         rc, out, err = kms("CreateKey", "--region", region, "--Alias", unique_alias("cli"),
                            "--Tags", json.dumps(tags(("env", "a"), ("env", "b"))))
         assert rc != 0 and "InvalidParameterValue.TagKeysDuplicated" in out + err, f"{out} {err}"
+
+
+ASYMMETRIC_USAGE = {FIPS_REGION: "ASYMMETRIC_SIGN_VERIFY_ECC", SM_REGION: "ASYMMETRIC_SIGN_VERIFY_SM2"}
+
+
+def test_asymmetric_keys_carry_tags_and_are_filtered_under_their_usage(kms_a, region, label):
+    usage = ASYMMETRIC_USAGE[region]
+    signing = kms_a.new_key(KeyUsage=usage, Tags=tags(("env", label)))
+    assert signing.TagCode == 0 and signing.KeyUsage == usage
+    symmetric = kms_a.new_key_id(Tags=tags(("env", label)))
+    assert listed(kms_a, [tag_filter("env", [label])]) == ({signing.KeyId, symmetric}, 2)
+    by_usage = kms_a.ListKeyDetail(TagFilters=[tag_filter("env", [label])], KeyUsage=usage)
+    assert [k.KeyId for k in by_usage.KeyMetadatas] == [signing.KeyId]
+    # Without KeyUsage only ENCRYPT_DECRYPT keys are listed (Tencent), tags or not.
+    default = kms_a.ListKeyDetail(TagFilters=[tag_filter("env", [label])])
+    assert [k.KeyId for k in default.KeyMetadatas] == [symmetric]
