@@ -12,7 +12,8 @@ KMS_BENCH_CEILING_PORT, KMS_BENCH_WORKERS, KMS_BENCH_WORK, KMS_BENCH_TRIVIAL_PID
 KMS_BENCH_PG_USER, KMS_BENCH_SVC_USER, KMS_BENCH_PG_BIN, KMS_BENCH_QUICK, KMS_BENCH_PROFILE;
 KMS_BENCH_DURATION (seconds per point, default 10).
 
-Outputs: the table on stdout; bench/results/ (results.json, wrk logs, chart, profile data);
+Outputs: the table on stdout; bench/results/ (results.json, wrk logs, chart, profile data,
+openssl-speed.txt of the asymmetric phase, bench/asymmetric_phase.py);
 BENCHMARKS.md and docs/bench-encrypt.png in the repository.
 Exit status: 0 when every run was clean (no errors, no exhausted pool, no failed check),
 1 otherwise. Targets that are missed do not change the exit status: they are the findings.
@@ -99,6 +100,11 @@ EXPECT = {  # fields a success of each action must carry (beyond RequestId)
     "CreateKey": ("KeyId", "Alias"),
     "GetParametersForImport": ("ImportToken", "PublicKey", "ParametersValidTo"),
     "ImportKeyMaterial": (),
+    "SignByAsymmetricKey": ("Signature",),
+    "VerifyByAsymmetricKey": ("SignatureValid",),
+}
+EXPECT_VALUES = {  # fields whose value a success must have: a verification that answers false is no success
+    "VerifyByAsymmetricKey": {"SignatureValid": True},
 }
 
 
@@ -113,6 +119,9 @@ def precheck(port, requests, what, action=None, tencent=True, host="127.0.0.1"):
         for field in EXPECT.get(action, ()):
             if field not in resp:
                 raise BenchFailure(f"pre-check of {what}: the answer lacks {field}: {body[:300]!r}")
+        for field, value in EXPECT_VALUES.get(action, {}).items():
+            if resp.get(field) is not value:
+                raise BenchFailure(f"pre-check of {what}: {field} is {resp.get(field)!r}, want {value!r}: {body[:300]!r}")
 
 
 def write_pool(directory, name, requests, threads):
@@ -175,8 +184,9 @@ class Runner:
         return write_pool(self.cfg.pools, name, requests, threads)
 
     def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
-            port=None, note="", quiet_first=True):
-        """One wrk run; appends and returns its result."""
+            port=None, note="", quiet_first=True, must_contain=None):
+        """One wrk run; appends and returns its result. ``must_contain``: text every successful
+        answer has (bench/pool.lua counts an answer without it as a failure)."""
         cfg = self.cfg
         duration = duration or cfg.duration
         port = port or {"kms": cfg.port, "baseline": cfg.baseline_port}.get(target, cfg.ceiling_port)
@@ -189,7 +199,7 @@ class Runner:
         pg0 = self.pg_counters()
         limit = 600 if mode == "work" else duration
         cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{limit}s", "--timeout", cfg.timeout, "--latency",
-               "-s", cfg.lua, f"http://127.0.0.1:{port}/", "--", prefix, mode]
+               "-s", cfg.lua, f"http://127.0.0.1:{port}/", "--", prefix, mode] + ([must_contain] if must_contain else [])
         self.meter.start()
         t0 = time.time()
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -778,6 +788,11 @@ class Bench:
         self.runner.run("ImportKeyMaterial", "ImportKeyMaterial", "kms", cfg.load_conns, pool, mode="work",
                         signed_at=t, note=f"fixed work: {len(pool)} imports, each sent once")
 
+    def asymmetric(self):
+        """Sign and Verify per algorithm next to Encrypt and `openssl speed` (bench/asymmetric_phase.py)."""
+        import asymmetric_phase
+        asymmetric_phase.AsymmetricPhase(self, precheck, sample_of).run()
+
     def best(self, name, conns):
         rows = [r for r in self.runner.results if r["name"] == name and r["conns"] == conns]
         return rows[0] if rows else None
@@ -787,8 +802,8 @@ class Bench:
         self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
-    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "create_key",
-              "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
+    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "asymmetric",
+              "create_key", "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):
         # KMS_BENCH_PHASES (development): a comma-separated subset, e.g. "setup,memory".

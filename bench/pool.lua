@@ -1,7 +1,7 @@
 -- wrk script for `scripts/kms bench`: replays a pool of complete, pre-signed HTTP requests
 -- and checks every response.
 --
---   wrk ... -s bench/pool.lua URL -- POOL_PREFIX MODE
+--   wrk ... -s bench/pool.lua URL -- POOL_PREFIX MODE [MUST_CONTAIN]
 --
 -- POOL_PREFIX.<n> (n = 0 .. threads-1) holds thread n's requests, each a complete HTTP/1.1
 -- request (request line, headers, body) followed by one NUL byte. They are written by
@@ -25,7 +25,9 @@
 --               "POOL_DONE" and stops. kmsbench.py interrupts wrk (SIGINT) when every thread
 --               is done, so wrk's duration is the time the work took.
 --
--- A response counts as a success only if its status is 200 and its body has no "Error";
+-- A response counts as a success only if its status is 200 and its body has no "Error" (and,
+-- when MUST_CONTAIN is given, contains it verbatim: VerifyByAsymmetricKey's answer
+-- `"SignatureValid":false` is no error, but a run of them is not a run of verifications);
 -- done() prints one line, "BENCH_RESULT {json}", that kmsbench.py parses.
 
 local threads = {}
@@ -40,7 +42,9 @@ end
 function init(args)
     local prefix, mode = args[1], args[2]
     assert(prefix and (mode == "cycle" or mode == "once" or mode == "work"),
-           "usage: -- POOL_PREFIX cycle|once|work")
+           "usage: -- POOL_PREFIX cycle|once|work [MUST_CONTAIN]")
+    must = args[3]
+    if must == "" then must = nil end
     local file = assert(io.open(prefix .. "." .. tid, "rb"))
     local data = file:read("*a")
     file:close()
@@ -101,7 +105,7 @@ function response(status, headers, body)
     if status ~= 200 then
         bad_status = bad_status + 1
         if sample == "" then sample = "HTTP " .. status .. ": " .. (body or ""):sub(1, 300) end
-    elseif body == nil or body:find('"Error"', 1, true) then
+    elseif body == nil or body:find('"Error"', 1, true) or (must and not body:find(must, 1, true)) then
         bad_body = bad_body + 1
         if sample == "" then sample = (body or "(no body)"):sub(1, 300) end
     else

@@ -148,6 +148,8 @@ def targets(data):
         out.append(("(no target) ImportKeyMaterial, 32 connections",
                     f"{r['rps']:,.0f}/s, p50 {fmt_ms(r['p50_ms'])} ms, p99 {fmt_ms(r['p99_ms'])} ms over {r['requests']} imports",
                     "—" if not r["flags"] else "run had errors"))
+    import asymmetric_report  # imports this module: here, not at the top
+    out += asymmetric_report.targets(data)
     return out
 
 
@@ -194,6 +196,8 @@ def print_table(data):
     for target, measured, verdict in targets(data):
         print(f"{verdict:<22} {target}: {measured}")
     print()
+    import asymmetric_report
+    asymmetric_report.print_table(data)
 
 
 def chart(cfg, data):
@@ -327,6 +331,11 @@ def profile_section(data, cfg):
     return lines
 
 
+def asymmetric_section(data):
+    import asymmetric_report  # imports this module: here, not at the top
+    return asymmetric_report.section(data)
+
+
 def write(cfg, data):
     print_table(data)
     chart_path = None
@@ -361,6 +370,7 @@ def write(cfg, data):
               ]), "",
               "## Targets", "",
               md_table(["Target", "Measured (this run)", "Verdict"], targets(data)), "",
+              *asymmetric_section(data),
               "## Results", "",
               "Each row is one wrk run; *÷ trivial* is the run's requests/s divided by the trivial FastCGI responder's at the "
               "same number of connections. *CPU* is cores used during the run by the responder / PostgreSQL (all backends) / "

@@ -130,6 +130,8 @@ public struct KeyQuery: Sendable {
     public var keyUsage: KeyUsage?
     /// Substring of the key id or alias.
     public var search: String?
+    /// ListKeyDetail's TagFilters: every one must match (empty: no filtering).
+    public var tagFilters: [KeyTagFilter]
     public var newestFirst: Bool
     public var offset: Int
     public var limit: Int
@@ -137,8 +139,8 @@ public struct KeyQuery: Sendable {
     /// listed nor counted, even before the scheduled worker has destroyed them.
     public var now: Int64
     public init(states: [KeyState], origin: KeyOrigin? = nil, keyUsage: KeyUsage? = nil, search: String? = nil,
-                newestFirst: Bool = true, offset: Int, limit: Int, now: Int64) {
-        self.states = states; self.origin = origin; self.keyUsage = keyUsage; self.search = search
+                tagFilters: [KeyTagFilter] = [], newestFirst: Bool = true, offset: Int, limit: Int, now: Int64) {
+        self.states = states; self.origin = origin; self.keyUsage = keyUsage; self.search = search; self.tagFilters = tagFilters
         self.newestFirst = newestFirst; self.offset = offset; self.limit = limit; self.now = now
     }
 }
@@ -151,6 +153,7 @@ public struct ListKeysPage: Statement {
           AND ($4::text IS NULL OR origin = $4) AND ($5::text IS NULL OR key_usage = $5)
           AND ($6::text IS NULL OR strpos(key_id::text, lower($6)) > 0 OR strpos(alias, $6) > 0)
           AND NOT (state = 'PendingDelete' AND deletion_date <> 0 AND deletion_date <= $10)
+          AND \(TagFilterCondition.sql(first: 11))
         ORDER BY CASE WHEN $7 THEN -create_time ELSE create_time END, key_id
         OFFSET $8 LIMIT $9
         """
@@ -162,6 +165,7 @@ public struct ListKeysPage: Statement {
          query.origin.map { .text($0.rawValue) } ?? .null, query.keyUsage.map { .text($0.rawValue) } ?? .null,
          query.search.map(PostgresValue.text) ?? .null, .bool(query.newestFirst),
          .int64(Int64(query.offset)), .int64(Int64(query.limit)), .int64(query.now)]
+            + TagFilterCondition.bindings(query.tagFilters)
     }
     public func decode(_ result: QueryResult) throws -> (total: Int, keys: [CustomerMasterKey]) {
         let rows = result.rows
@@ -177,10 +181,13 @@ public struct CountKeys: Statement {
           AND ($4::text IS NULL OR origin = $4) AND ($5::text IS NULL OR key_usage = $5)
           AND ($6::text IS NULL OR strpos(key_id::text, lower($6)) > 0 OR strpos(alias, $6) > 0)
           AND NOT (state = 'PendingDelete' AND deletion_date <> 0 AND deletion_date <= $7)
+          AND \(TagFilterCondition.sql(first: 8))
         """
     public let page: ListKeysPage
     public init(tenant: Tenant, query: KeyQuery) { page = ListKeysPage(tenant: tenant, query: query) }
-    public var bindings: [PostgresValue] { Array(page.bindings.prefix(6)) + [.int64(page.query.now)] }
+    public var bindings: [PostgresValue] {
+        Array(page.bindings.prefix(6)) + [.int64(page.query.now)] + TagFilterCondition.bindings(page.query.tagFilters)
+    }
     public func decode(_ result: QueryResult) throws -> Int {
         guard let row = try result.singleRow() else { throw StorageError("count(*) returned no row") }
         return try row.decode(Int.self, "count")

@@ -6,13 +6,13 @@ import KMSCore
 /// a key is a deliberate change here too), and that the resource comes from the request's parameters.
 final class AccessRuleTests: XCTestCase {
     static let expected: [String: AccessRule] = [
-        "ArchiveKey": .key, "CancelKeyArchive": .key, "CancelKeyDeletion": .key, "CreateKey": .account,
+        "ArchiveKey": .key, "BindCloudResource": .key, "CancelKeyArchive": .key, "CancelKeyDeletion": .key, "CreateKey": .account,
         "Decrypt": .ciphertext(destination: false), "DeleteImportedKeyMaterial": .key, "DescribeKey": .key, "DescribeKeys": .keys,
         "DisableKey": .key, "DisableKeyRotation": .key, "DisableKeys": .keys, "EnableKey": .key, "EnableKeyRotation": .key,
         "EnableKeys": .keys, "Encrypt": .key, "GenerateDataKey": .key, "GenerateRandom": .account, "GetKeyRotationStatus": .key,
         "GetParametersForImport": .key, "GetRegions": .account, "GetServiceStatus": .account, "ImportKeyMaterial": .key,
         "ListAlgorithms": .account, "ListKeyDetail": .account, "ListKeys": .account, "ReEncrypt": .ciphertext(destination: true),
-        "RotateKey": .key, "ScheduleKeyDeletion": .key, "UpdateAlias": .key, "UpdateKeyDescription": .key,
+        "RotateKey": .key, "ScheduleKeyDeletion": .key, "UnbindCloudResource": .key, "UpdateAlias": .key, "UpdateKeyDescription": .key,
         "GetPublicKey": .key, "AsymmetricRsaDecrypt": .key, "AsymmetricSm2Decrypt": .key, "SignByAsymmetricKey": .key,
         "VerifyByAsymmetricKey": .key,
     ]

@@ -11,12 +11,12 @@ final class ActionTableTests: XCTestCase {
 
     /// Every action this service answers (golden: adding one is a deliberate change here too).
     static let implemented = [
-        "ArchiveKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt", "CancelKeyArchive", "CancelKeyDeletion", "CreateKey",
-        "Decrypt", "DeleteImportedKeyMaterial", "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation", "DisableKeys",
-        "EnableKey", "EnableKeyRotation", "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom", "GetKeyRotationStatus",
-        "GetParametersForImport", "GetPublicKey", "GetRegions", "GetServiceStatus", "ImportKeyMaterial", "ListAlgorithms",
-        "ListKeyDetail", "ListKeys", "ReEncrypt", "RotateKey", "ScheduleKeyDeletion", "SignByAsymmetricKey", "UpdateAlias",
-        "UpdateKeyDescription", "VerifyByAsymmetricKey",
+        "ArchiveKey", "AsymmetricRsaDecrypt", "AsymmetricSm2Decrypt", "BindCloudResource", "CancelKeyArchive", "CancelKeyDeletion",
+        "CreateKey", "Decrypt", "DeleteImportedKeyMaterial", "DescribeKey", "DescribeKeys", "DisableKey", "DisableKeyRotation",
+        "DisableKeys", "EnableKey", "EnableKeyRotation", "EnableKeys", "Encrypt", "GenerateDataKey", "GenerateRandom",
+        "GetKeyRotationStatus", "GetParametersForImport", "GetPublicKey", "GetRegions", "GetServiceStatus", "ImportKeyMaterial",
+        "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt", "RotateKey", "ScheduleKeyDeletion", "SignByAsymmetricKey",
+        "UnbindCloudResource", "UpdateAlias", "UpdateKeyDescription", "VerifyByAsymmetricKey",
     ]
 
     /// The action methods of `KmsClient` in tencentcloud-sdk-python 3.1.192
@@ -43,6 +43,7 @@ final class ActionTableTests: XCTestCase {
         "CreateKey", "UpdateAlias", "UpdateKeyDescription", "EnableKey", "DisableKey", "EnableKeys", "DisableKeys",
         "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeyRotation",
         "DisableKeyRotation", "RotateKey", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
+        "BindCloudResource", "UnbindCloudResource",
     ]
 
     func testTheTableHoldsExactlyTheImplementedActionsEachUnderItsOwnName() {
@@ -70,6 +71,7 @@ final class ActionTableTests: XCTestCase {
     /// objectArray, a model → object.
     static let sdkRequestFields: [String: [String: ParameterType]] = [
         "ArchiveKey": ["KeyId": .string, "MemberAccount": .object],
+        "BindCloudResource": ["KeyId": .string, "ProductId": .string, "ResourceId": .string],
         "CancelKeyArchive": ["KeyId": .string, "MemberAccount": .object],
         "CancelKeyDeletion": ["KeyId": .string, "MemberAccount": .object],
         "CreateKey": ["Alias": .string, "Description": .string, "HsmClusterId": .string, "KeyUsage": .string, "Tags": .objectArray, "Type": .integer],
@@ -108,13 +110,14 @@ final class ActionTableTests: XCTestCase {
         "VerifyByAsymmetricKey": ["KeyId": .string, "SignatureValue": .string, "Message": .string, "Algorithm": .string,
                                   "MessageType": .string],
         "ScheduleKeyDeletion": ["KeyId": .string, "MemberAccount": .object, "PendingWindowInDays": .integer],
+        "UnbindCloudResource": ["KeyId": .string, "ProductId": .string, "ResourceId": .string],
         "UpdateAlias": ["Alias": .string, "KeyId": .string, "MemberAccount": .object],
         "UpdateKeyDescription": ["Description": .string, "KeyId": .string, "MemberAccount": .object],
     ]
 
     /// The parameters Tencent's API reference marks required, per action.
     static let required: [String: Set<String>] = [
-        "ArchiveKey": ["KeyId"], "CancelKeyArchive": ["KeyId"], "CancelKeyDeletion": ["KeyId"], "CreateKey": ["Alias"],
+        "ArchiveKey": ["KeyId"], "BindCloudResource": ["KeyId", "ProductId", "ResourceId"], "CancelKeyArchive": ["KeyId"], "CancelKeyDeletion": ["KeyId"], "CreateKey": ["Alias"],
         "Decrypt": ["CiphertextBlob"], "DeleteImportedKeyMaterial": ["KeyId"], "DescribeKey": ["KeyId"], "DescribeKeys": ["KeyIds"],
         "DisableKey": ["KeyId"], "DisableKeyRotation": ["KeyId"], "DisableKeys": ["KeyIds"], "EnableKey": ["KeyId"],
         "EnableKeyRotation": ["KeyId"], "EnableKeys": ["KeyIds"], "Encrypt": ["KeyId", "Plaintext"], "GenerateDataKey": ["KeyId"],
@@ -122,6 +125,7 @@ final class ActionTableTests: XCTestCase {
         "GetParametersForImport": ["KeyId", "WrappingAlgorithm", "WrappingKeySpec"], "GetRegions": [], "GetServiceStatus": [],
         "ImportKeyMaterial": ["EncryptedKeyMaterial", "ImportToken", "KeyId"], "ListAlgorithms": [], "ListKeyDetail": [],
         "ListKeys": [], "ReEncrypt": ["CiphertextBlob"], "RotateKey": ["KeyId"], "ScheduleKeyDeletion": ["KeyId", "PendingWindowInDays"],
+        "UnbindCloudResource": ["KeyId", "ProductId", "ResourceId"],
         "UpdateAlias": ["Alias", "KeyId"], "UpdateKeyDescription": ["Description", "KeyId"],
         "GetPublicKey": ["KeyId"], "AsymmetricRsaDecrypt": ["KeyId", "Ciphertext", "Algorithm"],
         "AsymmetricSm2Decrypt": ["KeyId", "Ciphertext"], "SignByAsymmetricKey": ["Algorithm", "Message", "KeyId"],

@@ -41,7 +41,8 @@ Exit status: 0 if every run was clean (no errors, no exhausted pool, every check
 Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543),
 KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182)
 choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
-KMS_BENCH_DURATION (10) the seconds per point;
+KMS_BENCH_DURATION (10) the seconds per point; KMS_BENCH_OPENSSL_SECONDS (5, 2 in --quick)
+the seconds of each `openssl speed` test the asymmetric-key rows are set against;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
 the seconds to wait at most for other processes on the machine to go below 0.3 cores;
 KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built.

@@ -8,7 +8,7 @@ enum KeyActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "CreateKey", mutates: true, parameters: [
             .required("Alias", .string), .optional("Description", .string), .optional("KeyUsage", .string),
-            .optional("Type", .integer), .unsupported("Tags", .objectArray), .unsupported("HsmClusterId", .string),
+            .optional("Type", .integer), .optional("Tags", .objectArray), .unsupported("HsmClusterId", .string),
         ], handler: createKey),
         ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
                    handler: describeKey),
@@ -21,7 +21,7 @@ enum KeyActions {
         ActionSpec(name: "ListKeyDetail", parameters: [
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
             .optional("OrderType", .integer), .optional("KeyState", .integer), .optional("SearchKeyAlias", .string),
-            .optional("Origin", .string), .optional("KeyUsage", .string), .unsupported("TagFilters", .objectArray),
+            .optional("Origin", .string), .optional("KeyUsage", .string), .optional("TagFilters", .objectArray),
             .unsupported("HsmClusterId", .string), .unsupported("MemberAccounts", .objectArray),
         ], handler: listKeyDetail),
         ActionSpec(name: "UpdateAlias", mutates: true, parameters: [
@@ -54,6 +54,7 @@ enum KeyActions {
         if origin == .external && usage.isAsymmetric {
             throw KMSError(.invalidType, "Only ENCRYPT_DECRYPT keys can be EXTERNAL (Type 2).")
         }
+        let tags = try KeyTag.validated(p.elements("Tags") ?? [])
         let id = KeyID(random: Random.bytes(16))
         ctx.request.keyID = id
         let key = CustomerMasterKey(
@@ -62,14 +63,14 @@ enum KeyActions {
             createTime: ctx.now, currentVersion: KeyVersions.initial(hasMaterial: origin == .tencentKMS).latest)
         do {
             // All of it goes out with the audit record and the COMMIT: one round trip.
-            try ctx.transaction { try ctx.operations.create(key, profile: ctx.profile, in: $0) }
+            try ctx.transaction { try ctx.operations.create(key, profile: ctx.profile, tags: tags, in: $0) }
         } catch let error as StorageError where error.isUniqueViolation {
             throw KMSError(.aliasAlreadyExists, "The alias is already used by another key in this region.")
         }
         return [
             ("KeyId", .string(id.description)), ("Alias", .string(alias)), ("CreateTime", .int(ctx.now)),
             ("Description", .string(description)), ("KeyState", .string(key.state.rawValue)),
-            ("KeyUsage", .string(usage.rawValue)), ("TagCode", .int(0)), ("TagMsg", .string("")),
+            ("KeyUsage", .string(usage.rawValue)), ("TagCode", .int(0)), ("TagMsg", .string(tags.isEmpty ? "" : "ok")),
         ]
     }
 
@@ -130,8 +131,9 @@ enum KeyActions {
         // Tencent: ALL for every usage; absent or empty for ENCRYPT_DECRYPT only.
         let usage = p.string("KeyUsage") == "ALL" ? nil : try keyUsage(p.string("KeyUsage"), default: .encryptDecrypt)
         let search = p.string("SearchKeyAlias") ?? ""
+        let tagFilters = try KeyTagFilter.validated(p.elements("TagFilters") ?? [])
         let query = KeyQuery(states: states, origin: origin, keyUsage: usage,
-                             search: search.isEmpty ? nil : search, newestFirst: order == 0, offset: offset, limit: limit,
+                             search: search.isEmpty ? nil : search, tagFilters: tagFilters, newestFirst: order == 0, offset: offset, limit: limit,
                              now: ctx.now)
         let result = userKeys ? try runPage(ctx, query) : (total: 0, keys: [])
         return [

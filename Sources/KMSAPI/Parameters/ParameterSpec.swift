@@ -8,7 +8,7 @@ enum ParameterType {
     case stringArray
     /// A list of integers (Organization's `MemberUin`, `PermissionIds`).
     case integerArray
-    /// A list of objects (Tags, TagFilters): accepted only to refuse it clearly.
+    /// A list of objects (Tags, TagFilters, MemberAccounts).
     case objectArray
     /// One object (MemberAccount): the SDK sends `{}` for an empty model object.
     case object
@@ -132,6 +132,12 @@ struct Parameters {
     func strings(_ name: String) -> [String]? {
         guard case let .array(elements)? = values[name] else { return nil }
         return elements.compactMap { if case let .string(s) = $0 { return s } else { return nil } }
+    }
+
+    /// A list parameter's elements (objectArray: Tags, TagFilters), as given.
+    func elements(_ name: String) -> [JSONValue]? {
+        if case let .array(elements)? = values[name] { return elements }
+        return nil
     }
 
     func ints(_ name: String) -> [Int64]? {

@@ -156,6 +156,7 @@ extension KeyOperations {
         var key = try lock(id, in: tx)
         try ImportRules.checkExternal(key)
         key.state = try key.lifecycle(now: tx.now).applying(.removeMaterial)
+        try checkUnbound(id, in: tx)
         try destroyMaterial(&key, in: tx)
     }
 

@@ -4,13 +4,14 @@ import KMSStorage
 
 /// Creating keys, their attributes and their lifecycle (SPEC §3).
 extension KeyOperations {
-    /// Stores a new key and, for a generated key, its first material version: random bytes for a
-    /// symmetric key, a key pair (PKCS#8) for an asymmetric one, generated on the account's CPU
-    /// budget. Everything is queued to go out with the COMMIT: one round trip. A key past its
-    /// DeletionDate is gone, so its alias is free even before the worker destroys it.
-    public func create(_ key: CustomerMasterKey, profile: CryptoProfile, in tx: KeyTransaction) throws {
+    /// Stores a new key, its tags and, for a generated key, its first material version: random
+    /// bytes for a symmetric key, a key pair (PKCS#8) for an asymmetric one, generated on the
+    /// account's CPU budget. Everything is queued to go out with the COMMIT: one round trip. A key
+    /// past its DeletionDate is gone, so its alias is free even before the worker destroys it.
+    public func create(_ key: CustomerMasterKey, profile: CryptoProfile, tags: [KeyTag] = [], in tx: KeyTransaction) throws {
         try tx.db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: tx.tenant, alias: key.alias, now: tx.now))
         try tx.db.enqueue(InsertKey(key))
+        if !tags.isEmpty { try tx.db.enqueue(InsertKeyTags(tenant: tx.tenant, keyID: key.id, tags: tags)) }
         if key.origin == .tencentKMS {
             let material: SecureBytes
             if let spec = key.keyUsage.keyPair {
@@ -48,6 +49,7 @@ extension KeyOperations {
         var key = try lock(id, in: tx)
         let state = try key.lifecycle(now: tx.now).applying(transition)
         guard state != key.state else { return }
+        if transition == .disable || transition == .archive { try checkUnbound(id, in: tx) }
         key.state = state
         try save(key, in: tx)
     }
@@ -64,6 +66,8 @@ extension KeyOperations {
     /// Schedules the key's destruction at `deletionDate` (PendingDelete), with the job that does it.
     public func scheduleDeletion(_ id: KeyID, at deletionDate: Int64, in tx: KeyTransaction) throws {
         var key = try lock(id, in: tx)
+        // Before the state: a bound key is Enabled, and "disable it first" would be the wrong advice.
+        try checkUnbound(id, in: tx)
         key.state = try key.lifecycle(now: tx.now).applying(.scheduleDeletion)
         key.deletionDate = deletionDate
         try save(key, in: tx)
