@@ -98,21 +98,20 @@ def test_sm2_ciphertexts_from_openssl_decrypt_up_to_256_bytes(sm2_key):
         ciphertext = openssl_encrypt(pem, plaintext, "sm2")
         assert ciphertext[0] == 0x30, "openssl's SM2 ciphertext is DER"
         assert sm2_decrypt(kms, key_id, ciphertext) == plaintext
-    # The largest plaintext whose ciphertext is at most 256 raw bytes (Tencent's limit) decrypts;
-    # a ciphertext one over is refused. (DER lengths vary by a byte or two with the point.)
-    size, accepted, refused = 130, None, None
-    while accepted is None or refused is None:
+    # Every ciphertext of at most 256 raw bytes (Tencent's limit) decrypts, every longer one is
+    # refused. (DER lengths vary by a byte or two with the point, so sizes around the limit are swept.)
+    accepted, refused = [], []
+    for size in range(130, 162, 2):
         plaintext = os.urandom(size)
         ciphertext = openssl_encrypt(pem, plaintext, "sm2")
-        if len(ciphertext) <= 256 and accepted is None:
+        if len(ciphertext) <= 256:
             assert sm2_decrypt(kms, key_id, ciphertext) == plaintext, f"{len(ciphertext)}-byte ciphertext"
-            accepted = len(ciphertext)
-        elif len(ciphertext) > 256:
+            accepted.append(len(ciphertext))
+        else:
             assert_code(lambda: kms.AsymmetricSm2Decrypt(KeyId=key_id, Ciphertext=b64(ciphertext)), "InvalidParameter")
-            refused = len(ciphertext)
-        size += 2
-        assert size < 200, "no ciphertext crossed 256 bytes"
-    assert accepted >= 240 and refused > 256
+            refused.append(len(ciphertext))
+    # 146 bytes of plaintext make a 254-256-byte ciphertext; 152 and more, 259 and more.
+    assert max(accepted) >= 254 and min(refused) > 256 and len(refused) >= 5, (accepted, refused)
 
 
 def test_sm2_ciphertexts_that_do_not_decrypt_are_decrypt_errors(sm2_key, client, account_a):
