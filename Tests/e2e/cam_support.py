@@ -9,13 +9,12 @@ CAM tests (test_cam_*.py).
 """
 
 import json
-import os
 import uuid
 
 from tencentcloud.cam.v20190116 import cam_client, models as cam_models
 
 from e2e_support import Account, SdkClient, owner_psql
-from tccli_support import private_tccli, run_tccli
+from tccli_support import tccli_service
 
 CAM_VERSION = "2019-01-16"
 
@@ -67,18 +66,5 @@ def key_resource(region, owner_uin, key_id):
 
 
 def tccli_cam(kms_env, account, tmp_path):
-    """``cam("AddUser", "--Name", n)``: ``tccli cam …`` signed as ``account`` against the stack's HTTPS
-    endpoint (a private tccli that trusts the stack's CA, an empty HOME); its JSON output, parsed, or with
-    ``fails=True`` what it printed (it must fail)."""
-    tccli = private_tccli(kms_env.ca_file, str(tmp_path))
-    home = str(tmp_path / "home")
-    os.mkdir(home)
-
-    def cam(*args, fails=False):
-        rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, "cam", *args, home=home)
-        if fails:   # what it said, to look for the error code in
-            assert rc != 0, f"tccli cam {' '.join(args)} succeeded: {out}"
-            return out + err
-        assert rc == 0, f"tccli cam {' '.join(args)} exited {rc}: {out} {err}"
-        return json.loads(out)
-    return cam
+    """``cam("AddUser", "--Name", n)``: ``tccli cam …`` as ``account`` (tccli_support.tccli_service)."""
+    return tccli_service(kms_env, account, tmp_path, "cam")

@@ -2,6 +2,7 @@
 the Python that runs it, so the suite builds a ``--system-site-packages`` venv whose own copy of
 certifi (shadowing the system one, which stays untouched) has the stack's CA appended."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -51,3 +52,21 @@ def run_tccli(tccli_dir, https_endpoint, account, *args, home):
     proc = subprocess.run(["tccli", *args, "--endpoint", https_endpoint], capture_output=True, text=True,
                           timeout=120, env=env)
     return proc.returncode, proc.stdout, proc.stderr
+
+
+def tccli_service(kms_env, account, directory, service):
+    """``svc("Action", "--Param", v, …)``: ``tccli SERVICE …`` signed as ``account`` against the stack's
+    HTTPS endpoint (a private tccli that trusts the stack's CA, built under ``directory``, with an empty
+    HOME there); its JSON output, parsed, or with ``fails=True`` what it printed (it must fail)."""
+    tccli = private_tccli(kms_env.ca_file, str(directory))
+    home = os.path.join(str(directory), "home")
+    os.makedirs(home, exist_ok=True)
+
+    def call(*args, fails=False):
+        rc, out, err = run_tccli(tccli, kms_env.https_endpoint, account, service, *args, home=home)
+        if fails:   # what it said, to look for the error code in
+            assert rc != 0, f"tccli {service} {' '.join(args)} succeeded: {out}"
+            return out + err
+        assert rc == 0, f"tccli {service} {' '.join(args)} exited {rc}: {out} {err}"
+        return json.loads(out)
+    return call

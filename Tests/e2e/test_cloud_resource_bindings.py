@@ -5,18 +5,16 @@ imported key's expiry, unbinding what is not bound is CloudResourceBindingNotFou
 are bound, every parameter error has its code, another account sees nothing, a CAM sub-user needs
 the action on the key, and both actions are audited."""
 
-import json
 import os
 import time
 
-import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from cam_support import Cam, add_sub_user, allow, key_resource
 from e2e_support import FIPS_REGION, SM_REGION, assert_code, assert_codes, b64, ok, owner_psql, random_key_id, unb64
-from tccli_support import private_tccli, run_tccli
+from tccli_support import tccli_service
 
 
 def bind(kms, key_id, product="mysql", resource="cdb-fitq5t9h"):
@@ -143,24 +141,16 @@ def test_v1_form_requests_bind_and_unbind(raw, account_a, client, region):
 
 
 def test_tccli_binds_and_unbinds_in_both_regions(kms_env, account_a, client, tmp_path):
-    tccli = private_tccli(kms_env.ca_file, str(tmp_path))
-    home = str(tmp_path / "home")
-    os.mkdir(home)
-
-    def kms(*args):
-        return run_tccli(tccli, kms_env.https_endpoint, account_a, "kms", *args, home=home)
-
+    kms = tccli_service(kms_env, account_a, tmp_path, "kms")
     for region in (FIPS_REGION, SM_REGION):
         key_id = client(account_a, region).new_key_id()
         args = ["--region", region, "--KeyId", key_id, "--ProductId", "mysql", "--ResourceId", "cdb-fitq5t9h"]
-        rc, out, err = kms("BindCloudResource", *args)
-        assert rc == 0 and "RequestId" in json.loads(out), f"{out} {err}"
-        rc, out, err = kms("ScheduleKeyDeletion", "--region", region, "--KeyId", key_id, "--PendingWindowInDays", "7")
-        assert rc != 0 and "FailedOperation.CmkUsedByCloudProduct" in out + err, f"{out} {err}"
-        rc, out, err = kms("UnbindCloudResource", *args)
-        assert rc == 0, f"{out} {err}"
-        rc, out, err = kms("UnbindCloudResource", *args)
-        assert rc != 0 and "ResourceUnavailable.CloudResourceBindingNotFound" in out + err, f"{out} {err}"
+        assert "RequestId" in kms("BindCloudResource", *args)
+        said = kms("ScheduleKeyDeletion", "--region", region, "--KeyId", key_id, "--PendingWindowInDays", "7", fails=True)
+        assert "FailedOperation.CmkUsedByCloudProduct" in said, said
+        kms("UnbindCloudResource", *args)
+        said = kms("UnbindCloudResource", *args, fails=True)
+        assert "ResourceUnavailable.CloudResourceBindingNotFound" in said, said
 
 
 def test_a_sub_user_needs_the_action_on_the_key(kms_env, client, make_account):

@@ -4,13 +4,12 @@ filter's values are alternatives, no values = any value), Tencent's limits and e
 another account (or region) seeing nothing of them."""
 
 import json
-import os
 import uuid
 
 import pytest
 
 from e2e_support import FIPS_REGION, SM_REGION, assert_code, assert_codes, ok, owner_psql, unique_alias
-from tccli_support import private_tccli, run_tccli
+from tccli_support import tccli_service
 
 
 def tags(*pairs):
@@ -160,25 +159,15 @@ def test_v1_form_requests_carry_tags_and_filters(raw, account_a, region, label):
 
 
 def test_tccli_creates_tagged_keys_and_filters_them(kms_env, account_a, tmp_path, label):
-    tccli = private_tccli(kms_env.ca_file, str(tmp_path))
-    home = str(tmp_path / "home")
-    os.mkdir(home)
-
-    def kms(*args):
-        return run_tccli(tccli, kms_env.https_endpoint, account_a, "kms", *args, home=home)
-
+    kms = tccli_service(kms_env, account_a, tmp_path, "kms")
     for region in (FIPS_REGION, SM_REGION):
-        rc, out, err = kms("CreateKey", "--region", region, "--Alias", unique_alias("cli"),
-                           "--Tags", json.dumps(tags(("env", label))))
-        assert rc == 0, f"{out} {err}"
-        created = json.loads(out)
+        created = kms("CreateKey", "--region", region, "--Alias", unique_alias("cli"), "--Tags", json.dumps(tags(("env", label))))
         assert created["TagCode"] == 0
-        rc, out, err = kms("ListKeyDetail", "--region", region, "--TagFilters", json.dumps([tag_filter("env", [label])]))
-        assert rc == 0, f"{out} {err}"
-        assert [k["KeyId"] for k in json.loads(out)["KeyMetadatas"]] == [created["KeyId"]]
-        rc, out, err = kms("CreateKey", "--region", region, "--Alias", unique_alias("cli"),
-                           "--Tags", json.dumps(tags(("env", "a"), ("env", "b"))))
-        assert rc != 0 and "InvalidParameterValue.TagKeysDuplicated" in out + err, f"{out} {err}"
+        listed = kms("ListKeyDetail", "--region", region, "--TagFilters", json.dumps([tag_filter("env", [label])]))
+        assert [k["KeyId"] for k in listed["KeyMetadatas"]] == [created["KeyId"]]
+        said = kms("CreateKey", "--region", region, "--Alias", unique_alias("cli"),
+                   "--Tags", json.dumps(tags(("env", "a"), ("env", "b"))), fails=True)
+        assert "InvalidParameterValue.TagKeysDuplicated" in said, said
 
 
 ASYMMETRIC_USAGE = {FIPS_REGION: "ASYMMETRIC_SIGN_VERIFY_ECC", SM_REGION: "ASYMMETRIC_SIGN_VERIFY_SM2"}
