@@ -150,6 +150,27 @@ final class CloudResourceBindingIntegrationTests: XCTestCase {
         XCTAssertNil(keyCall(h, account, "DeleteImportedKeyMaterial", keyId))
     }
 
+    /// Material past its ValidTo is gone on arrival, before the worker destroys it: the key reads
+    /// PendingImport and cannot be bound, so a binding never clears the ValidTo of expired material.
+    func testMaterialPastItsValidToIsNotBroughtBackByABinding() throws {
+        let clock = TestClock(t0)
+        let h = try ServiceHarness(clock: clock)
+        let account = try h.newAccount()
+        let keyId = createKey(h, account, type: 2)
+        let params = h.call("GetParametersForImport", ["KeyId": .string(keyId), "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                                                       "WrappingKeySpec": "RSA_2048"], as: account)
+        let wrapped = try PublicKey(spkiDER: Base64.decode(ServiceHarness.string(params, "PublicKey")) ?? [])
+            .encrypt(Random.secret(32), algorithm: .rsaesOAEPSHA256)
+        XCTAssertNil(ServiceHarness.errorCode(h.call("ImportKeyMaterial", [
+            "KeyId": .string(keyId), "ImportToken": .string(ServiceHarness.string(params, "ImportToken")),
+            "EncryptedKeyMaterial": .string(Base64.encode(wrapped)), "ValidTo": .int(t0 + 100)], as: account)))
+        clock.set(t0 + 100)  // expired; the scheduled worker has not run
+        XCTAssertEqual(call(h, account, "BindCloudResource", keyId), "ResourceUnavailable.CmkStateNotSupport")
+        XCTAssertEqual(h.call("DescribeKey", ["KeyId": .string(keyId)], as: account)["KeyMetadata"]?["ValidTo"], .int(t0 + 100))
+        XCTAssertEqual(ServiceHarness.errorCode(h.call("Encrypt", ["KeyId": .string(keyId), "Plaintext": "aGk="], as: account)),
+                       "ResourceUnavailable.CmkStateNotSupport")
+    }
+
     func testBindingsGoWithTheirKey() throws {
         let h = try ServiceHarness(clock: TestClock(t0))
         let account = try h.newAccount()

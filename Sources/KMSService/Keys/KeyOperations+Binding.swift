@@ -11,7 +11,9 @@ extension KeyOperations {
     /// ValidTo becomes 0 (never) and its expiry job goes.
     public func bind(_ id: KeyID, _ binding: CloudResourceBinding, in tx: KeyTransaction) throws {
         var key = try lock(id, in: tx)
-        try CloudResourceBinding.checkBindable(key.state)
+        // The state as seen now: an EXTERNAL key whose material has just expired reads PendingImport
+        // (cannot be bound), so a binding never brings expired material back by clearing ValidTo.
+        try CloudResourceBinding.checkBindable(key.lifecycle(now: tx.now).state)
         let existing = try tx.db.run(CountCloudResourceBindings(tenant: tx.tenant, keyID: id, binding: binding))
         if !existing.present {
             guard existing.count < CloudResourceBinding.maximumPerKey else {
