@@ -317,13 +317,28 @@ for action, base, param in [
          lambda t, a=action, b=base, p=param: t.tc3_json(a, {**b(t), p: None}))
 
 for name, params in {
-    "unsupported-tags": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": "k", "TagValue": "v"}]},
+    "tags-control-character": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": "k\u0000", "TagValue": "v"}]},
+    "tags-not-objects": lambda t: {"Alias": unique_alias("hostile"), "Tags": ["TagKey=k"]},
+    "tags-nested": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": {"TagKey": "k"}, "TagValue": "v"}]},
+    "tags-extra-member": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": "k", "TagValue": "v", "Admin": True}]},
+    "tags-reserved": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": "qcs:owner", "TagValue": "v"}]},
+    "tags-too-many": lambda t: {"Alias": unique_alias("hostile"), "Tags": [{"TagKey": f"k{i}", "TagValue": "v"} for i in range(51)]},
     "unsupported-hsm": lambda t: {"Alias": unique_alias("hostile"), "HsmClusterId": "cluster-1"},
     "unknown-lowercase": lambda t: {"alias": unique_alias("hostile")},
     "unknown-proto": lambda t: {"Alias": unique_alias("hostile"), "__proto__": {"admin": True}},
     "unknown-space": lambda t: {"Alias": unique_alias("hostile"), "Key Id": "x"},
 }.items():
     case("types", f"CreateKey-{name}", lambda t, p=params: t.tc3_json("CreateKey", p(t)))
+
+for name, filters in {
+    "not-objects": ["env"],
+    "values-not-a-list": [{"TagKey": "env", "TagValue": "a"}],
+    "value-not-a-string": [{"TagKey": "env", "TagValue": [1]}],
+    "no-key": [{"TagValue": ["a"]}],
+    "too-many-values": [{"TagKey": "env", "TagValue": [f"v{i}" for i in range(11)]}],
+    "too-many-filters": [{"TagKey": f"k{i}"} for i in range(51)],
+}.items():
+    case("types", f"ListKeyDetail.TagFilters-{name}", lambda t, f=filters: t.tc3_json("ListKeyDetail", {"TagFilters": f}))
 
 # ---- huge: long strings, big and negative numbers, long headers -------------------------------------
 
