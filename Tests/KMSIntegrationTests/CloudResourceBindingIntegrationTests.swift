@@ -30,6 +30,19 @@ final class CloudResourceBindingIntegrationTests: XCTestCase {
         ServiceHarness.errorCode(h.call(action, .object([("KeyId", .string(keyId))] + extra), as: account))
     }
 
+    /// An EXTERNAL key with fresh material imported, expiring at `validTo`.
+    func importedKey(_ h: ServiceHarness, _ account: IssuedCredential, validTo: Int64) throws -> String {
+        let keyId = createKey(h, account, type: 2)
+        let params = h.call("GetParametersForImport", ["KeyId": .string(keyId), "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
+                                                       "WrappingKeySpec": "RSA_2048"], as: account)
+        let wrapped = try PublicKey(spkiDER: Base64.decode(ServiceHarness.string(params, "PublicKey")) ?? [])
+            .encrypt(Random.secret(32), algorithm: .rsaesOAEPSHA256)
+        XCTAssertNil(ServiceHarness.errorCode(h.call("ImportKeyMaterial", [
+            "KeyId": .string(keyId), "ImportToken": .string(ServiceHarness.string(params, "ImportToken")),
+            "EncryptedKeyMaterial": .string(Base64.encode(wrapped)), "ValidTo": .int(validTo)], as: account)))
+        return keyId
+    }
+
     func bindings(_ h: ServiceHarness, _ account: IssuedCredential, _ keyId: String) throws -> [CloudResourceBinding] {
         let tenant = Tenant(appId: account.appId, region: "ap-guangzhou")
         return try h.database.transaction(tenant: tenant) { try $0.run(FindCloudResourceBindings(tenant: tenant, keyID: KeyID(keyId)!)) }
@@ -128,14 +141,7 @@ final class CloudResourceBindingIntegrationTests: XCTestCase {
         let h = try ServiceHarness(clock: clock)
         let worker = h.worker(try h.appConnection())
         let account = try h.newAccount()
-        let keyId = createKey(h, account, type: 2)
-        let params = h.call("GetParametersForImport", ["KeyId": .string(keyId), "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
-                                                       "WrappingKeySpec": "RSA_2048"], as: account)
-        let wrapped = try PublicKey(spkiDER: Base64.decode(ServiceHarness.string(params, "PublicKey")) ?? [])
-            .encrypt(Random.secret(32), algorithm: .rsaesOAEPSHA256)
-        XCTAssertNil(ServiceHarness.errorCode(h.call("ImportKeyMaterial", [
-            "KeyId": .string(keyId), "ImportToken": .string(ServiceHarness.string(params, "ImportToken")),
-            "EncryptedKeyMaterial": .string(Base64.encode(wrapped)), "ValidTo": .int(t0 + 100)], as: account)))
+        let keyId = try importedKey(h, account, validTo: t0 + 100)
         // In the cache with its ValidTo: binding must drop that entry.
         XCTAssertNil(ServiceHarness.errorCode(h.call("Encrypt", ["KeyId": .string(keyId), "Plaintext": "aGk="], as: account)))
         XCTAssertNil(call(h, account, "BindCloudResource", keyId))
@@ -156,14 +162,7 @@ final class CloudResourceBindingIntegrationTests: XCTestCase {
         let clock = TestClock(t0)
         let h = try ServiceHarness(clock: clock)
         let account = try h.newAccount()
-        let keyId = createKey(h, account, type: 2)
-        let params = h.call("GetParametersForImport", ["KeyId": .string(keyId), "WrappingAlgorithm": "RSAES_OAEP_SHA_256",
-                                                       "WrappingKeySpec": "RSA_2048"], as: account)
-        let wrapped = try PublicKey(spkiDER: Base64.decode(ServiceHarness.string(params, "PublicKey")) ?? [])
-            .encrypt(Random.secret(32), algorithm: .rsaesOAEPSHA256)
-        XCTAssertNil(ServiceHarness.errorCode(h.call("ImportKeyMaterial", [
-            "KeyId": .string(keyId), "ImportToken": .string(ServiceHarness.string(params, "ImportToken")),
-            "EncryptedKeyMaterial": .string(Base64.encode(wrapped)), "ValidTo": .int(t0 + 100)], as: account)))
+        let keyId = try importedKey(h, account, validTo: t0 + 100)
         clock.set(t0 + 100)  // expired; the scheduled worker has not run
         XCTAssertEqual(call(h, account, "BindCloudResource", keyId), "ResourceUnavailable.CmkStateNotSupport")
         XCTAssertEqual(h.call("DescribeKey", ["KeyId": .string(keyId)], as: account)["KeyMetadata"]?["ValidTo"], .int(t0 + 100))
