@@ -99,7 +99,7 @@ public struct KeyStatus: Sendable, Equatable {
     public func lifecycle(now: Int64) -> KeyLifecycle {
         let usable = hasUsableMaterial(now: now)
         let effective: KeyState = (origin == .external && !usable && state != .pendingDelete) ? .pendingImport : state
-        return KeyLifecycle(state: effective, hasMaterial: usable, isDeleted: isDeleted(now: now))
+        return KeyLifecycle(state: effective, hasMaterial: usable, isDeleted: isDeleted(now: now), keyUsage: keyUsage)
     }
 }
 

@@ -27,7 +27,9 @@ public enum KeyTransition: Sendable, CaseIterable {
     case enable, disable, scheduleDeletion, cancelDeletion, archive, cancelArchive, importMaterial, removeMaterial
 }
 
-/// The rules of SPEC §3 in one place: which transitions and uses each state allows.
+/// The rules of SPEC §3 and §9 in one place: which transitions and uses each state (and each
+/// usage) allows. A use is checked in one order: the key exists, its usage allows the use, its
+/// state allows it.
 public struct KeyLifecycle: Sendable {
     public let state: KeyState
     /// Whether the key currently has usable key material (false for EXTERNAL keys before import).
@@ -35,11 +37,14 @@ public struct KeyLifecycle: Sendable {
     /// Past its DeletionDate: the key no longer exists for any action, even before the
     /// scheduled worker has destroyed it.
     public let isDeleted: Bool
+    /// What the key is for.
+    public let keyUsage: KeyUsage
 
-    public init(state: KeyState, hasMaterial: Bool, isDeleted: Bool = false) {
+    public init(state: KeyState, hasMaterial: Bool, isDeleted: Bool = false, keyUsage: KeyUsage = .encryptDecrypt) {
         self.state = state
         self.hasMaterial = hasMaterial
         self.isDeleted = isDeleted
+        self.keyUsage = keyUsage
     }
 
     /// `CmkNotFound` for a key past its DeletionDate, answered exactly as for a key that never existed.
@@ -66,9 +71,10 @@ public struct KeyLifecycle: Sendable {
         }
     }
 
-    /// Encrypt, GenerateDataKey and ReEncrypt's destination.
+    /// Encrypt, GenerateDataKey and ReEncrypt's destination (and RotateKey).
     public func checkCanEncrypt() throws {
         try checkExists()
+        try keyUsage.checkSymmetric()
         switch state {
         case .enabled: return
         case .disabled: throw KMSError(.cmkDisabled)
@@ -78,14 +84,29 @@ public struct KeyLifecycle: Sendable {
         }
     }
 
-    /// Decrypt and ReEncrypt's source.
+    /// Decrypt and ReEncrypt's source. Envelopes are made only under symmetric keys: one naming
+    /// a key of another usage was never made by this service.
     public func checkCanDecrypt() throws {
         try checkExists()
+        guard keyUsage == .encryptDecrypt else {
+            throw KMSError(.invalidCiphertext, "The ciphertext names a key that does not encrypt.")
+        }
         switch state {
         case .enabled, .archived: return
         case .disabled: throw KMSError(.cmkDisabled)
         case .pendingDelete: throw KMSError(.keyPendingDelete)
         case .pendingImport: throw KMSError(.cmkStateNotSupport)
+        }
+    }
+
+    /// An asymmetric key's private or public half (SPEC §9): `allows` checks the usage (each
+    /// action's own rule and code); then every state but Enabled answers `CmkStateNotSupport`,
+    /// the code Tencent documents for these actions.
+    public func checkCanUseKeyPair(_ allows: (KeyUsage) throws -> Void) throws {
+        try checkExists()
+        try allows(keyUsage)
+        guard state == .enabled else {
+            throw KMSError(.cmkStateNotSupport, "The key is \(state.rawValue); asymmetric operations need an Enabled key.")
         }
     }
 

@@ -123,10 +123,9 @@ public enum AsymmetricDecryption: String, Sendable, CaseIterable {
 extension KeyUsage {
     /// Encrypt, GenerateDataKey and ReEncrypt's destination: symmetric keys only. (A ciphertext
     /// naming an asymmetric key was never made by this service: Decrypt answers InvalidCiphertext.)
-    public func checkSymmetric(file: String = #fileID, line: Int = #line) throws {
+    public func checkSymmetric() throws {
         guard self == .encryptDecrypt else {
-            throw KMSError(.invalidKeyUsage, "The key's KeyUsage is \(rawValue); this action needs an ENCRYPT_DECRYPT key.",
-                           file: file, line: line)
+            throw KMSError(.invalidKeyUsage, "The key's KeyUsage is \(rawValue); this action needs an ENCRYPT_DECRYPT key.")
         }
     }
 

@@ -31,18 +31,8 @@ extension PrivateKey {
         }
     }
 
-    /// The public half as PEM (SubjectPublicKeyInfo, 64-character lines), as `openssl pkey -pubout` writes it.
-    public func publicKeyPEM() throws -> String {
-        let body = Base64.encode(try publicKeySPKIDER())
-        var lines = ["-----BEGIN PUBLIC KEY-----"]
-        var rest = Substring(body)
-        while !rest.isEmpty {
-            lines.append(String(rest.prefix(64)))
-            rest = rest.dropFirst(64)
-        }
-        lines.append("-----END PUBLIC KEY-----")
-        return lines.joined(separator: "\n") + "\n"
-    }
+    /// The public half as PEM (`PublicKey.pem(spkiDER:)`).
+    public func publicKeyPEM() throws -> String { PublicKey.pem(spkiDER: try publicKeySPKIDER()) }
 
     /// Decrypts a ciphertext made with the public half (AsymmetricRsaDecrypt, AsymmetricSm2Decrypt).
     /// SM2 takes exactly one GM/T 0009 DER ciphertext (C1C3C2_ASN1) with nothing after it.

@@ -11,7 +11,7 @@ public final class PublicKey: @unchecked Sendable {
     /// before the one it wants and ignore what follows, so the armour is taken apart here and
     /// the DER goes through the strict decoder (every byte consumed).
     public convenience init(pem: String) throws {
-        let begin = "-----BEGIN PUBLIC KEY-----", end = "-----END PUBLIC KEY-----"
+        let begin = Self.pemBegin, end = Self.pemEnd
         var text = Substring(pem)
         while text.first?.isWhitespace == true { text.removeFirst() }
         while text.last?.isWhitespace == true { text.removeLast() }
@@ -24,6 +24,21 @@ public final class PublicKey: @unchecked Sendable {
             throw CryptoError("PEM PUBLIC KEY block does not hold Base64 DER")
         }
         try self.init(spkiDER: der)
+    }
+
+    static let pemBegin = "-----BEGIN PUBLIC KEY-----", pemEnd = "-----END PUBLIC KEY-----"
+
+    /// SubjectPublicKeyInfo DER as one PEM `PUBLIC KEY` block (64-character lines), as
+    /// `openssl pkey -pubout` writes it: what `init(pem:)` reads.
+    public static func pem(spkiDER der: [UInt8]) -> String {
+        var lines = [pemBegin]
+        var rest = Substring(Base64.encode(der))
+        while !rest.isEmpty {
+            lines.append(String(rest.prefix(64)))
+            rest = rest.dropFirst(64)
+        }
+        lines.append(pemEnd)
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Parses SubjectPublicKeyInfo DER.

@@ -56,10 +56,38 @@ final class KeyUsageRulesTests: XCTestCase {
         XCTAssertNil(code { try KeyUsage.asymmetricDecryptRSA2048.checkDecrypts(.rsaesOAEPSHA1) })
     }
 
+    /// A use is checked in one order: gone, then usage, then state; each check once, in the lifecycle.
+    func testTheLifecycleChecksExistenceThenUsageThenState() {
+        func code(_ body: () throws -> Void) -> KMSError.Code? {
+            do { try body(); return nil } catch { return (error as? KMSError)?.code }
+        }
+        let gone = KeyLifecycle(state: .pendingDelete, hasMaterial: true, isDeleted: true, keyUsage: .asymmetricSignVerifyECC)
+        XCTAssertEqual(code { try gone.checkCanEncrypt() }, .cmkNotFound)
+        XCTAssertEqual(code { try gone.checkCanDecrypt() }, .cmkNotFound)
+        XCTAssertEqual(code { try gone.checkCanUseKeyPair { try $0.checkSigns(.eccP256R1) } }, .cmkNotFound)
+
+        let disabledPair = KeyLifecycle(state: .disabled, hasMaterial: true, keyUsage: .asymmetricSignVerifyECC)
+        XCTAssertEqual(code { try disabledPair.checkCanEncrypt() }, .invalidKeyUsage, "usage before state")
+        XCTAssertEqual(code { try disabledPair.checkCanDecrypt() }, .invalidCiphertext, "usage before state")
+        XCTAssertEqual(code { try disabledPair.checkCanUseKeyPair { try $0.checkSigns(.sm2DSA) } }, .invalidParameter)
+        XCTAssertEqual(code { try disabledPair.checkCanUseKeyPair { try $0.checkSigns(.eccP256R1) } }, .cmkStateNotSupport)
+
+        for state in KeyState.allCases {
+            let pair = KeyLifecycle(state: state, hasMaterial: true, keyUsage: .asymmetricDecryptSM2)
+            XCTAssertEqual(code { try pair.checkCanUseKeyPair { try $0.checkDecrypts(.sm2C1C3C2ASN1) } },
+                           state == .enabled ? nil : .cmkStateNotSupport, state.rawValue)
+        }
+        let symmetric = KeyLifecycle(state: .enabled, hasMaterial: true)
+        XCTAssertNil(code { try symmetric.checkCanEncrypt() })
+        XCTAssertNil(code { try symmetric.checkCanDecrypt() })
+        XCTAssertEqual(code { try symmetric.checkCanUseKeyPair { try $0.checkAsymmetric() } }, .cmkStateNotSupport)
+    }
+
     func testAStatusCarriesItsKeysUsage() {
         let key = CustomerMasterKey(id: KeyID(random: Array(repeating: 7, count: 16)), appId: 1, region: "r", alias: "a",
                                     description: "", keyUsage: .asymmetricSignVerifySM2, origin: .tencentKMS, state: .enabled,
                                     creatorUin: 1, createTime: 0, currentVersion: 1)
         XCTAssertEqual(key.status.keyUsage, .asymmetricSignVerifySM2)
+        XCTAssertEqual(key.lifecycle(now: 0).keyUsage, .asymmetricSignVerifySM2)
     }
 }

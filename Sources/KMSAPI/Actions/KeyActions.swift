@@ -41,7 +41,7 @@ enum KeyActions {
         try KeyAttributes.validateAlias(alias)
         let description = p.string("Description") ?? ""
         try KeyAttributes.validateDescription(description)
-        let usage = try keyUsage(p.string("KeyUsage"), default: .encryptDecrypt)!
+        let usage = try keyUsage(p.string("KeyUsage")) ?? .encryptDecrypt
         guard usage.isOffered(in: ctx.profile) else {
             throw KMSError(.unsupportedKeyUsageInCurrentRegion, "The region \(ctx.region) does not offer \(usage.rawValue) keys.")
         }
@@ -129,7 +129,7 @@ enum KeyActions {
             origin = o
         }
         // Tencent: ALL for every usage; absent or empty for ENCRYPT_DECRYPT only.
-        let usage = p.string("KeyUsage") == "ALL" ? nil : try keyUsage(p.string("KeyUsage"), default: .encryptDecrypt)
+        let usage = p.string("KeyUsage") == "ALL" ? nil : try keyUsage(p.string("KeyUsage")) ?? .encryptDecrypt
         let search = p.string("SearchKeyAlias") ?? ""
         let tagFilters = try KeyTagFilter.validated(p.elements("TagFilters") ?? [])
         let query = KeyQuery(states: states, origin: origin, keyUsage: usage,
@@ -168,9 +168,9 @@ enum KeyActions {
         return []
     }
 
-    /// A `KeyUsage` parameter: one of Tencent's names, or `fallback` when absent or empty.
-    static func keyUsage(_ text: String?, default fallback: KeyUsage?) throws -> KeyUsage? {
-        guard let text, !text.isEmpty else { return fallback }
+    /// A `KeyUsage` parameter: one of Tencent's names, or nil when absent or empty.
+    static func keyUsage(_ text: String?) throws -> KeyUsage? {
+        guard let text, !text.isEmpty else { return nil }
         guard let usage = KeyUsage(rawValue: text) else {
             throw KMSError(.invalidKeyUsage, "The KeyUsage `\(FormDecoding.sanitized(text))` is not supported.")
         }

@@ -12,9 +12,11 @@ enum ServiceActions {
             // What this region's profile offers: its symmetric cipher and the key pairs of its
             // asymmetric usages, named as Tencent names them (e.g. SM2, RSA_2048, ECC).
             func entries(_ usages: [KeyUsage]) -> JSONValue {
-                .array(usages.map { .object([("KeyUsage", .string($0.rawValue)), ("Algorithm", .string($0.keyPair!.rawValue))]) })
+                .array(usages.compactMap { usage in
+                    usage.keyPair.map { .object([("KeyUsage", .string(usage.rawValue)), ("Algorithm", .string($0.rawValue))]) }
+                })
             }
-            let offered = KeyUsage.offered(in: ctx.profile).filter(\.isAsymmetric)
+            let offered = KeyUsage.offered(in: ctx.profile)
             return [
                 ("SymmetricAlgorithms", .array([.object([
                     ("KeyUsage", .string(KeyUsage.encryptDecrypt.rawValue)), ("Algorithm", .string(ctx.profile.symmetricAlgorithm)),

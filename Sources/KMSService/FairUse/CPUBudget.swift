@@ -80,6 +80,12 @@ public final class CPUBudget: @unchecked Sendable {
         process.milliseconds -= milliseconds
     }
 
+    /// Admits `appId`, then runs `body` and charges the CPU time it took (`admit` + `charging`).
+    public func spending<R>(_ appId: Int64, _ body: () throws -> R) throws -> R {
+        try admit(appId)
+        return try charging(appId, body)
+    }
+
     /// Runs `body` and charges the CPU time this thread spent in it (admitted beforehand).
     public func charging<R>(_ appId: Int64, _ body: () throws -> R) rethrows -> R {
         let start = ThreadCPUClock.milliseconds

@@ -15,8 +15,7 @@ extension KeyOperations {
         if key.origin == .tencentKMS {
             let material: SecureBytes
             if let spec = key.keyUsage.keyPair {
-                try cpuBudget.admit(tx.tenant.appId)
-                material = try cpuBudget.charging(tx.tenant.appId) { try keyring.generateKeyPair(spec) }
+                material = try cpuBudget.spending(tx.tenant.appId) { try keyring.generateKeyPair(spec) }
             } else {
                 material = keyring.generateMaterial(profile)
             }

@@ -28,8 +28,6 @@ extension KeyOperations {
     /// The key's newest version and its material, once the key is checked to be able to encrypt.
     public func loadForEncryption(_ id: KeyID, _ scope: KeyScope) throws -> (version: UInt32, material: SecureBytes) {
         guard let loaded = try load(id, version: nil, scope) else { throw KMSError.notFound() }
-        try loaded.status.lifecycle(now: scope.now).checkExists()
-        try loaded.status.keyUsage.checkSymmetric()
         try loaded.status.lifecycle(now: scope.now).checkCanEncrypt()
         guard let material = loaded.material else { throw KMSError(.cmkStateNotSupport) }
         return (loaded.version, material)
@@ -50,11 +48,6 @@ extension KeyOperations {
         // A blob of the other profile was never made in this region.
         guard envelope.profile == profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
         guard let loaded = try load(envelope.keyID, version: envelope.materialVersion, scope) else { throw KMSError.notFound() }
-        try loaded.status.lifecycle(now: scope.now).checkExists()
-        // Envelopes are made only under symmetric keys: one naming another kind is not ours.
-        guard loaded.status.keyUsage == .encryptDecrypt else {
-            throw KMSError(.invalidCiphertext, "The ciphertext names a key that does not encrypt.")
-        }
         try loaded.status.lifecycle(now: scope.now).checkCanDecrypt()
         try loaded.status.versions.checkDecryptable(envelope.materialVersion)
         guard let material = loaded.material else {
