@@ -11,8 +11,7 @@ final class BindingRaceIntegrationTests: XCTestCase {
     func testBindAndDisableRacingNeverBothSucceed() throws {
         let h = try ServiceHarness(clock: TestClock(1_990_000_000))
         let account = try h.newAccount()
-        let url = ServiceHarness.env["KMS_TEST_DATABASE_URL"]!.replacingOccurrences(of: "user=kms_owner", with: "user=kms_app")
-        let connections = [try Database(conninfo: url), try Database(conninfo: url)]
+        let connections = [try h.appConnection(), try h.appConnection()]
         let tenant = Tenant(appId: account.appId, region: "ap-guangzhou")
         var outcomes: [String: Int] = [:]
         for round in 0..<20 {

@@ -11,15 +11,6 @@ import KMSHTTP
 /// every other process within one second. Two `Service`s over one database stand for two
 /// responder processes; each has its own caches and its own invalidator.
 final class CacheIntegrationTests: XCTestCase {
-    func within(seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date(timeIntervalSinceNow: seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-        return condition()
-    }
-
     func encryptCode(_ h: ServiceHarness, _ account: IssuedCredential, _ keyId: String) -> String? {
         ServiceHarness.errorCode(h.call("Encrypt", ["KeyId": .string(keyId), "Plaintext": "eA=="], as: account))
     }
@@ -27,8 +18,7 @@ final class CacheIntegrationTests: XCTestCase {
     func testChangesReachTheOtherProcessWithinOneSecondAndThisOneAtOnce() throws {
         let clock = TestClock(Int64(Date().timeIntervalSince1970))
         let a = try ServiceHarness(clock: clock)
-        let b = try ServiceHarness(clock: clock, sharing: a)
-        let invalidator = b.listeningInvalidator()
+        let (b, invalidator) = try a.secondProcess()
         defer { invalidator.stop() }
 
         let account = try a.newAccount()

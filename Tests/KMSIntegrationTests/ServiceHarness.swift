@@ -34,6 +34,16 @@ enum TestDatabase {
     static func app() throws -> Database { try Database(conninfo: try appURL()) }
 }
 
+/// Whether `condition` holds within `seconds`, asked every 20 ms (a change reaching another process).
+func within(seconds: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    while Date() < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.02)
+    }
+    return condition()
+}
+
 /// A clock the test moves by hand.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
@@ -87,6 +97,13 @@ struct ServiceHarness {
         invalidator.start()
         Thread.sleep(forTimeInterval: 0.3)  // LISTEN in effect
         return invalidator
+    }
+
+    /// A second responder process of this deployment (same master key and clock, caches of its
+    /// own), its invalidator already listening; `stop()` the invalidator when done.
+    func secondProcess() throws -> (harness: ServiceHarness, invalidator: CacheInvalidator) {
+        let other = try ServiceHarness(clock: clock, sharing: self)
+        return (other, other.listeningInvalidator())
     }
 
     /// A scheduled worker on its own connection (or `database`), with this harness's key and clock.
