@@ -35,7 +35,7 @@ public final class Service: @unchecked Sendable {
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), cpuBudget: CPUBudget = CPUBudget(rate: 0), keyCache: KeyCache = KeyCache(),
                 credentialCache: CredentialCache = CredentialCache(), accessCache: AccessCache = AccessCache(),
-                replayMemory: ReplayMemory = ReplayMemory(),
+                replayMemory: ReplayMemory = ReplayMemory(), dataKeyLimit: Int = DataKeyRules.defaultLimit,
                 clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
         self.replayMemory = replayMemory
@@ -44,7 +44,7 @@ public final class Service: @unchecked Sendable {
         self.accessCache = accessCache
         self.rateLimiter = rateLimiter
         self.operations = KeyOperations(sealer: sealer, regions: regions, keyCache: keyCache, wrappingKeys: wrappingKeys,
-                                        cpuBudget: cpuBudget)
+                                        cpuBudget: cpuBudget, dataKeyLimit: dataKeyLimit)
         self.auditWriter = auditWriter
         self.actions = ActionTable.all
         self.requestMetrics = RequestMetrics(actions: actions)

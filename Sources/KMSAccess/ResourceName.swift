@@ -5,4 +5,10 @@ public enum ResourceName {
     public static func kmsKey(region: String, ownerUin: Int64, keyId: String) -> String {
         "qcs::kms:\(region):uin/\(ownerUin):key/creatorUin/\(ownerUin)/\(keyId)"
     }
+
+    /// `qcs::kms:<region>:uin/<ownerUin>:datakey/creatorUin/<ownerUin>/<dataKeyId>`: a KMS-hosted data
+    /// key (docs/DATA_KEYS.md), in the form of its DataKeyMetadata.ResourceId.
+    public static func kmsDataKey(region: String, ownerUin: Int64, dataKeyId: String) -> String {
+        "qcs::kms:\(region):uin/\(ownerUin):datakey/creatorUin/\(ownerUin)/\(dataKeyId)"
+    }
 }

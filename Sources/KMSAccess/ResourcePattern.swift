@@ -72,7 +72,8 @@ extension ResourcePattern {
 
     /// Reads one resource string. For `kms` the resource segment must be one of Tencent's KMS forms:
     /// `*`, `key/*`, `key/creatorUin/<uin>/*` or `key/creatorUin/<uin>/<KeyId>` (wildcards allowed
-    /// inside the uin and the KeyId).
+    /// inside the uin and the KeyId), or the same with `datakey` for KMS-hosted data keys
+    /// (docs/DATA_KEYS.md: the form of DataKeyMetadata.ResourceId).
     static func parse(_ text: String) throws -> ResourcePattern {
         if text == "*" {
             return ResourcePattern(matchesEverything: true, service: [], region: nil, account: nil,
@@ -103,7 +104,7 @@ extension ResourcePattern {
             throw Refusal(kind: .content, what: "has an empty or non-printable resource segment")
         }
         if service == "kms" && !isKMSKeyResource(resource) {
-            throw Refusal(kind: .content, what: "is not key/creatorUin/<uin>/<KeyId> (or key/*)")
+            throw Refusal(kind: .content, what: "is not key/creatorUin/<uin>/<KeyId> or datakey/creatorUin/<uin>/<DataKeyId> (or key/*, datakey/*)")
         }
         return ResourcePattern(
             matchesEverything: false,
@@ -114,9 +115,9 @@ extension ResourcePattern {
     }
 
     static func isKMSKeyResource(_ resource: Substring) -> Bool {
-        if resource == "*" || resource == "key/*" { return true }
+        if resource == "*" || resource == "key/*" || resource == "datakey/*" { return true }
         let parts = resource.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[0] == "key", parts[1] == "creatorUin" else { return false }
+        guard parts.count == 4, parts[0] == "key" || parts[0] == "datakey", parts[1] == "creatorUin" else { return false }
         let uinOK = !parts[2].isEmpty && parts[2].utf8.allSatisfy { $0 &- 48 < 10 || $0 == UInt8(ascii: "*") }
         let keyOK = !parts[3].isEmpty && parts[3].utf8.allSatisfy {
             ($0 | 0x20) &- 97 < 26 || $0 &- 48 < 10 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "*")

@@ -110,6 +110,28 @@ public struct KeyLifecycle: Sendable {
         }
     }
 
+    /// Reading a hosted data key's plaintext (GetDataKeyPlaintext): the CMK must be Enabled; a
+    /// Disabled one answers `CmkDisabled`, any other state `CmkStateNotSupport` (the codes of the
+    /// action's error list: Archived, PendingDelete and expired or deleted BYOK material alike).
+    public func checkCanOpenDataKey() throws {
+        try checkExists()
+        switch state {
+        case .enabled: return
+        case .disabled: throw KMSError(.cmkDisabled)
+        case .pendingDelete, .archived, .pendingImport:
+            throw KMSError(.cmkStateNotSupport, "The data key's CMK is \(state.rawValue).")
+        }
+    }
+
+    /// Making a hosted data key usable again (EnableDataKey(s), CancelDataKeyDeletion back to
+    /// Enabled): only under an Enabled CMK, else `CmkStateNotSupport`.
+    public func checkCanEnableDataKey() throws {
+        try checkExists()
+        guard state == .enabled else {
+            throw KMSError(.cmkStateNotSupport, "The data key's CMK is \(state.rawValue).")
+        }
+    }
+
     /// Renaming and re-describing (UpdateAlias, UpdateKeyDescription).
     public func checkCanEditMetadata() throws {
         try checkExists()

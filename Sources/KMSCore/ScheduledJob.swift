@@ -9,6 +9,9 @@ public struct ScheduledJob: Sendable, Equatable {
         case deleteKey = "delete_key"
         /// A key with rotation enabled reached its NextRotateTime: add a material version.
         case rotateKey = "rotate_key"
+        /// A PendingDelete hosted data key reached its DeletionDate: destroy it. The job's `keyID`
+        /// is the DataKeyId.
+        case deleteDataKey = "delete_data_key"
     }
 
     public let kind: Kind

@@ -33,19 +33,21 @@ public struct FindKeyTags: Statement {
     }
 }
 
-/// `ListKeyDetail.TagFilters` in SQL (KeyTagFilter's rule): no filter without a matching tag on
-/// the listed key. Filter `n` (1-based) is `keys[n]`; its values are the `values` elements whose
-/// `numbers` element is `n`, none meaning any value. Empty arrays filter nothing.
+/// `ListKeyDetail.TagFilters` (and ListDataKeyDetail's) in SQL (KeyTagFilter's rule): no filter
+/// without a matching tag on the listed key. Filter `n` (1-based) is `keys[n]`; its values are the
+/// `values` elements whose `numbers` element is `n`, none meaning any value. Empty arrays filter nothing.
 enum TagFilterCondition {
-    /// The condition over `keys` rows, with the three arrays at parameters `$first`, `$first+1`, `$first+2`.
-    static func sql(first: Int) -> String {
+    /// The condition over rows of `owner` (keys, or data_keys by `data_key_id`), whose tags are in
+    /// `tags`, with the three arrays at parameters `$first`, `$first+1`, `$first+2`.
+    static func sql(first: Int, tags: String = "key_tags", owner: String = "keys", id: String = "key_id") -> String {
         let keys = "$\(first)::text[]", numbers = "$\(first + 1)::bigint[]", values = "$\(first + 2)::text[]"
         return """
             NOT EXISTS (
                 SELECT 1 FROM unnest(\(keys)) WITH ORDINALITY AS f (tag_key, n)
                 WHERE NOT EXISTS (
-                    SELECT 1 FROM key_tags t
-                    WHERE t.app_id = keys.app_id AND t.region = keys.region AND t.key_id = keys.key_id AND t.tag_key = f.tag_key
+                    SELECT 1 FROM \(tags) t
+                    WHERE t.app_id = \(owner).app_id AND t.region = \(owner).region AND t.\(id) = \(owner).\(id)
+                      AND t.tag_key = f.tag_key
                       AND (NOT EXISTS (SELECT 1 FROM unnest(\(numbers)) AS v (n) WHERE v.n = f.n)
                            OR t.tag_value IN (SELECT v.tag_value FROM unnest(\(numbers), \(values)) AS v (n, tag_value)
                                               WHERE v.n = f.n))))

@@ -53,7 +53,7 @@ do {
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                       rateLimiter: RateLimiter(rate: options.rateLimit, share: hostShare),
-                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), clock: { Int64(Date().timeIntervalSince1970) })
+                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), dataKeyLimit: options.dataKeyLimit, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)

@@ -5,7 +5,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 DEFAULT_REGIONS="ap-guangzhou=FIPS,ap-beijing=FIPS,ap-shanghai-fsi=SM"
 # Settings that `up` remembers in $KMS_HOME/stack.env, so that `status`, `down` and a
 # later `up` of the same stack agree on ports etc. without the caller repeating them.
-CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
+CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
 # Unix socket paths (sun_path) hold at most 107 characters plus the terminating NUL.
 MAX_SOCKET_PATH=107
 
@@ -65,6 +65,7 @@ load_config() {
     KMS_LOG_LEVEL=${KMS_LOG_LEVEL:-info}
     KMS_RATE_LIMIT=${KMS_RATE_LIMIT:-10000}
     KMS_CPU_BUDGET=${KMS_CPU_BUDGET:-500}
+    KMS_DATA_KEY_LIMIT=${KMS_DATA_KEY_LIMIT:-10000}
     KMS_TLS_CERT=${KMS_TLS_CERT:-}
     KMS_TLS_KEY=${KMS_TLS_KEY:-}
     KMS_TLS_CA=${KMS_TLS_CA:-}
@@ -78,6 +79,8 @@ load_config() {
     [[ $KMS_WORKERS =~ ^[1-9][0-9]{0,2}$ ]] && ((KMS_WORKERS <= 512)) || die "KMS_WORKERS must be a whole number from 1 to 512: $KMS_WORKERS"
     [[ $KMS_RATE_LIMIT =~ ^[0-9]+$ ]] || die "KMS_RATE_LIMIT must be a whole number of requests per second (0 = off): $KMS_RATE_LIMIT"
     [[ $KMS_CPU_BUDGET =~ ^[0-9]+$ ]] || die "KMS_CPU_BUDGET must be a whole number of CPU milliseconds per second (0 = off): $KMS_CPU_BUDGET"
+    [[ $KMS_DATA_KEY_LIMIT =~ ^[0-9]{1,9}$ ]] ||
+        die "KMS_DATA_KEY_LIMIT must be a whole number of data keys per account and region (0 = no hosted data keys): $KMS_DATA_KEY_LIMIT"
     [[ $KMS_REGIONS =~ ^[A-Za-z0-9-]+=[A-Za-z0-9]+(,[A-Za-z0-9-]+=[A-Za-z0-9]+)*$ ]] ||
         die "KMS_REGIONS must look like 'ap-guangzhou=FIPS,ap-shanghai-fsi=SM': $KMS_REGIONS"
 

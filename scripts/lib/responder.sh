@@ -32,6 +32,7 @@ responder_command() {
         --log-level "$KMS_LOG_LEVEL"
         --rate-limit "$KMS_RATE_LIMIT"
         --cpu-budget "$KMS_CPU_BUDGET"
+        --data-key-limit "$KMS_DATA_KEY_LIMIT"
         --log-file "$LOG_DIR/responder.log"
     )
     # A host of a cluster (scripts/kms cluster sets it): its name in the live-host count that

@@ -6,7 +6,7 @@ enum ActionTable {
     static let groups: [(APIService, [ActionSpec])] = [
         (.cam, UserActions.specs + AccessKeyActions.specs + PolicyActions.specs),
         (.kms, KeyActions.specs + LifecycleActions.specs + RotationActions.specs + CryptoActions.specs + ImportActions.specs
-            + AsymmetricActions.specs + ServiceActions.specs + BindingActions.specs),
+            + AsymmetricActions.specs + ServiceActions.specs + BindingActions.specs + DataKeyActions.specs),
         (.organization, OrganizationActions.specs),
     ]
 

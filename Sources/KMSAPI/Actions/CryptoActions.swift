@@ -13,12 +13,13 @@ enum CryptoActions {
             .required("CiphertextBlob", .string), .optional("EncryptionContext", .string),
             .optional("EncryptionPublicKey", .string), .optional("EncryptionAlgorithm", .string),
         ], handler: decrypt),
-        ActionSpec(name: "GenerateDataKey", parameters: [
+        // State-changing when it hosts the data key (IsHostedByKms=1): the key and its audit record commit together.
+        ActionSpec(name: "GenerateDataKey", mutates: true, parameters: [
             .required("KeyId", .string), .optional("KeySpec", .string), .optional("NumberOfBytes", .integer),
             .optional("EncryptionContext", .string), .optional("EncryptionPublicKey", .string),
-            .optional("EncryptionAlgorithm", .string), .unsupported("IsHostedByKms", .integer),
-            .unsupported("DataKeyName", .string), .unsupported("Description", .string),
-            .unsupported("HsmClusterId", .string), .unsupported("Tags", .objectArray),
+            .optional("EncryptionAlgorithm", .string), .optional("IsHostedByKms", .integer),
+            .optional("DataKeyName", .string), .optional("Description", .string),
+            .optional("HsmClusterId", .string), .optional("Tags", .objectArray),
         ], handler: generateDataKey),
         ActionSpec(name: "GenerateRandom", parameters: [.required("NumberOfBytes", .integer)], handler: generateRandom),
         ActionSpec(name: "ReEncrypt", parameters: [
@@ -95,11 +96,26 @@ enum CryptoActions {
         }
         let context = try EncryptionContext(parameter: p.string("EncryptionContext"))
         let recipient = try OutputRecipient(p)
+        // Hosted (docs/DATA_KEYS.md): DataKeyName, Description and Tags count only then, as Tencent documents.
+        let hosted: DataKeyActions.Attributes?
+        switch p.int("IsHostedByKms") ?? 0 {
+        case 0: hosted = nil
+        case 1:
+            hosted = try DataKeyActions.Attributes(p)
+            try DataKeyActions.checkNoHsmCluster(p)
+        default: throw KMSError.invalidValue("IsHostedByKms", "must be 0 or 1")
+        }
         let dataKey = Random.secret(length)
         let envelope = try ctx.operations.encrypt(dataKey, under: id, profile: ctx.profile, context: context, ctx.scope)
+        let plaintext = try recipient.render(dataKey)
+        guard let hosted else {
+            return [("KeyId", .string(id.description)), ("Plaintext", .string(plaintext)), ("CiphertextBlob", .string(envelope.base64))]
+        }
+        let stored = try DataKeyActions.host(ctx, hosted, sealed: envelope.serialized, numberOfBytes: length, under: id,
+                                             origin: .tencentKMS, encryptionContext: p.string("EncryptionContext") ?? "")
         return [
-            ("KeyId", .string(id.description)), ("Plaintext", .string(try recipient.render(dataKey))),
-            ("CiphertextBlob", .string(envelope.base64)),
+            ("KeyId", .string(id.description)), ("Plaintext", .string(plaintext)), ("CiphertextBlob", .string(envelope.base64)),
+            ("DataKeyId", .string(stored.id.description)), ("TagCode", .int(0)), ("TagMsg", .string(hosted.tags.isEmpty ? "" : "ok")),
         ]
     }
 

@@ -24,12 +24,11 @@ extension Service {
         let context = AccessContext(sourceIP: request.http.remoteAddress.isEmpty ? nil : request.http.remoteAddress, now: now,
                                     secureTransport: request.http.parameter("KMS_TLS") == "on")
         let action = spec.policyAction
-        guard let keys = try spec.access.keyIDs(parameters) else {
+        guard let resources = try spec.access.resources(parameters, region: request.region, ownerUin: caller.uin) else {
             try Service.enforce(policies.decide(AccessRequest(action: action, resource: "*", context: context)), spec, resource: "*")
             return
         }
-        for key in keys {
-            let resource = ResourceName.kmsKey(region: request.region, ownerUin: caller.uin, keyId: key.description)
+        for resource in resources {
             try Service.enforce(policies.decide(AccessRequest(action: action, resource: resource, context: context)), spec,
                                 resource: resource)
         }

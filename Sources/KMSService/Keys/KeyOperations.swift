@@ -19,15 +19,18 @@ public struct KeyOperations: @unchecked Sendable {
     public let wrappingKeys: WrappingKeyPool
     /// The per-account CPU budget that public-key operations (key-pair generation, unwrapping, asymmetric keys) draw on.
     public let cpuBudget: CPUBudget
+    /// Hosted data keys an account may hold per region (PendingDelete ones not counted).
+    public let dataKeyLimit: Int
 
     /// Operations sealing with `sealer`, caching in `keyCache`.
     public init(sealer: Sealer, regions: RegionTable, keyCache: KeyCache?, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
-                cpuBudget: CPUBudget = CPUBudget(rate: 0)) {
+                cpuBudget: CPUBudget = CPUBudget(rate: 0), dataKeyLimit: Int = DataKeyRules.defaultLimit) {
         self.keyring = Keyring(sealer: sealer)
         self.regions = regions
         self.keyCache = keyCache
         self.wrappingKeys = wrappingKeys
         self.cpuBudget = cpuBudget
+        self.dataKeyLimit = dataKeyLimit
     }
 
     /// Runs `body` in one transaction scoped to the scope's tenant, with the scope's audit

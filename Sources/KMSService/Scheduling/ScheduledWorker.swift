@@ -5,7 +5,8 @@ import KMSStorage
 import Synchronization
 
 /// The one place for work the service does on time, by itself: destroying expired imported
-/// material and purging expired import parameters, deleting keys and rotating them.
+/// material and purging expired import parameters, deleting keys and rotating them, deleting
+/// hosted data keys.
 ///
 /// Safe with several responder processes: each job is claimed with `FOR UPDATE SKIP LOCKED` in the
 /// transaction that does it, so it is done exactly once. Each job runs inside its tenant's scope,
@@ -80,6 +81,10 @@ public final class ScheduledWorker: @unchecked Sendable {
             case .rotateKey:
                 if let version = try operations.rotateOnSchedule(job.keyID, in: tx) {
                     Log.event("scheduled_key_rotated", .info, job.logFields + [("version", .int(Int64(version)))])
+                }
+            case .deleteDataKey:
+                if try operations.destroyDeletedDataKey(job.keyID, in: tx) {
+                    Log.event("scheduled_data_key_deleted", .info, job.logFields)
                 }
             }
             try db.run(FinishJob(job))
