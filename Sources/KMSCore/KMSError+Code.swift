@@ -320,25 +320,25 @@ extension KMSError.Code {
         case .limitExceeded:
             return english ? "A quota is exceeded." : "超过配额限制。"
         case .invalidDataKeyId:
-            return english ? "Invalid data key ID." : "不合法的数据密钥ID"
+            return english ? "Invalid data key ID." : "不合法的数据密钥ID。"
         case .invalidDataKeyName:
-            return english ? "Invalid data key name." : "不合法的数据密钥名称"
+            return english ? "Invalid data key name." : "不合法的数据密钥名称。"
         case .duplicatedDataKeyId:
-            return english ? "Duplicate data key ID exists." : "存在重复的数据密钥ID"
+            return english ? "Duplicate data key ID exists." : "存在重复的数据密钥ID。"
         case .dataKeyNameAlreadyExists:
-            return english ? "The data key name already exists." : "数据密钥名称已存在"
+            return english ? "The data key name already exists." : "数据密钥名称已存在。"
         case .invalidHsmClusterId:
             return english ? "Invalid HSM cluster ID." : "无效的 HSM 集群 ID。"
         case .dataKeyLimitExceeded:
-            return english ? "DataKey exceeds the upper limit." : "DataKey超过上限"
+            return english ? "DataKey exceeds the upper limit." : "DataKey超过上限。"
         case .dataKeyNotFound:
-            return english ? "The data key does not exist." : "数据密钥不存在"
+            return english ? "The data key does not exist." : "数据密钥不存在。"
         case .dataKeyDisabled:
-            return english ? "The data key is disabled." : "数据密钥已禁用"
+            return english ? "The data key is disabled." : "数据密钥已禁用。"
         case .dataKeyPendingDelete:
-            return english ? "The data key is scheduled for deletion." : "数据密钥已计划删除"
+            return english ? "The data key is scheduled for deletion." : "数据密钥已计划删除。"
         case .dataKeyStateNotSupport:
-            return english ? "Data operation is not supported for the data key status." : "数据密钥状态不支持该操作"
+            return english ? "Data operation is not supported for the data key status." : "数据密钥状态不支持该操作。"
         case .dataKeyNotPendingDelete:
             return english ? "The data key is not in scheduled deletion status and cannot execute cancel scheduled deletion." : "数据密钥不是计划删除状态不能被执行取消计划删除。"
         case .organizationMemberNameUsed:

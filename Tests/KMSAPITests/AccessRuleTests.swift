@@ -15,6 +15,12 @@ final class AccessRuleTests: XCTestCase {
         "RotateKey": .key, "ScheduleKeyDeletion": .key, "UnbindCloudResource": .key, "UpdateAlias": .key, "UpdateKeyDescription": .key,
         "GetPublicKey": .key, "AsymmetricRsaDecrypt": .key, "AsymmetricSm2Decrypt": .key, "SignByAsymmetricKey": .key,
         "VerifyByAsymmetricKey": .key,
+        // KMS-hosted data keys: hosted GenerateDataKey names its CMK (above); ImportDataKey the CMK that seals it;
+        // the others the data keys they name; listing is not resource-level.
+        "ImportDataKey": .importedDataKey, "DescribeDataKey": .dataKey, "DescribeDataKeys": .dataKeys, "ListDataKeys": .account,
+        "ListDataKeyDetail": .account, "GetDataKeyPlaintext": .dataKey, "GetDataKeyCiphertextBlob": .dataKey,
+        "UpdateDataKeyName": .dataKey, "UpdateDataKeyDescription": .dataKey, "EnableDataKey": .dataKey, "EnableDataKeys": .dataKeys,
+        "DisableDataKey": .dataKey, "DisableDataKeys": .dataKeys, "ScheduleDataKeyDeletion": .dataKey, "CancelDataKeyDeletion": .dataKey,
     ]
 
     func testEveryKMSActionIsCheckedOnTheKeysItNames() {
@@ -43,6 +49,42 @@ final class AccessRuleTests: XCTestCase {
         }
         XCTAssertThrowsError(try AccessRule.ciphertext(destination: false).keyIDs(try parameters(#"{"CiphertextBlob":"AAAA"}"#, of: "Decrypt"))) {
             XCTAssertEqual(($0 as? KMSError)?.code, .invalidCiphertext)
+        }
+    }
+
+    func testDataKeyActionsNameEachDataKeyAsADatakeyResource() throws {
+        let id = "11111111-2222-3333-4444-555555555555", other = "66666666-7777-8888-9999-000000000000"
+        let resource = { (dataKey: String) in "qcs::kms:ap-guangzhou:uin/42:datakey/creatorUin/42/\(dataKey)" }
+        XCTAssertEqual(try AccessRule.dataKey.resources(try parameters(#"{"DataKeyId":"\#(id)"}"#, of: "GetDataKeyPlaintext"),
+                                                        region: "ap-guangzhou", ownerUin: 42), [resource(id)])
+        XCTAssertEqual(try AccessRule.dataKeys.resources(try parameters(#"{"DataKeyIds":["\#(id)","\#(other)"]}"#, of: "EnableDataKeys"),
+                                                         region: "ap-guangzhou", ownerUin: 42), [resource(id), resource(other)])
+        XCTAssertThrowsError(try AccessRule.dataKey.resources(try parameters(#"{"DataKeyId":"nope"}"#, of: "DescribeDataKey"),
+                                                              region: "ap-guangzhou", ownerUin: 42)) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .invalidDataKeyId)
+        }
+        XCTAssertThrowsError(try AccessRule.dataKeys.resources(try parameters(#"{"DataKeyIds":["\#(id)","\#(id.uppercased())"]}"#,
+                                                                              of: "DisableDataKeys"), region: "ap-guangzhou", ownerUin: 42)) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .duplicatedDataKeyId)
+        }
+    }
+
+    func testImportDataKeyIsCheckedOnTheKeyIdOrElseOnTheCMKOfTheImportedBlob() throws {
+        let id = "11111111-2222-3333-4444-555555555555"
+        XCTAssertEqual(try AccessRule.importedDataKey.keyIDs(try parameters(
+            #"{"DataKeyName":"n","ImportKeyMaterial":"MTIz","ImportType":2,"KeyId":"\#(id)"}"#, of: "ImportDataKey")), [KeyID(id)!])
+        // A plaintext import names its CMK only by KeyId.
+        XCTAssertThrowsError(try AccessRule.importedDataKey.keyIDs(try parameters(
+            #"{"DataKeyName":"n","ImportKeyMaterial":"MTIz","ImportType":2}"#, of: "ImportDataKey"))) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .missingParameter)
+        }
+        let envelope = CiphertextEnvelope(profile: .fips, keyID: KeyID(id)!, materialVersion: 1, nonce: Array(repeating: 1, count: 12),
+                                          ciphertext: [1, 2, 3], tag: Array(repeating: 2, count: 16))
+        XCTAssertEqual(try AccessRule.importedDataKey.keyIDs(try parameters(
+            #"{"DataKeyName":"n","ImportKeyMaterial":"\#(envelope.base64)","ImportType":1}"#, of: "ImportDataKey")), [KeyID(id)!])
+        XCTAssertThrowsError(try AccessRule.importedDataKey.keyIDs(try parameters(
+            #"{"DataKeyName":"n","ImportKeyMaterial":"bm90IGEgYmxvYg==","ImportType":1}"#, of: "ImportDataKey"))) {
+            XCTAssertEqual(($0 as? KMSError)?.code, .invalidImportKeyMaterial)
         }
     }
 }

@@ -17,7 +17,11 @@ final class ActionTableTests: XCTestCase {
         "GetKeyRotationStatus", "GetParametersForImport", "GetPublicKey", "GetRegions", "GetServiceStatus", "ImportKeyMaterial",
         "ListAlgorithms", "ListKeyDetail", "ListKeys", "ReEncrypt", "RotateKey", "ScheduleKeyDeletion", "SignByAsymmetricKey",
         "UnbindCloudResource", "UpdateAlias", "UpdateKeyDescription", "VerifyByAsymmetricKey",
-    ]
+        // KMS-hosted data keys (GenerateDataKey with IsHostedByKms=1 above).
+        "CancelDataKeyDeletion", "DescribeDataKey", "DescribeDataKeys", "DisableDataKey", "DisableDataKeys", "EnableDataKey",
+        "EnableDataKeys", "GetDataKeyCiphertextBlob", "GetDataKeyPlaintext", "ImportDataKey", "ListDataKeyDetail", "ListDataKeys",
+        "ScheduleDataKeyDeletion", "UpdateDataKeyDescription", "UpdateDataKeyName",
+    ].sorted()
 
     /// The action methods of `KmsClient` in tencentcloud-sdk-python 3.1.192
     /// (`tencentcloud/kms/v20190118/kms_client.py`), listed once with
@@ -44,6 +48,9 @@ final class ActionTableTests: XCTestCase {
         "ScheduleKeyDeletion", "CancelKeyDeletion", "ArchiveKey", "CancelKeyArchive", "EnableKeyRotation",
         "DisableKeyRotation", "RotateKey", "GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial",
         "BindCloudResource", "UnbindCloudResource",
+        // GenerateDataKey stores the data key when IsHostedByKms=1 (and only reads otherwise).
+        "GenerateDataKey", "ImportDataKey", "UpdateDataKeyName", "UpdateDataKeyDescription", "EnableDataKey", "EnableDataKeys",
+        "DisableDataKey", "DisableDataKeys", "ScheduleDataKeyDeletion", "CancelDataKeyDeletion",
     ]
 
     func testTheTableHoldsExactlyTheImplementedActionsEachUnderItsOwnName() {
@@ -59,8 +66,10 @@ final class ActionTableTests: XCTestCase {
     func testExactlyTheStateChangingActionsAreMarkedMutating() {
         XCTAssertEqual(Set(Self.kms.values.filter(\.mutates).map(\.name)), Self.mutating)
         // What only reads (or computes without storing) never writes its audit record in a transaction.
-        for readOnly in ["Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateRandom", "DescribeKey", "DescribeKeys",
-                         "ListKeys", "ListKeyDetail", "GetKeyRotationStatus", "GetServiceStatus", "ListAlgorithms", "GetRegions"] {
+        for readOnly in ["Encrypt", "Decrypt", "ReEncrypt", "GenerateRandom", "DescribeKey", "DescribeKeys",
+                         "ListKeys", "ListKeyDetail", "GetKeyRotationStatus", "GetServiceStatus", "ListAlgorithms", "GetRegions",
+                         "DescribeDataKey", "DescribeDataKeys", "ListDataKeys", "ListDataKeyDetail", "GetDataKeyPlaintext",
+                         "GetDataKeyCiphertextBlob"] {
             XCTAssertEqual(ActionTable.all[readOnly]?.mutates, false, readOnly)
         }
     }
@@ -113,6 +122,22 @@ final class ActionTableTests: XCTestCase {
         "UnbindCloudResource": ["KeyId": .string, "ProductId": .string, "ResourceId": .string],
         "UpdateAlias": ["Alias": .string, "KeyId": .string, "MemberAccount": .object],
         "UpdateKeyDescription": ["Description": .string, "KeyId": .string, "MemberAccount": .object],
+        // KMS-hosted data keys, from tencentcloud-sdk-python 3.1.193's models (the `:type` lines of each Request).
+        "CancelDataKeyDeletion": ["DataKeyId": .string, "MemberAccount": .object],
+        "DescribeDataKey": ["DataKeyId": .string, "MemberAccount": .object],
+        "DescribeDataKeys": ["DataKeyIds": .stringArray, "MemberAccount": .object],
+        "DisableDataKey": ["DataKeyId": .string, "MemberAccount": .object],
+        "DisableDataKeys": ["DataKeyIds": .stringArray, "MemberAccount": .object],
+        "EnableDataKey": ["DataKeyId": .string, "MemberAccount": .object],
+        "EnableDataKeys": ["DataKeyIds": .stringArray, "MemberAccount": .object],
+        "GetDataKeyCiphertextBlob": ["DataKeyId": .string, "MemberAccount": .object],
+        "GetDataKeyPlaintext": ["DataKeyId": .string, "EncryptionAlgorithm": .string, "EncryptionPublicKey": .string],
+        "ImportDataKey": ["DataKeyName": .string, "Description": .string, "HsmClusterId": .string, "ImportKeyMaterial": .string, "ImportType": .integer, "KeyId": .string, "Tags": .objectArray],
+        "ListDataKeyDetail": ["DataKeyLen": .integer, "HsmClusterId": .string, "KeyId": .string, "KeyState": .integer, "Limit": .integer, "MemberAccounts": .objectArray, "Offset": .integer, "OrderType": .integer, "Origin": .string, "Role": .integer, "SearchKeyAlias": .string, "TagFilters": .objectArray],
+        "ListDataKeys": ["HsmClusterId": .string, "Limit": .integer, "Offset": .integer, "Role": .integer],
+        "ScheduleDataKeyDeletion": ["DataKeyId": .string, "MemberAccount": .object, "PendingWindowInDays": .integer],
+        "UpdateDataKeyDescription": ["DataKeyId": .string, "Description": .string, "MemberAccount": .object],
+        "UpdateDataKeyName": ["DataKeyId": .string, "DataKeyName": .string, "MemberAccount": .object],
     ]
 
     /// The parameters Tencent's API reference marks required, per action.
@@ -130,6 +155,7 @@ final class ActionTableTests: XCTestCase {
         "GetPublicKey": ["KeyId"], "AsymmetricRsaDecrypt": ["KeyId", "Ciphertext", "Algorithm"],
         "AsymmetricSm2Decrypt": ["KeyId", "Ciphertext"], "SignByAsymmetricKey": ["Algorithm", "Message", "KeyId"],
         "VerifyByAsymmetricKey": ["KeyId", "SignatureValue", "Message", "Algorithm"],
+        "CancelDataKeyDeletion": ["DataKeyId"], "DescribeDataKey": ["DataKeyId"], "DescribeDataKeys": ["DataKeyIds"], "DisableDataKey": ["DataKeyId"], "DisableDataKeys": ["DataKeyIds"], "EnableDataKey": ["DataKeyId"], "EnableDataKeys": ["DataKeyIds"], "GetDataKeyCiphertextBlob": ["DataKeyId"], "GetDataKeyPlaintext": ["DataKeyId"], "ImportDataKey": ["DataKeyName", "ImportKeyMaterial", "ImportType"], "ListDataKeyDetail": [], "ListDataKeys": [], "ScheduleDataKeyDeletion": ["DataKeyId", "PendingWindowInDays"], "UpdateDataKeyDescription": ["DataKeyId", "Description"], "UpdateDataKeyName": ["DataKeyId", "DataKeyName"],
     ]
 
     func testEveryActionDeclaresEachSDKRequestFieldOnceWithItsSDKType() {

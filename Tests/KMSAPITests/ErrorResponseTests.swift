@@ -35,6 +35,15 @@ final class ErrorResponseTests: XCTestCase {
         .verifyError: "FailedOperation.VerifyError", .encryptionError: "FailedOperation.EncryptionError",
         .taggingError: "FailedOperation.TaggingError", .cmkUsedByCloudProduct: "FailedOperation.CmkUsedByCloudProduct",
         .cloudResourceBindingNotFound: "ResourceUnavailable.CloudResourceBindingNotFound",
+        // KMS-hosted data keys.
+        .invalidDataKeyId: "InvalidParameterValue.InvalidDataKeyId", .invalidDataKeyName: "InvalidParameterValue.InvalidDataKeyName",
+        .duplicatedDataKeyId: "InvalidParameterValue.DuplicatedDataKeyId",
+        .dataKeyNameAlreadyExists: "InvalidParameterValue.DataKeyNameAlreadyExists",
+        .invalidHsmClusterId: "InvalidParameterValue.InvalidHsmClusterId", .dataKeyLimitExceeded: "LimitExceeded.DataKeyLimitExceeded",
+        .dataKeyNotFound: "ResourceUnavailable.DataKeyNotFound", .dataKeyDisabled: "ResourceUnavailable.DataKeyDisabled",
+        .dataKeyPendingDelete: "ResourceUnavailable.DataKeyPendingDelete",
+        .dataKeyStateNotSupport: "ResourceUnavailable.DataKeyStateNotSupport",
+        .dataKeyNotPendingDelete: "ResourceUnavailable.DataKeyNotPendingDelete",
         // CAM users, access keys, policies and attachments.
         .camParamError: "InvalidParameter.ParamError", .camUserNameIllegal: "InvalidParameter.UserNameIllegal",
         .camSubUserNameInUse: "InvalidParameter.SubUserNameInUse", .camSubUserFull: "InvalidParameter.SubUserFull",

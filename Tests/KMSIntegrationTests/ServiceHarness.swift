@@ -73,9 +73,9 @@ struct ServiceHarness {
 
     /// `sharing`: another harness whose master key this one uses (a second process of one deployment).
     /// `regions`: the served regions (a test may serve one that the deployment later drops).
-    /// `cpuBudget`: the per-account CPU budget (off by default).
+    /// `cpuBudget`: the per-account CPU budget (off by default). `dataKeyLimit`: hosted data keys per account and region.
     init(clock: TestClock, rateLimit: Double = 0, cpuBudget: CPUBudget = CPUBudget(rate: 0), sharing other: ServiceHarness? = nil,
-         regions: String = RegionTable.defaultSpec) throws {
+         regions: String = RegionTable.defaultSpec, dataKeyLimit: Int = DataKeyRules.defaultLimit) throws {
         owner = try TestDatabase.owner()
         let appURL = try TestDatabase.appURL()
         database = try Database(conninfo: appURL)
@@ -85,7 +85,8 @@ struct ServiceHarness {
         self.appURL = appURL
         auditWriter = AuditWriter(sealer: sealer, makeDatabase: { try Database(conninfo: appURL) })
         service = Service(regions: try RegionTable(spec: regions), sealer: sealer, auditWriter: auditWriter,
-                          rateLimiter: RateLimiter(rate: rateLimit), cpuBudget: cpuBudget, clock: clock.function)
+                          rateLimiter: RateLimiter(rate: rateLimit), cpuBudget: cpuBudget, dataKeyLimit: dataKeyLimit,
+                          clock: clock.function)
         session = service.makeSession(database: database)
     }
 
