@@ -4,7 +4,8 @@ import KMSService
 import KMSStorage
 
 /// The KMS-hosted data-key actions (SPEC §10, docs/DATA_KEYS.md) but GenerateDataKey, whose
-/// hosted form (`IsHostedByKms=1`) is in CryptoActions and stores through `host` here.
+/// hosted form (`IsHostedByKms=1`) is in CryptoActions and stores through `host` here: the table
+/// and creating here, reading in +Reading, changing in +Changes.
 enum DataKeyActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "ImportDataKey", mutates: true, parameters: [
@@ -56,8 +57,6 @@ enum DataKeyActions {
             .required("DataKeyId", .string), .unsupported("MemberAccount", .object),
         ], handler: cancelDataKeyDeletion),
     ]
-
-    // MARK: Creating
 
     /// What GenerateDataKey (hosted) and ImportDataKey both take: name, description, tags.
     struct Attributes {
@@ -116,6 +115,11 @@ enum DataKeyActions {
             guard cmk == envelope.keyID else {
                 throw KMSError(.invalidKeyId, "The KeyId is not the CMK the CiphertextBlob was made with.")
             }
+            // A blob of the other profile was never made in this region (one of the same profile
+            // naming a CMK this region does not have is CmkNotFound, as for Decrypt).
+            guard envelope.profile == ctx.profile else {
+                throw KMSError(.invalidImportKeyMaterial, "ImportKeyMaterial is not a CiphertextBlob of this region.")
+            }
             // Only an Enabled CMK takes a new data key, as for a plaintext import.
             _ = try ctx.operations.loadForEncryption(cmk, ctx.scope)
             let plaintext: SecureBytes
@@ -147,176 +151,5 @@ enum DataKeyActions {
             ("KeyId", .string(cmk.description)), ("DataKeyId", .string(dataKey.id.description)),
             ("TagCode", .int(0)), ("TagMsg", .string(attributes.tags.isEmpty ? "" : "ok")),
         ]
-    }
-
-    // MARK: Reading
-
-    static func describeDataKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let dataKey = try read(ctx, p)
-        return [("DataKeyMetadata", DataKeyMetadata.json(dataKey))]
-    }
-
-    static func describeDataKeys(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let ids = try Parameters.parseDataKeyIDs(p.strings("DataKeyIds") ?? [])
-        let found = try ctx.scope.database.query(tenant: ctx.tenant, FindDataKeys(tenant: ctx.tenant, dataKeyIDs: ids))
-            .filter { !$0.isDeleted(now: ctx.now) }
-        let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
-        // In the order asked; an unknown id fails the whole call, as Tencent's error list has it.
-        let dataKeys = try ids.map { id in
-            guard let dataKey = byID[id] else { throw KMSError(.dataKeyNotFound, "The data key \(id) does not exist.") }
-            return dataKey
-        }
-        return [("DataKeyMetadatas", .array(dataKeys.map(DataKeyMetadata.json)))]
-    }
-
-    static func listDataKeys(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        try checkNoHsmCluster(p)
-        let (offset, limit) = try KeyActions.page(p)
-        let result = try KeyActions.userCreated(p)
-            ? try runPage(ctx, DataKeyQuery(offset: offset, limit: limit, now: ctx.now)) : (total: 0, dataKeys: [])
-        return [
-            ("DataKeys", .array(result.dataKeys.map { .object([("DataKeyId", .string($0.id.description))]) })),
-            ("TotalCount", .int(Int64(result.total))),
-        ]
-    }
-
-    static func listDataKeyDetail(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        try checkNoHsmCluster(p)
-        let (offset, limit) = try KeyActions.page(p)
-        let userKeys = try KeyActions.userCreated(p)
-        let order = try p.int("OrderType", default: 0, in: 0...1)
-        let stateFilter = try p.int("KeyState", default: 0, in: 0...3)
-        var origin: KeyOrigin? = nil
-        switch p.string("Origin") ?? "" {
-        case "", "ALL": origin = nil
-        case let text:
-            guard let o = KeyOrigin(rawValue: text) else { throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL") }
-            origin = o
-        }
-        var cmk: KeyID? = nil
-        if let text = p.string("KeyId"), !text.isEmpty {
-            cmk = try Parameters.parseKeyID(text)
-        }
-        var length: Int? = nil
-        if let n = p.int("DataKeyLen") {
-            guard DataKeyRules.numberOfBytes.contains(Int(clamping: n)) else {
-                throw KMSError.invalidValue("DataKeyLen", "must be between 1 and 1024")
-            }
-            length = Int(n)
-        }
-        let search = p.string("SearchKeyAlias") ?? ""
-        let tagFilters = try KeyTagFilter.validated(p.elements("TagFilters") ?? [])
-        // A CMK filter that names no key of the caller's is CmkNotFound (Tencent's error list).
-        if let cmk { _ = try ctx.operations.read(cmk, ctx.scope) }
-        let query = DataKeyQuery(states: stateFilter == 0 ? DataKeyState.allCases : [DataKeyState(filterNumber: stateFilter)!],
-                                 origin: origin, keyID: cmk, numberOfBytes: length, search: search.isEmpty ? nil : search,
-                                 tagFilters: tagFilters, newestFirst: order == 0, offset: offset, limit: limit, now: ctx.now)
-        let result = userKeys ? try runPage(ctx, query) : (total: 0, dataKeys: [])
-        return [
-            ("DataKeyMetadatas", .array(result.dataKeys.map(DataKeyMetadata.json))),
-            ("TotalCount", .int(Int64(result.total))),
-        ]
-    }
-
-    static func runPage(_ ctx: ActionContext, _ query: DataKeyQuery) throws -> (total: Int, dataKeys: [HostedDataKey]) {
-        try ctx.scope.database.transaction(tenant: ctx.tenant) { db in
-            let page = try db.run(ListDataKeysPage(tenant: ctx.tenant, query: query))
-            if page.dataKeys.isEmpty && query.offset > 0 {
-                return (try db.run(CountDataKeys(tenant: ctx.tenant, query: query)), [])
-            }
-            return page
-        }
-    }
-
-    static func getDataKeyPlaintext(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        let recipient = try OutputRecipient(p)
-        let dataKey = try read(ctx, id)
-        let plaintext = try ctx.operations.openDataKey(dataKey, ctx.scope)
-        return [("Plaintext", .string(try recipient.render(plaintext)))]
-    }
-
-    static func getDataKeyCiphertextBlob(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let dataKey = try read(ctx, p)
-        try dataKey.checkCiphertextReadable()
-        return [("CiphertextBlob", .string(Base64.encode(dataKey.sealed)))]
-    }
-
-    /// The request's data key; `DataKeyNotFound` unless it is the caller's.
-    static func read(_ ctx: ActionContext, _ p: Parameters) throws -> HostedDataKey {
-        try read(ctx, try p.dataKeyID())
-    }
-
-    static func read(_ ctx: ActionContext, _ id: KeyID) throws -> HostedDataKey {
-        ctx.naming(dataKeyID: id)
-        let dataKey = try ctx.operations.readDataKey(id, ctx.scope)
-        ctx.naming(dataKey)
-        return dataKey
-    }
-
-    // MARK: Changing
-
-    static func updateDataKeyName(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        let name = try p.requiredString("DataKeyName")
-        try DataKeyRules.validateName(name)
-        ctx.naming(dataKeyID: id)
-        try renamingRefused { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
-        return []
-    }
-
-    static func updateDataKeyDescription(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        let description = try p.requiredString("Description")
-        try DataKeyRules.validateDescription(description)
-        ctx.naming(dataKeyID: id)
-        try ctx.transaction { try ctx.operations.describeDataKey(id, as: description, in: $0) }
-        return []
-    }
-
-    static func single(_ ctx: ActionContext, _ p: Parameters, _ transition: DataKeyTransition) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        ctx.naming(dataKeyID: id)
-        try ctx.transaction { tx in ctx.naming(try ctx.operations.transition(dataKeys: [id], transition, in: tx)[0]) }
-        return []
-    }
-
-    /// All or nothing, in one transaction.
-    static func batch(_ ctx: ActionContext, _ p: Parameters, _ transition: DataKeyTransition) throws -> ResponseFields {
-        let ids = try Parameters.parseDataKeyIDs(p.strings("DataKeyIds") ?? [])
-        _ = try ctx.transaction { try ctx.operations.transition(dataKeys: ids, transition, in: $0) }
-        return []
-    }
-
-    static func scheduleDataKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        let days = p.int("PendingWindowInDays") ?? 0
-        try KeySchedule.checkPendingWindow(days)
-        let deletionDate = ctx.now + days * KeySchedule.day
-        ctx.naming(dataKeyID: id)
-        try ctx.transaction { tx in
-            ctx.naming(try ctx.operations.transition(dataKeys: [id], .scheduleDeletion, deletionDate: deletionDate, in: tx)[0])
-        }
-        return [("DataKeyId", .string(id.description)), ("DeletionDate", .int(deletionDate))]
-    }
-
-    static func cancelDataKeyDeletion(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
-        let id = try p.dataKeyID()
-        ctx.naming(dataKeyID: id)
-        try ctx.transaction { tx in ctx.naming(try ctx.operations.transition(dataKeys: [id], .cancelDeletion, in: tx)[0]) }
-        return [("DataKeyId", .string(id.description))]
-    }
-}
-
-extension ActionContext {
-    /// Names the data key a request acts on in its audit record.
-    func naming(dataKeyID: KeyID) {
-        _ = dataKeyID  // the audit record's data key (i16-audit) is set here
-    }
-
-    /// Names the data key and its CMK in the request's audit record.
-    func naming(_ dataKey: HostedDataKey) {
-        naming(dataKeyID: dataKey.id)
-        request.keyID = dataKey.keyID
     }
 }
