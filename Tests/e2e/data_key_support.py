@@ -151,7 +151,8 @@ def hosted(dk, key_id, name=None, **fields):
     """GenerateDataKey with IsHostedByKms=1 (32 bytes unless told); the response."""
     if "KeySpec" not in fields:
         fields.setdefault("NumberOfBytes", 32)
-    resp = dk.GenerateDataKey(KeyId=key_id, IsHostedByKms=1, DataKeyName=name or unique_name(), **fields)
+    resp = dk.GenerateDataKey(KeyId=key_id, IsHostedByKms=1, DataKeyName=unique_name() if name is None else name,
+                              **fields)
     assert resp.DataKeyId, f"hosted GenerateDataKey returned no DataKeyId: {resp}"
     return resp
 
@@ -161,7 +162,7 @@ def imported(dk, material: bytes, key_id=None, name=None, import_type=2, **field
     if key_id is not None:
         fields["KeyId"] = key_id
     text = material if isinstance(material, str) else b64(material)
-    return dk.ImportDataKey(DataKeyName=name or unique_name("imp"), ImportKeyMaterial=text,
+    return dk.ImportDataKey(DataKeyName=unique_name("imp") if name is None else name, ImportKeyMaterial=text,
                             ImportType=import_type, **fields)
 
 
