@@ -101,6 +101,7 @@ EXPECT = {  # fields a success of each action must carry (beyond RequestId)
     "GetParametersForImport": ("ImportToken", "PublicKey", "ParametersValidTo"),
     "ImportKeyMaterial": (),
     "SignByAsymmetricKey": ("Signature",),
+    "GetDataKeyPlaintext": ("Plaintext",),
     "VerifyByAsymmetricKey": ("SignatureValid",),
 }
 EXPECT_VALUES = {  # fields whose value a success must have: a verification that answers false is no success
@@ -466,6 +467,14 @@ class Bench:
         pool, t = self.sign([(self.main, "DescribeKey", {"KeyId": self.key})] * 500)
         precheck(cfg.port, sample_of(pool), "DescribeKey", "DescribeKey")
         self.runner.run("DescribeKey", "DescribeKey", "kms", c, pool, signed_at=t)
+
+        # A data key the service keeps (issue 16): each request reads its row, then opens it with the
+        # CMK from the key cache, as Decrypt does.
+        hosted = self.api.call(self.main, "GenerateDataKey", {"KeyId": self.key, "KeySpec": "AES_256", "IsHostedByKms": 1,
+                                                              "DataKeyName": "bench-hosted"})["DataKeyId"]
+        pool, t = self.sign([(self.main, "GetDataKeyPlaintext", {"DataKeyId": hosted})] * 500)
+        precheck(cfg.port, sample_of(pool), "GetDataKeyPlaintext", "GetDataKeyPlaintext")
+        self.runner.run("GetDataKeyPlaintext", "GetDataKeyPlaintext", "kms", c, pool, signed_at=t)
 
     GPFI_PACED_RATE = 4.0   # per second: below what 2 cores generate (≈ 10 RSA-2048 pairs/s)
 

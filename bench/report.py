@@ -389,7 +389,7 @@ def write(cfg, data):
     for r in res:
         pr = r.get("pg_per_request") or {}
         per_table = {k: v for k, v in pr.items() if "." in k and v}
-        if per_table and r["conns"] == 32 and (r["name"] in ("Encrypt (1 key)", "Decrypt", "GenerateDataKey", "DescribeKey",
+        if per_table and r["conns"] == 32 and (r["name"] in ("Encrypt (1 key)", "Decrypt", "GenerateDataKey", "DescribeKey", "GetDataKeyPlaintext",
                                                               "CreateKey", "GetParametersForImport", "ImportKeyMaterial")
                                                or r["name"].endswith("keys, A/B)")):
             tables.append((r["name"], ", ".join(f"`{k}` {v:g}" for k, v in sorted(per_table.items()))))
@@ -435,7 +435,7 @@ def write(cfg, data):
               "- Requests are TC3-HMAC-SHA256-signed in Python seconds before each run (`bench/tc3.py`; wrk's LuaJIT has no "
               "HMAC) and replayed by `bench/pool.lua`; a run ends well within the 300 s validity and the bench checks it. "
               "Encrypt: 64 random bytes per request, no context; Decrypt: 512 distinct ciphertexts; GenerateDataKey: "
-              "AES_256; GetParametersForImport: RSA_2048 / RSAES_OAEP_SHA_256 over 64 EXTERNAL keys. The ceilings get the "
+              "AES_256; GetDataKeyPlaintext: one hosted data key (AES_256); GetParametersForImport: RSA_2048 / RSAES_OAEP_SHA_256 over 64 EXTERNAL keys. The ceilings get the "
               "same Encrypt request bytes.",
               "- Checks: before every run a sample of its pool is sent once from Python and each answer must be HTTP 200, "
               "`Content-Type: application/json`, no `Error`, and carry the action's fields; for pools whose requests may "
