@@ -102,14 +102,19 @@ def credential_for(kms_env, account, action):
 
 class DataKeys:
     """``dk.GenerateDataKey(...)``, ``dk.call("Action", ...)``: the official SDK as ``account`` in
-    ``region``, each action signed with its own credential of the account."""
+    ``region``, each action signed with its own credential of the account (``per_action=False``:
+    with ``account``'s own credential only -- a sub-user's, which `kmsctl credential create`
+    cannot multiply, since it makes root credentials)."""
 
-    def __init__(self, kms_env, account, region):
+    def __init__(self, kms_env, account, region, *, per_action=True):
         self.kms_env, self.account, self.region = kms_env, account, region
         self.kms = Kms(account, region, kms_env.endpoint)
+        self.per_action = per_action
         self._clients = {}
 
     def client(self, action):
+        if not self.per_action:
+            return self.kms
         if action not in self._clients:
             self._clients[action] = Kms(credential_for(self.kms_env, self.account, action), self.region,
                                         self.kms_env.endpoint)
@@ -122,10 +127,6 @@ class DataKeys:
 
     def call(self, action, **params):
         return self.client(action).call(action, **params)
-
-    def other_region(self):
-        """The same account in the other profile's region."""
-        return DataKeys(self.kms_env, self.account, SM_REGION if self.region == FIPS_REGION else FIPS_REGION)
 
     # conveniences ----------------------------------------------------------------------------
     def new_cmk(self, **fields):
