@@ -96,6 +96,7 @@ class Target:
     secret_key: str
     key_fips: str = ""        # Enabled keys of the signing account
     key_sm: str = ""
+    data_key_fips: str = ""   # a hosted data key of the signing account under key_fips (Enabled)
     blob_fips: str = ""       # CiphertextBlob of PLAINTEXT under key_fips with CONTEXT
     blob_sm: str = ""
     blob_fips_2: str = ""     # the same account, the other FIPS region
@@ -296,7 +297,37 @@ TYPED_ACTIONS = [
     ("ReEncrypt", lambda t: {"CiphertextBlob": t.blob_fips, "SourceEncryptionContext": CONTEXT},
      "DestinationKeyId", "string"),
     ("GetKeyRotationStatus", lambda t: {"KeyId": t.key_fips}, "KeyId", "string"),
+    # hosted data keys (docs/DATA_KEYS.md)
+    ("GenerateDataKey", lambda t: _hosted_body(t), "IsHostedByKms", "integer"),
+    ("GenerateDataKey", lambda t: _hosted_body(t), "DataKeyName", "string"),
+    ("GenerateDataKey", lambda t: _hosted_body(t), "Description", "string"),
+    ("ImportDataKey", lambda t: _import_body(t), "ImportType", "integer"),
+    ("ImportDataKey", lambda t: _import_body(t), "ImportKeyMaterial", "string"),
+    ("ImportDataKey", lambda t: _import_body(t), "DataKeyName", "string"),
+    ("GetDataKeyPlaintext", lambda t: {"DataKeyId": t.data_key_fips}, "DataKeyId", "string"),
+    ("DescribeDataKeys", lambda t: {"DataKeyIds": [t.data_key_fips]}, "DataKeyIds", "stringArray"),
+    ("DisableDataKeys", lambda t: {"DataKeyIds": [t.data_key_fips]}, "DataKeyIds", "stringArray"),
+    ("UpdateDataKeyName", lambda t: {"DataKeyId": t.data_key_fips, "DataKeyName": unique_alias("hostile")},
+     "DataKeyName", "string"),
+    ("UpdateDataKeyDescription", lambda t: {"DataKeyId": t.data_key_fips, "Description": "hostile"},
+     "Description", "string"),
+    ("ListDataKeys", lambda t: {"Limit": 5, "Offset": 0}, "Limit", "integer"),
+    ("ListDataKeyDetail", lambda t: {"KeyState": 1, "Limit": 5}, "KeyState", "integer"),
+    ("ListDataKeyDetail", lambda t: {"SearchKeyAlias": "hostile", "Limit": 5}, "SearchKeyAlias", "string"),
+    ("ListDataKeyDetail", lambda t: {"DataKeyLen": 32, "Limit": 5}, "DataKeyLen", "integer"),
 ]
+BIG_TEXT = 50 * 1024   # one huge value, with the rest of the request under nginx's 64 KiB body limit
+
+
+def _hosted_body(t):
+    return {"KeyId": t.key_fips, "KeySpec": "AES_256", "IsHostedByKms": 1, "DataKeyName": unique_alias("hostile")}
+
+
+def _import_body(t):
+    return {"KeyId": t.key_fips, "DataKeyName": unique_alias("hostile"), "ImportKeyMaterial": PLAINTEXT,
+            "ImportType": 2}
+
+
 WRONG = {"string": WRONG_FOR_STRING, "integer": WRONG_FOR_INTEGER, "stringArray": WRONG_FOR_STRING_ARRAY}
 
 for action, base, param, kind in TYPED_ACTIONS:
@@ -312,6 +343,10 @@ for action, base, param in [
     ("GenerateRandom", lambda t: {}, "NumberOfBytes"),
     ("UpdateAlias", lambda t: {"KeyId": t.key_fips}, "Alias"),
     ("ScheduleKeyDeletion", lambda t: {"KeyId": t.key_fips}, "PendingWindowInDays"),
+    ("GetDataKeyPlaintext", lambda t: {}, "DataKeyId"),
+    ("DescribeDataKeys", lambda t: {}, "DataKeyIds"),
+    ("ScheduleDataKeyDeletion", lambda t: {"DataKeyId": t.data_key_fips}, "PendingWindowInDays"),
+    ("ImportDataKey", lambda t: {k: v for k, v in _import_body(t).items() if k != "ImportType"}, "ImportType"),
 ]:
     case("types", f"{action}.{param}-null-required",
          lambda t, a=action, b=base, p=param: t.tc3_json(a, {**b(t), p: None}))
@@ -329,6 +364,43 @@ for name, params in {
     "unknown-space": lambda t: {"Alias": unique_alias("hostile"), "Key Id": "x"},
 }.items():
     case("types", f"CreateKey-{name}", lambda t, p=params: t.tc3_json("CreateKey", p(t)))
+
+# hosted data keys: control characters in names and descriptions, huge values and arrays, wrong shapes
+for name, (action, params) in {
+    "name-control-character": ("GenerateDataKey", lambda t: {**_hosted_body(t), "DataKeyName": "dk\u0001name"}),
+    "name-nul": ("GenerateDataKey", lambda t: {**_hosted_body(t), "DataKeyName": "dk\u0000"}),
+    "name-bidi-override": ("GenerateDataKey", lambda t: {**_hosted_body(t), "DataKeyName": "dk\u202ename"}),
+    "name-huge": ("GenerateDataKey", lambda t: {**_hosted_body(t), "DataKeyName": "n" * BIG_TEXT}),
+    "description-control-character": ("GenerateDataKey", lambda t: {**_hosted_body(t), "Description": "bell\u0007"}),
+    "description-huge": ("ImportDataKey", lambda t: {**_import_body(t), "Description": "d" * BIG_TEXT}),
+    "description-escape": ("UpdateDataKeyDescription",
+                           lambda t: {"DataKeyId": t.data_key_fips, "Description": "\u001b[31mred"}),
+    "rename-control-character": ("UpdateDataKeyName", lambda t: {"DataKeyId": t.data_key_fips, "DataKeyName": "a\rb"}),
+    "rename-huge": ("UpdateDataKeyName", lambda t: {"DataKeyId": t.data_key_fips, "DataKeyName": "r" * BIG_TEXT}),
+    "hosted-2": ("GenerateDataKey", lambda t: {**_hosted_body(t), "IsHostedByKms": 2}),
+    "hosted-negative": ("GenerateDataKey", lambda t: {**_hosted_body(t), "IsHostedByKms": -1}),
+    "import-type-huge": ("ImportDataKey", lambda t: {**_import_body(t), "ImportType": 2 ** 63}),
+    "import-material-huge": ("ImportDataKey", lambda t: {**_import_body(t), "ImportKeyMaterial": "QUFB" * (BIG_TEXT // 4)}),
+    "import-blob-huge": ("ImportDataKey", lambda t: {**_import_body(t), "ImportType": 1,
+                                                     "ImportKeyMaterial": "QUFB" * (BIG_TEXT // 4)}),
+    "import-tags-control": ("ImportDataKey", lambda t: {**_import_body(t), "Tags": [{"TagKey": "k\u0002", "TagValue": "v"}]}),
+    "ids-huge-array": ("DescribeDataKeys", lambda t: {"DataKeyIds": [t.data_key_fips] * 1500}),
+    "ids-many-distinct": ("EnableDataKeys", lambda t: {"DataKeyIds": [str(uuid.UUID(int=i)) for i in range(1400)]}),
+    "ids-nested": ("DisableDataKeys", lambda t: {"DataKeyIds": [[t.data_key_fips]]}),
+    "ids-control-character": ("DescribeDataKeys", lambda t: {"DataKeyIds": [t.data_key_fips + "\u0000"]}),
+    "id-huge": ("DescribeDataKey", lambda t: {"DataKeyId": "f" * BIG_TEXT}),
+    "id-control-character": ("GetDataKeyPlaintext", lambda t: {"DataKeyId": "\u0007" + t.data_key_fips}),
+    "public-key-huge": ("GetDataKeyPlaintext", lambda t: {"DataKeyId": t.data_key_fips, "EncryptionPublicKey":
+                        "-----BEGIN PUBLIC KEY-----\n" + "A" * BIG_TEXT + "\n-----END PUBLIC KEY-----\n"}),
+    "algorithm-control-character": ("GetDataKeyPlaintext", lambda t: {"DataKeyId": t.data_key_fips,
+                                                                      "EncryptionAlgorithm": "SM2\u0000"}),
+    "member-account-string": ("DescribeDataKey", lambda t: {"DataKeyId": t.data_key_fips, "MemberAccount": "x"}),
+    "member-accounts-huge": ("ListDataKeyDetail", lambda t: {"MemberAccounts": [{"MemberUin": i} for i in range(2000)]}),
+    "window-huge": ("ScheduleDataKeyDeletion", lambda t: {"DataKeyId": t.data_key_fips, "PendingWindowInDays": 10 ** 20}),
+    "search-control-character": ("ListDataKeyDetail", lambda t: {"SearchKeyAlias": "%\u0000_"}),
+    "tag-filters-huge": ("ListDataKeyDetail", lambda t: {"TagFilters": [{"TagKey": f"k{i}"} for i in range(1000)]}),
+}.items():
+    case("types", f"DataKey-{name}", lambda t, a=action, p=params: t.tc3_json(a, p(t)))
 
 for name, filters in {
     "not-objects": ["env"],
@@ -981,6 +1053,7 @@ def target(kms_env, account_a, account_b):
     t.blob_sm = blob(account_a, t.key_sm, SM_REGION)
     t.blob_fips_2 = blob(account_a, new_key(account_a, FIPS_REGION_2), FIPS_REGION_2)
     t.blob_foreign = blob(account_b, new_key(account_b, FIPS_REGION), FIPS_REGION)
+    t.data_key_fips = ok(raw.tc3(account_a, "GenerateDataKey", _hosted_body(t)))["DataKeyId"]
     t.pid_before = responder_pid(kms_env.home)
     t.raw, t.account = raw, account_a
     return t
