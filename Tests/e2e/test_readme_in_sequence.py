@@ -1,7 +1,7 @@
 """The README's walkthroughs run one after another, in one shell, against one stack, as a new user
 runs them: every ```sh or ```python block right after a ``<!-- readme:run -->`` marker in
 $KMS_REPO/README.md, in the README's order (quickstart with the Python SDK, tccli, BYOK, signing
-with asymmetric keys). Shell
+with asymmetric keys, a data key KMS keeps). Shell
 blocks run verbatim in one ``bash -euo pipefail``; Python blocks go to this Python through a here-doc
 at their place in that script, so state (PATH, tccli's profile, files) carries over as it would.
 
@@ -111,13 +111,21 @@ def test_readme_walkthroughs_run_in_sequence_on_one_stack(kms_env, make_account,
     assert lines.index("b'hello'") < lines.index("hello, byok") < lines.index("hello, sm")
     # The asymmetric walkthroughs (ECC, SM2) each end with openssl verifying the service's signature.
     assert lines.count("Verified OK") == 2, f"openssl did not verify both signatures:\n{proc.stdout}"
+    # The data-key walkthrough decrypts its file with the hosted data key, then schedules its deletion.
+    assert "order 1: three apples" in lines and "PendingDelete" in lines, \
+        f"the data-key walkthrough did not run to its end:\n{proc.stdout}"
+    assert lines.index("hello, sm") < lines.index("order 1: three apples") < lines.index("PendingDelete")
 
     # Each walkthrough made its own key: no alias was asked for twice.
     aliases = set()
     for region in (FIPS_REGION, SM_REGION):
         kms = Kms(account, region, kms_env.endpoint, scheme="http")
         aliases |= {key["Alias"] for key in kms.call("ListKeyDetail", Limit=200, KeyUsage="ALL").get("KeyMetadatas") or []}
-    assert {"orders", "payments", "byok-demo", "byok-demo-sm", "release-signing", "release-signing-sm"} <= aliases, aliases
+    assert {"orders", "payments", "byok-demo", "byok-demo-sm", "release-signing", "release-signing-sm",
+            "orders-cmk"} <= aliases, aliases
+    data_keys = Kms(account, FIPS_REGION, kms_env.endpoint, scheme="http").call("ListDataKeyDetail", Limit=200)
+    assert [(m["DataKeyName"], m["KeyState"]) for m in data_keys["DataKeyMetadatas"]] == \
+        [("orders-2026", "PendingDelete")], data_keys
 
     # The customer's material backups are theirs alone.
     for name in ("material.bin", "material-sm.bin"):

@@ -1,5 +1,5 @@
 """The README's walkthroughs (BYOK in both profiles, least privilege with CAM, signing with an
-asymmetric key in both profiles and verifying with openssl), run verbatim: each ```sh block right after a
+asymmetric key in both profiles and verifying with openssl, a data key KMS keeps), run verbatim: each ```sh block right after a
 ``<!-- walkthrough:NAME -->`` marker in $KMS_REPO/README.md goes through ``bash -euo pipefail`` with
 tccli and openssl, as a reader would run it, against the stack's HTTPS endpoint.
 
@@ -17,7 +17,9 @@ from tccli_support import private_tccli
 
 # name -> the walkthrough's last line: the decrypted plaintext, or openssl's verdict on a signature.
 WALKTHROUGHS = {"fips": "hello, byok", "sm": "hello, sm", "least-privilege": "hello, least privilege",
-                "asymmetric": "Verified OK", "asymmetric-sm": "Verified OK"}
+                "asymmetric": "Verified OK", "asymmetric-sm": "Verified OK", "data-keys": "PendingDelete"}
+# name -> lines the walkthrough must print on the way (beside its last line)
+ALSO_PRINTED = {"data-keys": ["order 1: three apples", "orders-2026\torders-cmk\tEnabled\t32"]}
 BLOCK_RE = r"^<!-- walkthrough:{name} -->[ \t]*\n```(?:sh|bash)[ \t]*\n(.*?)^```[ \t]*$"
 
 
@@ -66,3 +68,5 @@ def test_readme_walkthrough_runs_verbatim(name, kms_env, make_account, tccli_dir
     lines = proc.stdout.splitlines()
     assert lines and lines[-1] == WALKTHROUGHS[name], \
         f"walkthrough:{name} did not end with {WALKTHROUGHS[name]!r}:\n{proc.stdout}"
+    for line in ALSO_PRINTED.get(name, []):
+        assert line in lines, f"walkthrough:{name} did not print {line!r}:\n{proc.stdout}"
