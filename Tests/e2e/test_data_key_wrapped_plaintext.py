@@ -130,6 +130,20 @@ def test_unusable_public_key_or_algorithm_is_invalid_parameter_value(dk_a, cmk_a
     assert unb64(plain) == dk_a.plaintext(data_key_id)
 
 
+def test_hosted_generate_data_key_wraps_its_answer_and_keeps_the_data_key(dk_a, cmk_a, sm2_key, rsa_key):
+    """EncryptionPublicKey on a hosted GenerateDataKey wraps the Plaintext it answers, as for an
+    unhosted one; what is kept is the data key itself."""
+    resp = hosted(dk_a, cmk_a, NumberOfBytes=32, EncryptionPublicKey=sm2_key.public_pem,
+                  EncryptionAlgorithm="SM2_C1C3C2_ASN1")
+    answered = sm2_key.decrypt(unb64(resp.Plaintext))
+    assert len(answered) == 32
+    assert dk_a.plaintext(resp.DataKeyId) == answered
+    assert dk_a.kms.decrypt(resp.CiphertextBlob) == answered
+    resp = hosted(dk_a, cmk_a, KeySpec="AES_128", EncryptionPublicKey=rsa_key.public_pem,
+                  EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+    assert rsa_key.decrypt(unb64(resp.Plaintext), "RSAES_OAEP_SHA_1") == dk_a.plaintext(resp.DataKeyId)
+
+
 def test_wrapping_does_not_bypass_the_data_key_state(dk_a, cmk_a, sm2_key):
     data_key_id = hosted(dk_a, cmk_a).DataKeyId
     dk_a.DisableDataKey(DataKeyId=data_key_id)
