@@ -10,9 +10,9 @@ enum KeyActions {
             .required("Alias", .string), .optional("Description", .string), .optional("KeyUsage", .string),
             .optional("Type", .integer), .optional("Tags", .objectArray), .unsupported("HsmClusterId", .string),
         ], handler: createKey),
-        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: describeKey),
-        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray), .memberAccount("MemberAccount", .object)],
                    handler: describeKeys),
         ActionSpec(name: "ListKeys", parameters: [
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
@@ -22,17 +22,17 @@ enum KeyActions {
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
             .optional("OrderType", .integer), .optional("KeyState", .integer), .optional("SearchKeyAlias", .string),
             .optional("Origin", .string), .optional("KeyUsage", .string), .optional("TagFilters", .objectArray),
-            .unsupported("HsmClusterId", .string), .unsupported("MemberAccounts", .objectArray),
+            .unsupported("HsmClusterId", .string), .memberAccount("MemberAccounts", .objectArray),
         ], handler: listKeyDetail),
         ActionSpec(name: "UpdateAlias", mutates: true, parameters: [
-            .required("Alias", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
+            .required("Alias", .string), .required("KeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateAlias),
         ActionSpec(name: "UpdateKeyDescription", mutates: true, parameters: [
-            .required("Description", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
+            .required("Description", .string), .required("KeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateKeyDescription),
-        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try transition($0, $1, .enable) }),
-        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try transition($0, $1, .disable) }),
     ]
 
