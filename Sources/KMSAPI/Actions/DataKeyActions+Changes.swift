@@ -10,7 +10,7 @@ extension DataKeyActions {
         let name = try p.requiredString("DataKeyName")
         try DataKeyRules.validateName(name)
         ctx.naming(dataKeyID: id)
-        try renamingRefused { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
+        try namingUniquely { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
         return []
     }
 

@@ -90,12 +90,12 @@ enum DataKeyActions {
             description: attributes.description, numberOfBytes: numberOfBytes, origin: origin, creatorUin: ctx.caller.uin,
             createTime: ctx.now, sealed: sealed, encryptionContext: encryptionContext)
         ctx.naming(dataKey)
-        try renamingRefused { try ctx.transaction { try ctx.operations.storeDataKey(dataKey, tags: attributes.tags, in: $0) } }
+        try namingUniquely { try ctx.transaction { try ctx.operations.storeDataKey(dataKey, tags: attributes.tags, in: $0) } }
         return dataKey
     }
 
     /// A name another data key of the account holds: `DataKeyNameAlreadyExists`.
-    static func renamingRefused<R>(_ body: () throws -> R) throws -> R {
+    static func namingUniquely<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as StorageError where error.isUniqueViolation {
