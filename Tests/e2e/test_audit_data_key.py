@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
+from cam_support import Cam, add_sub_user
 from e2e_support import FIPS_REGION, owner_psql, run_ctl
 
 
@@ -145,3 +146,18 @@ def test_the_archive_carries_the_data_key_only_when_present(kms_env, client, mak
     tampered.write_text("\n".join(json.dumps(x) for x in [lines[0], *records.values(), lines[-1]]) + "\n")
     status, out = ctl_status(kms_env, "audit", "verify", "--archive", str(tampered))
     assert status == 1 and "MAC" in out, out
+
+
+def test_a_refusal_names_the_data_key_that_was_tried(kms_env, client, make_account):
+    root = make_account("audit-dk-refused")
+    _, generated = hosted(client(root, FIPS_REGION), "audit-dk-r-" + uuid.uuid4().hex[:8])
+    added, sub = add_sub_user(Cam(root, kms_env.endpoint), root)
+    try:
+        client(sub, FIPS_REGION).GetDataKeyPlaintext(DataKeyId=generated.DataKeyId)
+        raise AssertionError("a sub-user without a policy read a data key")
+    except TencentCloudSDKException as exc:
+        assert exc.code == "UnauthorizedOperation", exc
+        refused = exc.requestId
+    # Refused before the action ran, the record still says which data key was tried, and by whom.
+    assert stored(kms_env, refused) == f"|{generated.DataKeyId}|UnauthorizedOperation"
+    assert owner_psql(kms_env.home, f"SELECT caller_uin FROM audit_log WHERE request_id = '{refused}'") == str(added.Uin)
