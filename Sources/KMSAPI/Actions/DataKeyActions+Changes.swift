@@ -60,7 +60,7 @@ extension DataKeyActions {
 extension ActionContext {
     /// Names the data key a request acts on in its audit record.
     func naming(dataKeyID: KeyID) {
-        _ = dataKeyID  // the audit record's data key (i16-audit) is set here
+        request.dataKeyID = dataKeyID
     }
 
     /// Names the data key and its CMK in the request's audit record.
