@@ -121,13 +121,7 @@ enum KeyActions {
         let order = try p.int("OrderType", default: 0, in: 0...1)
         let stateFilter = try p.int("KeyState", default: 0, in: 0...5)
         let states = stateFilter == 0 ? KeyState.allCases : [KeyState(filterNumber: stateFilter)!]
-        var origin: KeyOrigin? = nil
-        switch p.string("Origin") ?? "" {
-        case "", "ALL": origin = nil
-        case let text:
-            guard let o = KeyOrigin(rawValue: text) else { throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL") }
-            origin = o
-        }
+        let origin = try originFilter(p)
         // Tencent: ALL for every usage; absent or empty for ENCRYPT_DECRYPT only.
         let usage = p.string("KeyUsage") == "ALL" ? nil : try keyUsage(p.string("KeyUsage")) ?? .encryptDecrypt
         let search = p.string("SearchKeyAlias") ?? ""
@@ -175,6 +169,19 @@ enum KeyActions {
             throw KMSError(.invalidKeyUsage, "The KeyUsage `\(FormDecoding.sanitized(text))` is not supported.")
         }
         return usage
+    }
+
+    /// The `Origin` filter of ListKeyDetail and ListDataKeyDetail: TENCENT_KMS or EXTERNAL; nil
+    /// for ALL, empty or absent.
+    static func originFilter(_ p: Parameters) throws -> KeyOrigin? {
+        switch p.string("Origin") ?? "" {
+        case "", "ALL": return nil
+        case let text:
+            guard let origin = KeyOrigin(rawValue: text) else {
+                throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL")
+            }
+            return origin
+        }
     }
 
     /// `Role` of ListKeys/ListKeyDetail: 0 (or absent) the user's own keys, 1 keys created by
