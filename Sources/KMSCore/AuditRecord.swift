@@ -17,13 +17,17 @@ public struct AuditRecord: Sendable, Equatable {
     /// Who acted: the sub-user's Uin, else the account's root Uin; nil before the signature
     /// checked out (and in records written before CAM).
     public var callerUin: Int64?
+    /// The hosted data key the request named or acted on (issue 16), beside its CMK in `keyID`;
+    /// nil for every other request. A data key id is a UUID like a CMK's, so it is a `KeyID`.
+    public var dataKeyID: KeyID?
 
     public init(atMilliseconds: Int64, requestId: String, appId: Int64?, secretId: String?, region: String, action: String,
                 keyID: KeyID?, result: String, client: String, latencyMicroseconds: Int64, occurrences: Int64 = 1,
-                callerUin: Int64? = nil) {
+                callerUin: Int64? = nil, dataKeyID: KeyID? = nil) {
         self.atMilliseconds = atMilliseconds; self.requestId = requestId; self.appId = appId; self.secretId = secretId
         self.region = region; self.action = action; self.keyID = keyID; self.result = result; self.client = client
         self.latencyMicroseconds = latencyMicroseconds; self.occurrences = occurrences; self.callerUin = callerUin
+        self.dataKeyID = dataKeyID
     }
 
     /// The bytes the chain MAC covers, with the record's place in its lane: every field
@@ -43,6 +47,9 @@ public struct AuditRecord: Sendable, Equatable {
         if occurrences != 1 { field(String(occurrences)) }
         // Likewise the caller's Uin, tagged so it can never read as a count: older records still verify.
         if let callerUin { field("caller_uin:" + String(callerUin)) }
+        // And the data key, tagged too: a record without one encodes as before (nothing added when
+        // nil), and its tag can never be read as a count, a caller or the end of a keyless record.
+        if let dataKeyID { field("data_key_id:" + dataKeyID.description) }
         return out
     }
 

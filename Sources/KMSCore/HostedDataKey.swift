@@ -102,14 +102,10 @@ public enum DataKeyRules {
     /// 1–60 of `[A-Za-z0-9_-]`, the first a letter or digit (Tencent documents no rule for
     /// DataKeyName; this is a CMK Alias's, which every name in Tencent's examples meets).
     public static func validateName(_ name: String) throws {
-        let bytes = Array(name.utf8)
-        guard (1...maximumNameLength).contains(bytes.count) else {
+        guard (1...maximumNameLength).contains(name.utf8.count) else {
             throw KMSError(.invalidDataKeyName, "The DataKeyName must be 1 to \(maximumNameLength) characters.")
         }
-        func isAlnum(_ c: UInt8) -> Bool {
-            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
-        }
-        guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+        guard ASCII.isKeyName(name) else {
             throw KMSError(.invalidDataKeyName,
                            "The DataKeyName may contain only letters, digits, '_' and '-', and must start with a letter or digit.")
         }

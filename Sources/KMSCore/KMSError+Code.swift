@@ -96,6 +96,8 @@ extension KMSError {
         case dataKeyPendingDelete = "ResourceUnavailable.DataKeyPendingDelete"
         case dataKeyStateNotSupport = "ResourceUnavailable.DataKeyStateNotSupport"
         case dataKeyNotPendingDelete = "ResourceUnavailable.DataKeyNotPendingDelete"
+        /// MemberAccount(s) from a caller who is no trusted service's admin (every caller here).
+        case notRoleOperation = "UnsupportedOperation.NotRoleOperation"
 
         // CAM users, access keys, policies and attachments.
         case camParamError = "InvalidParameter.ParamError"
@@ -339,6 +341,8 @@ extension KMSError.Code {
             return english ? "The data key is scheduled for deletion." : "数据密钥已计划删除。"
         case .dataKeyStateNotSupport:
             return english ? "Data operation is not supported for the data key status." : "数据密钥状态不支持该操作。"
+        case .notRoleOperation:
+            return english ? "Unsupported operations for user roles." : "用户角色不支持的操作。"
         case .dataKeyNotPendingDelete:
             return english ? "The data key is not in scheduled deletion status and cannot execute cancel scheduled deletion." : "数据密钥不是计划删除状态不能被执行取消计划删除。"
         case .organizationMemberNameUsed:

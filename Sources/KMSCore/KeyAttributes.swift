@@ -11,14 +11,10 @@ public enum KeyAttributes {
 
     /// 1–60 of `[A-Za-z0-9_-]`, first a letter or digit; the prefix `kms-` is reserved.
     public static func validateAlias(_ alias: String) throws {
-        let bytes = Array(alias.utf8)
-        guard (1...maximumAliasLength).contains(bytes.count) else {
+        guard (1...maximumAliasLength).contains(alias.utf8.count) else {
             throw KMSError(.invalidAlias, "The alias must be 1 to \(maximumAliasLength) characters.")
         }
-        func isAlnum(_ c: UInt8) -> Bool {
-            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
-        }
-        guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+        guard ASCII.isKeyName(alias) else {
             throw KMSError(.invalidAlias, "The alias may contain only letters, digits, '_' and '-', and must start with a letter or digit.")
         }
         if alias.lowercased().hasPrefix("kms-") {

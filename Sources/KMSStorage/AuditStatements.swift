@@ -17,9 +17,10 @@ public struct InsertAuditRecords: Statement {
     public static let reusesPlan = true
     public static let sql = """
         INSERT INTO audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result,
-                               client, latency_us, mac, caller_uin)
+                               client, latency_us, mac, caller_uin, data_key_id)
         SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::uuid[], $5::bigint[], $6::text[], $7::text[],
-                             $8::text[], $9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::bytea[], $14::bigint[])
+                             $8::text[], $9::uuid[], $10::text[], $11::text[], $12::bigint[], $13::bytea[], $14::bigint[],
+                             $15::uuid[])
         """
     public let records: [ChainedAuditRecord]
     public init(_ records: [ChainedAuditRecord]) { self.records = records }
@@ -41,6 +42,7 @@ public struct InsertAuditRecords: Statement {
             .int64Array(r.map { $0.record.latencyMicroseconds }),
             .bytesArray(r.map { $0.mac }),
             .int64Array(r.map { $0.record.callerUin }),
+            .textArray(r.map { $0.record.dataKeyID?.description }),
         ]
     }
     public func decode(_ result: QueryResult) throws {}
@@ -52,7 +54,7 @@ public struct InsertAuditRecords: Statement {
 public enum AuditRecordsCopy {
     public static let sql = """
         COPY audit_log (lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, \
-        latency_us, mac, occurrences, caller_uin) FROM STDIN
+        latency_us, mac, occurrences, caller_uin, data_key_id) FROM STDIN
         """
 
     /// Tab-separated rows in COPY's text format: `\N` is NULL; backslash, tab, newline and
@@ -79,7 +81,8 @@ public enum AuditRecordsCopy {
             out.append(0x5C)
             out.append(contentsOf: Bytea.encode(row.mac).utf8); tab(&out)
             decimal(r.occurrences, &out); tab(&out)
-            if let callerUin = r.callerUin { decimal(callerUin, &out) } else { null(&out) }
+            if let callerUin = r.callerUin { decimal(callerUin, &out) } else { null(&out) }; tab(&out)
+            if let dataKeyID = r.dataKeyID { text(dataKeyID.description, &out) } else { null(&out) }
             out.append(0x0A)
         }
         return out
@@ -123,7 +126,7 @@ public enum AuditRecordsCopy {
 public struct ListAuditRecords: Statement {
     public static let sql = """
         SELECT seq, lane, lane_seq, at_ms, request_id, app_id, secret_id, region, action, key_id, result, client, latency_us, mac,
-               occurrences, caller_uin
+               occurrences, caller_uin, data_key_id
         FROM audit_log WHERE ($1::bigint IS NULL OR app_id = $1) AND ($2::uuid IS NULL OR key_id = $2) AND seq > $3
         ORDER BY CASE WHEN $5 THEN seq END ASC, CASE WHEN NOT $5 THEN seq END DESC LIMIT $4
         """
@@ -150,7 +153,8 @@ public struct ListAuditRecords: Statement {
                     region: try row.decode(String.self, "region"), action: try row.decode(String.self, "action"),
                     keyID: try row.decode(KeyID?.self, "key_id"), result: try row.decode(String.self, "result"),
                     client: try row.decode(String.self, "client"), latencyMicroseconds: try row.decode(Int64.self, "latency_us"),
-                    occurrences: try row.decode(Int64.self, "occurrences"), callerUin: try row.decode(Int64?.self, "caller_uin")),
+                    occurrences: try row.decode(Int64.self, "occurrences"), callerUin: try row.decode(Int64?.self, "caller_uin"),
+                    dataKeyID: try row.decode(KeyID?.self, "data_key_id")),
                 mac: try row.decode([UInt8].self, "mac"))
         }
     }

@@ -14,6 +14,7 @@ extension Audit {
         @OptionGroup var connection: Connection
         @Option(name: .customLong("account"), help: "Only this AppId.") var appId: Int64?
         @Option(name: .customLong("key"), help: "Only this KeyId.") var keyId: String?
+        @Option(name: .customLong("data-key"), help: "Only this DataKeyId (a KMS-hosted data key).") var dataKeyId: String?
         @Option(help: ArgumentHelp(
             "Only records at or after this time: RFC 3339 (2026-01-31T12:00:00Z), YYYY-MM-DD (UTC midnight) or Unix seconds.",
             valueName: "time"))
@@ -22,7 +23,8 @@ extension Audit {
             "Show the newest N matching records (default: 20, or every record when --since is given); 0 shows every record.",
             valueName: "n"))
         var limit: Int?
-        @Flag(help: "One JSON object per record and line (Seq, Time in ms, RequestId, AppId, …, Count).") var json = false
+        @Flag(help: "One JSON object per record and line (Seq, Time in ms, RequestId, AppId, …, Count; DataKeyId when a data key was named).")
+        var json = false
 
         static let pageSize = 1000
 
@@ -51,12 +53,17 @@ extension Audit {
                 guard let parsed = KeyID(keyId) else { throw ValidationError("--key is not a key id: \(keyId)") }
                 key = parsed
             }
+            var dataKey: KeyID? = nil
+            if let dataKeyId {
+                guard let parsed = KeyID(dataKeyId) else { throw ValidationError("--data-key is not a data key id: \(dataKeyId)") }
+                dataKey = parsed
+            }
             let sinceMs = since.flatMap(Tail.milliseconds)
             let wanted = limit ?? (since == nil ? 20 : 0)
             let db = try connection.open()
             func page(after: Int64 = 0, before: Int64 = .max, limit: Int, ascending: Bool) throws -> [ChainedAuditRecord] {
                 try db.run(PageAuditRecords(appId: appId, keyID: key, sinceMilliseconds: sinceMs, afterSeq: after,
-                                            beforeSeq: before, limit: limit, ascending: ascending))
+                                            beforeSeq: before, limit: limit, ascending: ascending, dataKeyID: dataKey))
             }
 
             if wanted == 0 {
@@ -90,16 +97,22 @@ extension Audit {
         private func show(_ row: ChainedAuditRecord) {
             let r = row.record
             if json {
-                printJSON(.object([
+                var fields: [(String, JSONValue)] = [
                     ("Seq", .int(row.seq)), ("Time", .int(r.atMilliseconds)), ("RequestId", .string(r.requestId)),
                     ("AppId", r.appId.map { .int($0) } ?? .null), ("SecretId", r.secretId.map { .string($0) } ?? .null),
                     ("Region", .string(r.region)), ("Action", .string(r.action)),
-                    ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)),
-                    ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
+                    ("KeyId", r.keyID.map { .string($0.description) } ?? .null),
+                ]
+                // Beside its CMK, and only when the request named a hosted data key.
+                if let dataKeyID = r.dataKeyID { fields.append(("DataKeyId", .string(dataKeyID.description))) }
+                fields += [
+                    ("Result", .string(r.result)), ("Client", .string(r.client)), ("LatencyMicroseconds", .int(r.latencyMicroseconds)),
                     ("Count", .int(r.occurrences)), ("CallerUin", r.callerUin.map { .int($0) } ?? .null),
-                ]))
+                ]
+                printJSON(.object(fields))
             } else {
-                print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)\(r.occurrences == 1 ? "" : "\t×\(r.occurrences)")")
+                // The columns stay where they were; a hosted data key is a marked last field, like a summary's count.
+                print("\(row.seq)\t\(r.atMilliseconds)\t\(r.appId.map { String($0) } ?? "-")\t\(r.region)\t\(r.action)\t\(r.keyID?.description ?? "-")\t\(r.result)\t\(r.latencyMicroseconds)us\t\(r.client)\(r.occurrences == 1 ? "" : "\t×\(r.occurrences)")\(r.dataKeyID.map { "\tdatakey \($0)" } ?? "")")
             }
         }
     }

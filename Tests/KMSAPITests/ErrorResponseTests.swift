@@ -44,6 +44,7 @@ final class ErrorResponseTests: XCTestCase {
         .dataKeyPendingDelete: "ResourceUnavailable.DataKeyPendingDelete",
         .dataKeyStateNotSupport: "ResourceUnavailable.DataKeyStateNotSupport",
         .dataKeyNotPendingDelete: "ResourceUnavailable.DataKeyNotPendingDelete",
+        .notRoleOperation: "UnsupportedOperation.NotRoleOperation",
         // CAM users, access keys, policies and attachments.
         .camParamError: "InvalidParameter.ParamError", .camUserNameIllegal: "InvalidParameter.UserNameIllegal",
         .camSubUserNameInUse: "InvalidParameter.SubUserNameInUse", .camSubUserFull: "InvalidParameter.SubUserFull",

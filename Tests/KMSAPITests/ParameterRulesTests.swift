@@ -105,7 +105,10 @@ final class ParameterRulesTests: XCTestCase {
         for (name, spec) in ActionTable.all {
             let required = spec.parameters.filter(\.required).map { ($0.name, sample($0.type)) }
             for parameter in spec.parameters where parameter.unsupported {
-                XCTAssertEqual(decodeJSON(required + [(parameter.name, sample(parameter.type))], spec), .unsupportedOperation,
+                // MemberAccount(s) is refused as the operation of a role no caller has (ParameterSpec.memberAccount).
+                let refusal: KMSError.Code = parameter.name.hasPrefix("MemberAccount") ? .notRoleOperation : .unsupportedOperation
+                XCTAssertEqual(parameter.refusal, refusal, "\(name).\(parameter.name)")
+                XCTAssertEqual(decodeJSON(required + [(parameter.name, sample(parameter.type))], spec), refusal,
                                "\(name).\(parameter.name)")
                 let empty: JSONValue = switch parameter.type {
                 case .string: ""

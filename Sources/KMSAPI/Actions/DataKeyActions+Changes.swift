@@ -10,7 +10,7 @@ extension DataKeyActions {
         let name = try p.requiredString("DataKeyName")
         try DataKeyRules.validateName(name)
         ctx.naming(dataKeyID: id)
-        try renamingRefused { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
+        try namingUniquely { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
         return []
     }
 
@@ -60,7 +60,7 @@ extension DataKeyActions {
 extension ActionContext {
     /// Names the data key a request acts on in its audit record.
     func naming(dataKeyID: KeyID) {
-        _ = dataKeyID  // the audit record's data key (i16-audit) is set here
+        request.dataKeyID = dataKeyID
     }
 
     /// Names the data key and its CMK in the request's audit record.

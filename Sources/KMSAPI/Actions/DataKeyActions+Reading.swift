@@ -40,13 +40,7 @@ extension DataKeyActions {
         let userKeys = try KeyActions.userCreated(p)
         let order = try p.int("OrderType", default: 0, in: 0...1)
         let stateFilter = try p.int("KeyState", default: 0, in: 0...3)
-        var origin: KeyOrigin? = nil
-        switch p.string("Origin") ?? "" {
-        case "", "ALL": origin = nil
-        case let text:
-            guard let o = KeyOrigin(rawValue: text) else { throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL") }
-            origin = o
-        }
+        let origin = try KeyActions.originFilter(p)
         var cmk: KeyID? = nil
         if let text = p.string("KeyId"), !text.isEmpty {
             cmk = try Parameters.parseKeyID(text)

@@ -13,9 +13,9 @@ enum DataKeyActions {
             .optional("Description", .string), .optional("KeyId", .string), .optional("HsmClusterId", .string),
             .optional("Tags", .objectArray),
         ], handler: importDataKey),
-        ActionSpec(name: "DescribeDataKey", parameters: [.required("DataKeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeDataKey", parameters: [.required("DataKeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: describeDataKey),
-        ActionSpec(name: "DescribeDataKeys", parameters: [.required("DataKeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeDataKeys", parameters: [.required("DataKeyIds", .stringArray), .memberAccount("MemberAccount", .object)],
                    handler: describeDataKeys),
         ActionSpec(name: "ListDataKeys", parameters: [
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer), .optional("HsmClusterId", .string),
@@ -24,37 +24,37 @@ enum DataKeyActions {
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer), .optional("OrderType", .integer),
             .optional("KeyState", .integer), .optional("SearchKeyAlias", .string), .optional("Origin", .string),
             .optional("HsmClusterId", .string), .optional("KeyId", .string), .optional("DataKeyLen", .integer),
-            .optional("TagFilters", .objectArray), .unsupported("MemberAccounts", .objectArray),
+            .optional("TagFilters", .objectArray), .memberAccount("MemberAccounts", .objectArray),
         ], handler: listDataKeyDetail),
         ActionSpec(name: "GetDataKeyPlaintext", parameters: [
             .required("DataKeyId", .string), .optional("EncryptionPublicKey", .string), .optional("EncryptionAlgorithm", .string),
         ], handler: getDataKeyPlaintext),
         ActionSpec(name: "GetDataKeyCiphertextBlob", parameters: [
-            .required("DataKeyId", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: getDataKeyCiphertextBlob),
         ActionSpec(name: "UpdateDataKeyName", mutates: true, parameters: [
-            .required("DataKeyId", .string), .required("DataKeyName", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .required("DataKeyName", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateDataKeyName),
         ActionSpec(name: "UpdateDataKeyDescription", mutates: true, parameters: [
-            .required("DataKeyId", .string), .required("Description", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .required("Description", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateDataKeyDescription),
         ActionSpec(name: "EnableDataKey", mutates: true, parameters: [
-            .required("DataKeyId", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: { try single($0, $1, .enable) }),
         ActionSpec(name: "DisableDataKey", mutates: true, parameters: [
-            .required("DataKeyId", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: { try single($0, $1, .disable) }),
         ActionSpec(name: "EnableDataKeys", mutates: true, parameters: [
-            .required("DataKeyIds", .stringArray), .unsupported("MemberAccount", .object),
+            .required("DataKeyIds", .stringArray), .memberAccount("MemberAccount", .object),
         ], handler: { try batch($0, $1, .enable) }),
         ActionSpec(name: "DisableDataKeys", mutates: true, parameters: [
-            .required("DataKeyIds", .stringArray), .unsupported("MemberAccount", .object),
+            .required("DataKeyIds", .stringArray), .memberAccount("MemberAccount", .object),
         ], handler: { try batch($0, $1, .disable) }),
         ActionSpec(name: "ScheduleDataKeyDeletion", mutates: true, parameters: [
-            .required("DataKeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .required("PendingWindowInDays", .integer), .memberAccount("MemberAccount", .object),
         ], handler: scheduleDataKeyDeletion),
         ActionSpec(name: "CancelDataKeyDeletion", mutates: true, parameters: [
-            .required("DataKeyId", .string), .unsupported("MemberAccount", .object),
+            .required("DataKeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: cancelDataKeyDeletion),
     ]
 
@@ -90,12 +90,12 @@ enum DataKeyActions {
             description: attributes.description, numberOfBytes: numberOfBytes, origin: origin, creatorUin: ctx.caller.uin,
             createTime: ctx.now, sealed: sealed, encryptionContext: encryptionContext)
         ctx.naming(dataKey)
-        try renamingRefused { try ctx.transaction { try ctx.operations.storeDataKey(dataKey, tags: attributes.tags, in: $0) } }
+        try namingUniquely { try ctx.transaction { try ctx.operations.storeDataKey(dataKey, tags: attributes.tags, in: $0) } }
         return dataKey
     }
 
     /// A name another data key of the account holds: `DataKeyNameAlreadyExists`.
-    static func renamingRefused<R>(_ body: () throws -> R) throws -> R {
+    static func namingUniquely<R>(_ body: () throws -> R) throws -> R {
         do {
             return try body()
         } catch let error as StorageError where error.isUniqueViolation {

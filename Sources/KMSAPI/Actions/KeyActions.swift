@@ -10,9 +10,9 @@ enum KeyActions {
             .required("Alias", .string), .optional("Description", .string), .optional("KeyUsage", .string),
             .optional("Type", .integer), .optional("Tags", .objectArray), .unsupported("HsmClusterId", .string),
         ], handler: createKey),
-        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeKey", parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: describeKey),
-        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DescribeKeys", parameters: [.required("KeyIds", .stringArray), .memberAccount("MemberAccount", .object)],
                    handler: describeKeys),
         ActionSpec(name: "ListKeys", parameters: [
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
@@ -22,17 +22,17 @@ enum KeyActions {
             .optional("Offset", .integer), .optional("Limit", .integer), .optional("Role", .integer),
             .optional("OrderType", .integer), .optional("KeyState", .integer), .optional("SearchKeyAlias", .string),
             .optional("Origin", .string), .optional("KeyUsage", .string), .optional("TagFilters", .objectArray),
-            .unsupported("HsmClusterId", .string), .unsupported("MemberAccounts", .objectArray),
+            .unsupported("HsmClusterId", .string), .memberAccount("MemberAccounts", .objectArray),
         ], handler: listKeyDetail),
         ActionSpec(name: "UpdateAlias", mutates: true, parameters: [
-            .required("Alias", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
+            .required("Alias", .string), .required("KeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateAlias),
         ActionSpec(name: "UpdateKeyDescription", mutates: true, parameters: [
-            .required("Description", .string), .required("KeyId", .string), .unsupported("MemberAccount", .object),
+            .required("Description", .string), .required("KeyId", .string), .memberAccount("MemberAccount", .object),
         ], handler: updateKeyDescription),
-        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "EnableKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try transition($0, $1, .enable) }),
-        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DisableKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try transition($0, $1, .disable) }),
     ]
 
@@ -121,13 +121,7 @@ enum KeyActions {
         let order = try p.int("OrderType", default: 0, in: 0...1)
         let stateFilter = try p.int("KeyState", default: 0, in: 0...5)
         let states = stateFilter == 0 ? KeyState.allCases : [KeyState(filterNumber: stateFilter)!]
-        var origin: KeyOrigin? = nil
-        switch p.string("Origin") ?? "" {
-        case "", "ALL": origin = nil
-        case let text:
-            guard let o = KeyOrigin(rawValue: text) else { throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL") }
-            origin = o
-        }
+        let origin = try originFilter(p)
         // Tencent: ALL for every usage; absent or empty for ENCRYPT_DECRYPT only.
         let usage = p.string("KeyUsage") == "ALL" ? nil : try keyUsage(p.string("KeyUsage")) ?? .encryptDecrypt
         let search = p.string("SearchKeyAlias") ?? ""
@@ -175,6 +169,19 @@ enum KeyActions {
             throw KMSError(.invalidKeyUsage, "The KeyUsage `\(FormDecoding.sanitized(text))` is not supported.")
         }
         return usage
+    }
+
+    /// The `Origin` filter of ListKeyDetail and ListDataKeyDetail: TENCENT_KMS or EXTERNAL; nil
+    /// for ALL, empty or absent.
+    static func originFilter(_ p: Parameters) throws -> KeyOrigin? {
+        switch p.string("Origin") ?? "" {
+        case "", "ALL": return nil
+        case let text:
+            guard let origin = KeyOrigin(rawValue: text) else {
+                throw KMSError.invalidValue("Origin", "must be TENCENT_KMS, EXTERNAL or ALL")
+            }
+            return origin
+        }
     }
 
     /// `Role` of ListKeys/ListKeyDetail: 0 (or absent) the user's own keys, 1 keys created by

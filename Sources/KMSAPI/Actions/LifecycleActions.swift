@@ -7,17 +7,17 @@ import KMSStorage
 enum LifecycleActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "ScheduleKeyDeletion", mutates: true, parameters: [
-            .required("KeyId", .string), .required("PendingWindowInDays", .integer), .unsupported("MemberAccount", .object),
+            .required("KeyId", .string), .required("PendingWindowInDays", .integer), .memberAccount("MemberAccount", .object),
         ], handler: scheduleKeyDeletion),
-        ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "CancelKeyDeletion", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: cancelKeyDeletion),
-        ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "ArchiveKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try single($0, $1, .archive) }),
-        ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "CancelKeyArchive", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: { try single($0, $1, .cancelArchive) }),
-        ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "EnableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .memberAccount("MemberAccount", .object)],
                    handler: { try batch($0, $1, .enable) }),
-        ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DisableKeys", mutates: true, parameters: [.required("KeyIds", .stringArray), .memberAccount("MemberAccount", .object)],
                    handler: { try batch($0, $1, .disable) }),
     ]
 

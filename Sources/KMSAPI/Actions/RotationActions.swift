@@ -7,13 +7,13 @@ import KMSStorage
 enum RotationActions {
     static let specs: [ActionSpec] = [
         ActionSpec(name: "EnableKeyRotation", mutates: true, parameters: [
-            .required("KeyId", .string), .optional("RotateDays", .integer), .unsupported("MemberAccount", .object),
+            .required("KeyId", .string), .optional("RotateDays", .integer), .memberAccount("MemberAccount", .object),
         ], handler: enableKeyRotation),
-        ActionSpec(name: "DisableKeyRotation", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "DisableKeyRotation", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: disableKeyRotation),
-        ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "GetKeyRotationStatus", parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: getKeyRotationStatus),
-        ActionSpec(name: "RotateKey", mutates: true, parameters: [.required("KeyId", .string), .unsupported("MemberAccount", .object)],
+        ActionSpec(name: "RotateKey", mutates: true, parameters: [.required("KeyId", .string), .memberAccount("MemberAccount", .object)],
                    handler: rotateKey),
     ]
 

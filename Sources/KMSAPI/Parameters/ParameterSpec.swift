@@ -21,6 +21,8 @@ struct ParameterSpec {
     let required: Bool
     /// Defined by Tencent but not offered by this service: refused when given a value.
     let unsupported: Bool
+    /// What an unsupported parameter given a value answers.
+    var refusal = KMSError.Code.unsupportedOperation
 
     static func required(_ name: String, _ type: ParameterType) -> ParameterSpec {
         ParameterSpec(name: name, type: type, required: true, unsupported: false)
@@ -30,6 +32,13 @@ struct ParameterSpec {
     }
     static func unsupported(_ name: String, _ type: ParameterType) -> ParameterSpec {
         ParameterSpec(name: name, type: type, required: false, unsupported: true)
+    }
+    /// `MemberAccount` / `MemberAccounts`: acting for a member account of an organization's trusted
+    /// service, which only its admin or delegated admin may do. No caller here is one (the operator
+    /// holds no keys), so naming a member answers the code Tencent lists for that,
+    /// `UnsupportedOperation.NotRoleOperation`; the SDK's empty object is accepted.
+    static func memberAccount(_ name: String, _ type: ParameterType) -> ParameterSpec {
+        ParameterSpec(name: name, type: type, required: false, unsupported: true, refusal: .notRoleOperation)
     }
 }
 
@@ -50,7 +59,10 @@ struct Parameters {
             let value = try Parameters.coerce(raw, to: spec.type, name: name, fromForm: fromForm)
             if spec.unsupported {
                 if Parameters.isEmpty(value) { continue }
-                throw KMSError(.unsupportedOperation, "The parameter `\(name)` is not supported by this service.")
+                if spec.refusal == .notRoleOperation {
+                    throw KMSError(.notRoleOperation, "`\(name)` acts for a member account of a trusted service, which only its admin or delegated admin may do; no account of this service is one.")
+                }
+                throw KMSError(spec.refusal, "The parameter `\(name)` is not supported by this service.")
             }
             values[name] = value
         }

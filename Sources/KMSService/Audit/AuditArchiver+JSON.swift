@@ -6,14 +6,17 @@ import KMSStorage
 extension AuditArchiver {
     static func json(_ row: ChainedAuditRecord) -> JSONValue {
         let r = row.record
-        return .object([
+        var fields: [(String, JSONValue)] = [
             ("Seq", .int(row.seq)), ("Lane", .string(row.lane)), ("LaneSeq", .int(row.laneSeq)), ("Time", .int(r.atMilliseconds)),
             ("RequestId", .string(r.requestId)), ("AppId", r.appId.map { .int($0) } ?? .null),
             ("SecretId", r.secretId.map { .string($0) } ?? .null), ("Region", .string(r.region)), ("Action", .string(r.action)),
             ("KeyId", r.keyID.map { .string($0.description) } ?? .null), ("Result", .string(r.result)), ("Client", .string(r.client)),
             ("LatencyMicroseconds", .int(r.latencyMicroseconds)), ("Count", .int(r.occurrences)), ("Mac", .string(Hex.encode(row.mac))),
             ("CallerUin", r.callerUin.map { .int($0) } ?? .null),
-        ])
+        ]
+        // Only when present, so the lines of records without a data key read as before.
+        if let dataKeyID = r.dataKeyID { fields.append(("DataKeyId", .string(dataKeyID.description))) }
+        return .object(fields)
     }
 
     static func row(_ v: JSONValue) -> ChainedAuditRecord? {
@@ -23,9 +26,16 @@ extension AuditArchiver {
               let requestId = string("RequestId"), let region = string("Region"), let action = string("Action"),
               let result = string("Result"), let client = string("Client"), let latency = int("LatencyMicroseconds"),
               let mac = string("Mac").flatMap(Hex.decode) else { return nil }
+        // A DataKeyId that is there but not a data key id makes the line unreadable, not keyless.
+        var dataKeyID: KeyID? = nil
+        if let present = v["DataKeyId"] {
+            guard case .string(let text) = present, let parsed = KeyID(text) else { return nil }
+            dataKeyID = parsed
+        }
         let record = AuditRecord(atMilliseconds: at, requestId: requestId, appId: int("AppId"), secretId: string("SecretId"),
                                  region: region, action: action, keyID: string("KeyId").flatMap(KeyID.init), result: result,
-                                 client: client, latencyMicroseconds: latency, occurrences: int("Count") ?? 1, callerUin: int("CallerUin"))
+                                 client: client, latencyMicroseconds: latency, occurrences: int("Count") ?? 1, callerUin: int("CallerUin"),
+                                 dataKeyID: dataKeyID)
         return ChainedAuditRecord(seq: seq, lane: lane, laneSeq: laneSeq, record: record, mac: mac)
     }
 

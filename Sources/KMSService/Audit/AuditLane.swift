@@ -65,6 +65,8 @@ public final class RequestAudit {
     public var keyID: KeyID?
     /// Who acted (the sub-user's Uin, else the root Uin), once the signature checked out.
     public var callerUin: Int64?
+    /// The hosted data key the action named or acted on (a UUID, so a `KeyID`); its CMK is `keyID`.
+    public var dataKeyID: KeyID?
     /// Set when the record was written inside the action's own transaction.
     public var written = false
 
@@ -79,6 +81,7 @@ public final class RequestAudit {
     public func record(result: String) -> AuditRecord {
         AuditRecord(atMilliseconds: Int64(WallClock.milliseconds), requestId: requestId, appId: appId, secretId: secretId,
                     region: region, action: action, keyID: keyID, result: result, client: client,
-                    latencyMicroseconds: Int64((DispatchTimeNow.nanoseconds - startedNanoseconds) / 1000), callerUin: callerUin)
+                    latencyMicroseconds: Int64((DispatchTimeNow.nanoseconds - startedNanoseconds) / 1000), callerUin: callerUin,
+                    dataKeyID: dataKeyID)
     }
 }
