@@ -2,7 +2,7 @@
 account: paging (Offset, Limit 1–200, default 10), TotalCount, newest first, every state listed,
 Role 1 empty; every ListDataKeyDetail filter (KeyState 0–3, OrderType, SearchKeyAlias on id and name,
 Origin, KeyId, DataKeyLen, TagFilters) and the refusals of bad values; HsmClusterId and
-MemberAccount(s), which this service has none of."""
+MemberAccount(s) (no HSM clusters, no trusted-service admins here)."""
 
 import os
 import time
@@ -10,9 +10,11 @@ import time
 import pytest
 
 from data_key_support import (  # noqa: F401  (fixtures)
-    BATCH_ACTIONS, CMK_NOT_FOUND, INVALID_HSM, INVALID_VALUE, MISSING, PER_KEY_ACTIONS, UNSUPPORTED, dks, hosted, imported,
+    BATCH_ACTIONS, CMK_NOT_FOUND, INVALID_HSM, INVALID_VALUE, MISSING, PER_KEY_ACTIONS, dks, hosted, imported,
     per_key_params, unique_name,
 )
+
+NOT_ROLE = "UnsupportedOperation.NotRoleOperation"
 from e2e_support import FIPS_REGION, SM_REGION, assert_code, assert_codes, b64
 
 
@@ -168,7 +170,7 @@ def test_list_data_key_detail_refuses_bad_values(fresh):
     ])
 
 
-def test_member_accounts_are_unsupported(fresh):
+def test_member_accounts_are_not_role_operations(fresh):
     dk, cmk = fresh
     data_key_id = hosted(dk, cmk).DataKeyId
     member = {"MemberAppId": 1250000000, "MemberUin": 100000000001}
@@ -177,14 +179,14 @@ def test_member_accounts_are_unsupported(fresh):
         if action == "GetDataKeyPlaintext":   # it has no MemberAccount
             continue
         cases.append((action, lambda a=action: getattr(dk, a)(**per_key_params(a, data_key_id), MemberAccount=member),
-                      UNSUPPORTED))
+                      NOT_ROLE))
     for action in BATCH_ACTIONS:
         cases.append((action, lambda a=action: getattr(dk, a)(DataKeyIds=[data_key_id], MemberAccount=member),
-                      UNSUPPORTED))
-    cases.append(("ListDataKeyDetail", lambda: dk.ListDataKeyDetail(MemberAccounts=[member]), UNSUPPORTED))
+                      NOT_ROLE))
+    cases.append(("ListDataKeyDetail", lambda: dk.ListDataKeyDetail(MemberAccounts=[member]), NOT_ROLE))
     assert_codes(cases)
     meta = dk.meta(data_key_id)
-    assert meta.KeyState == "Enabled" and meta.DeletionDate == 0, "an UnsupportedOperation changed the data key"
+    assert meta.KeyState == "Enabled" and meta.DeletionDate == 0, "a refused request changed the data key"
     # empty members are no members (what the SDK sends for an empty model)
     assert dk.DescribeDataKey(DataKeyId=data_key_id, MemberAccount={}).DataKeyMetadata.DataKeyId == data_key_id
 
