@@ -1,6 +1,6 @@
 """A data key is only as usable as its CMK (docs/DATA_KEYS.md "The CMK"), in a FIPS and an SM region:
 GetDataKeyPlaintext under a Disabled CMK is CmkDisabled, under an Archived, PendingDelete or
-PendingImport (BYOK material deleted) one CmkStateNotSupport; GenerateDataKey and ImportDataKey need
+PendingImport (BYOK material deleted or expired) one CmkStateNotSupport; GenerateDataKey and ImportDataKey need
 the CMK Enabled and symmetric; EnableDataKey(s) and a CancelDataKeyDeletion that returns to Enabled
 need it Enabled; everything else works whatever its state. Rotation does not disturb data keys, and
 destroying the CMK destroys its data keys."""
@@ -147,6 +147,24 @@ def test_byok_cmk_whose_material_is_deleted(byok):
     dk.EnableDataKey(DataKeyId=resp.DataKeyId)
     assert dk.plaintext(resp.DataKeyId) == unb64(resp.Plaintext)
     assert dk.plaintext(plain_import) == b"brought-along-key"
+
+
+def test_byok_cmk_whose_material_expired(byok):
+    """Material past its ValidTo, before the worker has destroyed it (the deadline moved into the
+    past in the database, the expiry job pushed far out, as test_deadlines.py does)."""
+    dk, material_owner = byok
+    cmk, _ = material_owner.imported_key(valid_to=now() + 30 * 86400)
+    resp = hosted(dk, cmk)
+    psql_in_tenant(dk,
+                   f"UPDATE keys SET valid_to = extract(epoch FROM now())::bigint - 1 WHERE key_id = '{cmk}';",
+                   f"UPDATE scheduled_jobs SET due_at = 4000000000 WHERE kind = 'expire_material' "
+                   f"AND key_id = '{cmk}';")
+    assert_codes([
+        ("GetDataKeyPlaintext", lambda: dk.plaintext(resp.DataKeyId), CMK_STATE),
+        ("hosted GenerateDataKey", lambda: hosted(dk, cmk), CMK_STATE),
+        ("ImportDataKey", lambda: imported(dk, os.urandom(16), cmk), CMK_STATE),
+    ])
+    assert dk.meta(resp.DataKeyId).KeyState == "Enabled"
 
 
 def test_rotating_the_cmk_keeps_data_keys_readable(dk_a, cmk_a):
