@@ -7,7 +7,9 @@ import KMSStorage
 extension DataKeyActions {
     static func updateDataKeyName(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let id = try p.dataKeyID()
+        // Empty is missing, as on GenerateDataKey and ImportDataKey (DataKeyActions.Attributes).
         let name = try p.requiredString("DataKeyName")
+        guard !name.isEmpty else { throw KMSError.missing("DataKeyName") }
         try DataKeyRules.validateName(name)
         ctx.naming(dataKeyID: id)
         try namingUniquely { try ctx.transaction { try ctx.operations.renameDataKey(id, to: name, in: $0) } }
