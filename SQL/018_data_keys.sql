@@ -1,6 +1,7 @@
 -- KMS-hosted data keys (issue 16, SPEC §10, docs/DATA_KEYS.md). A data key belongs to one account
--- and region and is sealed under one of its CMKs: `sealed` is the ciphertext envelope that CMK
--- made (never the data key itself). Destroying the CMK destroys its data keys (ON DELETE CASCADE):
+-- and region and is sealed under one of its CMKs: `ciphertext` is the ciphertext envelope that CMK
+-- made (never the data key itself). Not named "sealed": that name is for values sealed under the
+-- master key, which migration 009's census counts (an envelope would read as an unknown master key). Destroying the CMK destroys its data keys (ON DELETE CASCADE):
 -- nothing could open them any more.
 CREATE TABLE data_keys (
     app_id               bigint  NOT NULL,
@@ -17,7 +18,7 @@ CREATE TABLE data_keys (
     creator_uin          bigint  NOT NULL,
     create_time          bigint  NOT NULL,
     deletion_date        bigint  NOT NULL DEFAULT 0,
-    sealed               bytea   NOT NULL,
+    ciphertext           bytea   NOT NULL,
     encryption_context   text    NOT NULL DEFAULT '',
     PRIMARY KEY (app_id, region, data_key_id),
     -- DataKeyName is unique per account and region (InvalidParameterValue.DataKeyNameAlreadyExists).

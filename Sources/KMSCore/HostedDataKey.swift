@@ -22,8 +22,9 @@ public struct HostedDataKey: Sendable, Equatable {
     public let createTime: Int64
     /// Unix seconds; 0 unless PendingDelete.
     public var deletionDate: Int64
-    /// The ciphertext envelope (serialized) of the data key under its CMK.
-    public let sealed: [UInt8]
+    /// The ciphertext envelope (serialized) of the data key under its CMK: GetDataKeyCiphertextBlob's
+    /// CiphertextBlob.
+    public let ciphertext: [UInt8]
     /// The EncryptionContext the envelope is bound to, as the caller gave it ("" for none).
     public let encryptionContext: String
     /// The CMK's alias, as read with the data key (DataKeyMetadata.KeyName); not stored with it.
@@ -31,11 +32,11 @@ public struct HostedDataKey: Sendable, Equatable {
 
     public init(id: KeyID, appId: Int64, region: String, keyID: KeyID, name: String, description: String, numberOfBytes: Int,
                 state: DataKeyState = .enabled, stateBeforeDeletion: DataKeyState? = nil, origin: KeyOrigin, creatorUin: Int64,
-                createTime: Int64, deletionDate: Int64 = 0, sealed: [UInt8], encryptionContext: String, keyName: String = "") {
+                createTime: Int64, deletionDate: Int64 = 0, ciphertext: [UInt8], encryptionContext: String, keyName: String = "") {
         self.id = id; self.appId = appId; self.region = region; self.keyID = keyID; self.name = name
         self.description = description; self.numberOfBytes = numberOfBytes; self.state = state
         self.stateBeforeDeletion = stateBeforeDeletion; self.origin = origin; self.creatorUin = creatorUin
-        self.createTime = createTime; self.deletionDate = deletionDate; self.sealed = sealed
+        self.createTime = createTime; self.deletionDate = deletionDate; self.ciphertext = ciphertext
         self.encryptionContext = encryptionContext; self.keyName = keyName
     }
 

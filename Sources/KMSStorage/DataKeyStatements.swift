@@ -3,7 +3,7 @@ import KMSCore
 /// The columns every data-key query selects (`d` is data_keys), with its CMK's alias (`k`).
 let dataKeyColumnNames = [
     "data_key_id", "app_id", "region", "key_id", "name", "description", "number_of_bytes", "state", "state_before_deletion",
-    "origin", "creator_uin", "create_time", "deletion_date", "sealed", "encryption_context",
+    "origin", "creator_uin", "create_time", "deletion_date", "ciphertext", "encryption_context",
 ]
 let dataKeyColumns = dataKeyColumnNames.map { "d." + $0 }.joined(separator: ", ") + ", k.alias AS key_name"
 /// data_keys joined to the CMK, whose alias is DataKeyMetadata.KeyName.
@@ -26,7 +26,7 @@ extension HostedDataKey {
             },
             origin: try r.decode(KeyOrigin.self, "origin"), creatorUin: try r.decode(Int64.self, "creator_uin"),
             createTime: try r.decode(Int64.self, "create_time"), deletionDate: try r.decode(Int64.self, "deletion_date"),
-            sealed: try r.decode([UInt8].self, "sealed"), encryptionContext: try r.decode(String.self, "encryption_context"),
+            ciphertext: try r.decode([UInt8].self, "ciphertext"), encryptionContext: try r.decode(String.self, "encryption_context"),
             keyName: try r.decode(String.self, "key_name"))
     }
 }
@@ -44,7 +44,7 @@ public struct InsertDataKey: Statement {
         return [.text(d.id.description), .int64(d.appId), .text(d.region), .text(d.keyID.description), .text(d.name),
                 .text(d.description), .int64(Int64(d.numberOfBytes)), .text(d.state.rawValue),
                 d.stateBeforeDeletion.map { .text($0.rawValue) } ?? .null, .text(d.origin.rawValue), .int64(d.creatorUin),
-                .int64(d.createTime), .int64(d.deletionDate), .bytes(d.sealed), .text(d.encryptionContext)]
+                .int64(d.createTime), .int64(d.deletionDate), .bytes(d.ciphertext), .text(d.encryptionContext)]
     }
     public func decode(_ result: QueryResult) throws {}
 }

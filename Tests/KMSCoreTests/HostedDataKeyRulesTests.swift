@@ -8,7 +8,7 @@ final class HostedDataKeyRulesTests: XCTestCase {
         HostedDataKey(id: KeyID(random: Array(repeating: 7, count: 16)), appId: 1, region: "ap-guangzhou",
                       keyID: KeyID(random: Array(repeating: 9, count: 16)), name: "name", description: "", numberOfBytes: 32,
                       state: state, stateBeforeDeletion: state == .pendingDelete ? .enabled : nil, origin: .tencentKMS, creatorUin: 2,
-                      createTime: 100, deletionDate: state == .pendingDelete ? 1000 : 0, sealed: [1], encryptionContext: "")
+                      createTime: 100, deletionDate: state == .pendingDelete ? 1000 : 0, ciphertext: [1], encryptionContext: "")
     }
 
     func code(_ body: () throws -> Void) -> KMSError.Code? {

@@ -111,6 +111,22 @@ final class HostedDataKeyIntegrationTests: XCTestCase {
         XCTAssertEqual(h.call("GetServiceStatus", [:], as: account)["DataKeyUsedCount"], .int(0))
     }
 
+    /// Only values sealed under the master key are counted by the census readiness and master-key
+    /// retirement rely on (columns named "sealed"): a data key's CMK envelope is not one, and
+    /// counted it would name a master key that does not exist (readiness and `up` would refuse).
+    func testTheMasterKeyCensusDoesNotCountDataKeys() throws {
+        let h = try ServiceHarness(clock: TestClock(t0))
+        let account = try h.newAccount()
+        XCTAssertNil(ServiceHarness.errorCode(host(h, account, createKey(h, account), name: "census")))
+        let tables = try h.owner.transaction(tenant: nil) { db -> [String] in
+            try db.connection.execute(script: "SET LOCAL kms.maintenance = 'on'")
+            return try db.connection.execute(name: "t_dk_census", sql: "SELECT DISTINCT table_name FROM sealed_value_census()",
+                                             parameters: []).rows.map { try $0.decode(String.self, "table_name") }
+        }
+        XCTAssertTrue(tables.contains("key_material"), "\(tables)")
+        XCTAssertFalse(tables.contains { $0.hasPrefix("data_key") }, "\(tables)")
+    }
+
     func testRowLevelSecurityKeepsEachTenantsDataKeys() throws {
         let h = try ServiceHarness(clock: TestClock(t0))
         let a = try h.newAccount(), b = try h.newAccount()
@@ -144,12 +160,12 @@ final class HostedDataKeyIntegrationTests: XCTestCase {
         let plaintext = Base64.decode(ServiceHarness.string(generated, "Plaintext"))!
         let id = ServiceHarness.string(generated, "DataKeyId")
         let tenant = Tenant(appId: account.appId, region: "ap-guangzhou")
-        let sealed = try h.database.transaction(tenant: tenant) { db -> [UInt8] in
-            try db.connection.execute(name: "t_dk_sealed", sql: "SELECT sealed FROM data_keys WHERE data_key_id = $1", parameters: [id])
-                .rows[0].decode([UInt8].self, "sealed")
+        let stored = try h.database.transaction(tenant: tenant) { db -> [UInt8] in
+            try db.connection.execute(name: "t_dk_ciphertext", sql: "SELECT ciphertext FROM data_keys WHERE data_key_id = $1",
+                                      parameters: [id]).rows[0].decode([UInt8].self, "ciphertext")
         }
-        XCTAssertNil(sealed.windowsContaining(plaintext))
-        let envelope = try CiphertextEnvelope(bytes: sealed)
+        XCTAssertNil(stored.windowsContaining(plaintext))
+        let envelope = try CiphertextEnvelope(bytes: stored)
         XCTAssertEqual(envelope.keyID.description, keyId)
         XCTAssertEqual(ServiceHarness.string(dataKeyCall(h, account, "GetDataKeyCiphertextBlob", id), "CiphertextBlob"), envelope.base64)
         XCTAssertEqual(ServiceHarness.string(dataKeyCall(h, account, "GetDataKeyPlaintext", id), "Plaintext"), Base64.encode(plaintext))

@@ -111,7 +111,7 @@ enum CryptoActions {
         guard let hosted else {
             return [("KeyId", .string(id.description)), ("Plaintext", .string(plaintext)), ("CiphertextBlob", .string(envelope.base64))]
         }
-        let stored = try DataKeyActions.host(ctx, hosted, sealed: envelope.serialized, numberOfBytes: length, under: id,
+        let stored = try DataKeyActions.host(ctx, hosted, ciphertext: envelope.serialized, numberOfBytes: length, under: id,
                                              origin: .tencentKMS, encryptionContext: p.string("EncryptionContext") ?? "")
         return [
             ("KeyId", .string(id.description)), ("Plaintext", .string(plaintext)), ("CiphertextBlob", .string(envelope.base64)),

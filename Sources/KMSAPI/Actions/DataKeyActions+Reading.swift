@@ -87,7 +87,7 @@ extension DataKeyActions {
     static func getDataKeyCiphertextBlob(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let dataKey = try read(ctx, p)
         try dataKey.checkCiphertextReadable()
-        return [("CiphertextBlob", .string(Base64.encode(dataKey.sealed)))]
+        return [("CiphertextBlob", .string(Base64.encode(dataKey.ciphertext)))]
     }
 
     /// The request's data key; `DataKeyNotFound` unless it is the caller's.

@@ -82,13 +82,13 @@ enum DataKeyActions {
         }
     }
 
-    /// Stores a new data key whose envelope `sealed` its CMK `cmk` made; answers its id.
-    static func host(_ ctx: ActionContext, _ attributes: Attributes, sealed: [UInt8], numberOfBytes: Int, under cmk: KeyID,
+    /// Stores a new data key whose envelope `ciphertext` its CMK `cmk` made; answers it.
+    static func host(_ ctx: ActionContext, _ attributes: Attributes, ciphertext: [UInt8], numberOfBytes: Int, under cmk: KeyID,
                      origin: KeyOrigin, encryptionContext: String) throws -> HostedDataKey {
         let dataKey = HostedDataKey(
             id: KeyID(random: Random.bytes(16)), appId: ctx.caller.appId, region: ctx.region, keyID: cmk, name: attributes.name,
             description: attributes.description, numberOfBytes: numberOfBytes, origin: origin, creatorUin: ctx.caller.uin,
-            createTime: ctx.now, sealed: sealed, encryptionContext: encryptionContext)
+            createTime: ctx.now, ciphertext: ciphertext, encryptionContext: encryptionContext)
         ctx.naming(dataKey)
         try namingUniquely { try ctx.transaction { try ctx.operations.storeDataKey(dataKey, tags: attributes.tags, in: $0) } }
         return dataKey
@@ -106,7 +106,7 @@ enum DataKeyActions {
     static func importDataKey(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let attributes = try Attributes(p)
         try checkNoHsmCluster(p)
-        let cmk: KeyID, sealed: [UInt8], length: Int
+        let cmk: KeyID, ciphertext: [UInt8], length: Int
         switch p.int("ImportType") {
         case 1:
             let envelope = try Parameters.importedCiphertext(p)
@@ -132,7 +132,7 @@ enum DataKeyActions {
             guard DataKeyRules.numberOfBytes.contains(plaintext.count) else {
                 throw KMSError(.invalidImportKeyMaterial, "The data key must be 1 to 1024 bytes.")
             }
-            (sealed, length) = (envelope.serialized, plaintext.count)
+            (ciphertext, length) = (envelope.serialized, plaintext.count)
         case 2:
             cmk = try Parameters.importedDataKeyCMK(p)
             ctx.request.keyID = cmk
@@ -140,12 +140,12 @@ enum DataKeyActions {
                   DataKeyRules.numberOfBytes.contains(plaintext.count) else {
                 throw KMSError(.invalidImportKeyMaterial, "ImportKeyMaterial must be Base64 of a data key of 1 to 1024 bytes.")
             }
-            sealed = try ctx.operations.sealDataKey(plaintext, under: cmk, profile: ctx.profile, context: .empty, ctx.scope)
+            ciphertext = try ctx.operations.sealDataKey(plaintext, under: cmk, profile: ctx.profile, context: .empty, ctx.scope)
             length = plaintext.count
         default:
             throw KMSError(.invalidType, "ImportType must be 1 (a CiphertextBlob) or 2 (Base64 plaintext).")
         }
-        let dataKey = try host(ctx, attributes, sealed: sealed, numberOfBytes: length, under: cmk, origin: .external,
+        let dataKey = try host(ctx, attributes, ciphertext: ciphertext, numberOfBytes: length, under: cmk, origin: .external,
                                encryptionContext: "")
         return [
             ("KeyId", .string(cmk.description)), ("DataKeyId", .string(dataKey.id.description)),

@@ -53,7 +53,7 @@ extension KeyOperations {
     /// The data key's plaintext, once it is Enabled and its CMK can open it (GetDataKeyPlaintext).
     public func openDataKey(_ dataKey: HostedDataKey, _ scope: KeyScope) throws -> SecureBytes {
         try dataKey.checkPlaintextReadable()
-        let envelope = try CiphertextEnvelope(bytes: dataKey.sealed)
+        let envelope = try CiphertextEnvelope(bytes: dataKey.ciphertext)
         guard let loaded = try load(envelope.keyID, version: envelope.materialVersion, scope) else { throw KMSError.notFound() }
         try loaded.status.lifecycle(now: scope.now).checkCanOpenDataKey()
         try loaded.status.versions.checkDecryptable(envelope.materialVersion)
