@@ -95,8 +95,8 @@ public final class Service: @unchecked Sendable {
             let parameters = try Parameters(decoding: request.parameters, specs: spec.parameters, fromForm: request.fromForm)
             audit.keyID = parameters.string("KeyId").flatMap(KeyID.init)
             // The data key named, before access is checked: a refusal's record says which one was tried.
-            // No action takes both KeyId and DataKeyId, so a request naming a CMK (Encrypt…) skips the lookup.
-            if audit.keyID == nil { audit.dataKeyID = parameters.string("DataKeyId").flatMap(KeyID.init) }
+            // Only actions on one data key take DataKeyId; every other request skips the lookup.
+            if spec.access == .dataKey { audit.dataKeyID = parameters.string("DataKeyId").flatMap(KeyID.init) }
             try checkAccess(spec, parameters, caller: context.caller, request: request, now: context.now, database: session.database)
             var fields = try spec.handler(context, parameters)
             fields.append(("RequestId", .string(requestId)))

@@ -12,14 +12,8 @@ extension DataKeyActions {
 
     static func describeDataKeys(_ ctx: ActionContext, _ p: Parameters) throws -> ResponseFields {
         let ids = try Parameters.parseDataKeyIDs(p.strings("DataKeyIds") ?? [])
-        let found = try ctx.scope.database.query(tenant: ctx.tenant, FindDataKeys(tenant: ctx.tenant, dataKeyIDs: ids))
-            .filter { !$0.isDeleted(now: ctx.now) }
-        let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
         // In the order asked; an unknown id fails the whole call, as Tencent's error list has it.
-        let dataKeys = try ids.map { id in
-            guard let dataKey = byID[id] else { throw KMSError(.dataKeyNotFound, "The data key \(id) does not exist.") }
-            return dataKey
-        }
+        let dataKeys = try ctx.operations.readDataKeys(ids, ctx.scope)
         return [("DataKeyMetadatas", .array(dataKeys.map(DataKeyMetadata.json)))]
     }
 

@@ -115,16 +115,14 @@ enum DataKeyActions {
             guard cmk == envelope.keyID else {
                 throw KMSError(.invalidKeyId, "The KeyId is not the CMK the CiphertextBlob was made with.")
             }
-            // A blob of the other profile was never made in this region (one of the same profile
-            // naming a CMK this region does not have is CmkNotFound, as for Decrypt).
-            guard envelope.profile == ctx.profile else {
-                throw KMSError(.invalidImportKeyMaterial, "ImportKeyMaterial is not a CiphertextBlob of this region.")
-            }
-            // Only an Enabled CMK takes a new data key, as for a plaintext import.
-            _ = try ctx.operations.loadForEncryption(cmk, ctx.scope)
+            // Opened as Decrypt opens it, but only under a CMK that could seal a new data key (Enabled,
+            // ENCRYPT_DECRYPT), as for a plaintext import. A blob of the other profile, or one that
+            // does not open, is not ImportKeyMaterial; one naming a CMK this region does not have
+            // is CmkNotFound, as for Decrypt.
             let plaintext: SecureBytes
             do {
-                plaintext = try ctx.operations.decrypt(envelope, profile: ctx.profile, context: .empty, ctx.scope)
+                plaintext = try ctx.operations.decrypt(envelope, profile: ctx.profile, context: .empty, ctx.scope,
+                                                       usable: { try $0.checkCanEncrypt() })
             } catch let error as KMSError where error.code == .invalidCiphertext {
                 throw KMSError(.invalidImportKeyMaterial,
                                "ImportKeyMaterial does not open: not a CiphertextBlob of this region, or one bound to an EncryptionContext.")
@@ -140,7 +138,7 @@ enum DataKeyActions {
                   DataKeyRules.numberOfBytes.contains(plaintext.count) else {
                 throw KMSError(.invalidImportKeyMaterial, "ImportKeyMaterial must be Base64 of a data key of 1 to 1024 bytes.")
             }
-            ciphertext = try ctx.operations.sealDataKey(plaintext, under: cmk, profile: ctx.profile, context: .empty, ctx.scope)
+            ciphertext = try ctx.operations.encrypt(plaintext, under: cmk, profile: ctx.profile, context: .empty, ctx.scope).serialized
             length = plaintext.count
         default:
             throw KMSError(.invalidType, "ImportType must be 1 (a CiphertextBlob) or 2 (Base64 plaintext).")

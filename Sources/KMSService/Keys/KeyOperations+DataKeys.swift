@@ -5,14 +5,6 @@ import KMSStorage
 /// KMS-hosted data keys (SPEC §10, docs/DATA_KEYS.md): stored sealed under their CMK, counted
 /// against the account's quota, opened only while they and their CMK are usable, destroyed on time.
 extension KeyOperations {
-    /// A new data key to store: `plaintext` sealed under `cmk`'s newest version with `context`
-    /// (checked by the CMK's rules for encryption: Enabled, ENCRYPT_DECRYPT). Reads through the key
-    /// cache, outside any transaction.
-    public func sealDataKey(_ plaintext: SecureBytes, under cmk: KeyID, profile: CryptoProfile, context: EncryptionContext,
-                            _ scope: KeyScope) throws -> [UInt8] {
-        try encrypt(plaintext, under: cmk, profile: profile, context: context, scope).serialized
-    }
-
     /// Stores `dataKey` and its tags, once the account's quota has room for it. The quota is read
     /// under a per-tenant lock, so concurrent creations never overshoot it. A data key past its
     /// DeletionDate still holding the name is destroyed first: its name is free.
@@ -50,23 +42,32 @@ extension KeyOperations {
         return dataKey
     }
 
-    /// The data key's plaintext, once it is Enabled and its CMK can open it (GetDataKeyPlaintext).
+    /// The data keys, in the order asked, read together outside any transaction (DescribeDataKeys);
+    /// `DataKeyNotFound` if one is not the caller's (or is past its DeletionDate).
+    public func readDataKeys(_ ids: [KeyID], _ scope: KeyScope) throws -> [HostedDataKey] {
+        try inOrder(ids, try scope.database.query(tenant: scope.tenant, FindDataKeys(tenant: scope.tenant, dataKeyIDs: ids)),
+                    now: scope.now)
+    }
+
+    /// The data key's plaintext, once it is Enabled and its CMK can open it (GetDataKeyPlaintext):
+    /// Decrypt's path with the data key's rule for the CMK's state and its stored EncryptionContext.
     public func openDataKey(_ dataKey: HostedDataKey, _ scope: KeyScope) throws -> SecureBytes {
         try dataKey.checkPlaintextReadable()
         let envelope = try CiphertextEnvelope(bytes: dataKey.ciphertext)
-        guard let loaded = try load(envelope.keyID, version: envelope.materialVersion, scope) else { throw KMSError.notFound() }
-        try loaded.status.lifecycle(now: scope.now).checkCanOpenDataKey()
-        try loaded.status.versions.checkDecryptable(envelope.materialVersion)
-        guard let material = loaded.material else { throw KMSError(.cmkStateNotSupport, "The data key's CMK has no material.") }
-        let context = try EncryptionContext(parameter: dataKey.encryptionContext)
-        return try keyring.decrypt(envelope, material: material, region: scope.tenant.region, context: context)
+        return try decrypt(envelope, profile: envelope.profile, context: try EncryptionContext(parameter: dataKey.encryptionContext),
+                           scope, usable: { try $0.checkCanOpenDataKey() })
     }
 
     /// The data keys, locked until `tx` ends so they can be changed; `DataKeyNotFound` if one is
     /// not the caller's (or is past its DeletionDate).
     public func lockDataKeys(_ ids: [KeyID], in tx: KeyTransaction) throws -> [HostedDataKey] {
-        let found = try tx.db.run(FindDataKeysForUpdate(tenant: tx.tenant, dataKeyIDs: ids)).filter { !$0.isDeleted(now: tx.now) }
-        let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
+        try inOrder(ids, try tx.db.run(FindDataKeysForUpdate(tenant: tx.tenant, dataKeyIDs: ids)), now: tx.now)
+    }
+
+    /// `found` (some of the tenant's data keys) in the order of `ids`, or `DataKeyNotFound` for the
+    /// first id among them that is missing or past its DeletionDate.
+    private func inOrder(_ ids: [KeyID], _ found: [HostedDataKey], now: Int64) throws -> [HostedDataKey] {
+        let byID = Dictionary(uniqueKeysWithValues: found.filter { !$0.isDeleted(now: now) }.map { ($0.id, $0) })
         return try ids.map { id in
             guard let dataKey = byID[id] else { throw KMSError(.dataKeyNotFound, "The data key \(id) does not exist.") }
             return dataKey

@@ -42,13 +42,15 @@ extension KeyOperations {
     }
 
     /// Opens an envelope with its key's material version, once the key is checked to be able to
-    /// decrypt and the version to be one that still decrypts (Decrypt, ReEncrypt's source).
-    public func decrypt(_ envelope: CiphertextEnvelope, profile: CryptoProfile, context: EncryptionContext,
-                        _ scope: KeyScope) throws -> SecureBytes {
+    /// decrypt and the version to be one that still decrypts (Decrypt, ReEncrypt's source). `usable`
+    /// is the rule the key's state must meet: Decrypt's unless the caller's use has its own (a
+    /// hosted data key's, an imported blob's).
+    public func decrypt(_ envelope: CiphertextEnvelope, profile: CryptoProfile, context: EncryptionContext, _ scope: KeyScope,
+                        usable: (KeyLifecycle) throws -> Void = { try $0.checkCanDecrypt() }) throws -> SecureBytes {
         // A blob of the other profile was never made in this region.
         guard envelope.profile == profile else { throw KMSError(.invalidCiphertext, "The ciphertext was not made in this region.") }
         guard let loaded = try load(envelope.keyID, version: envelope.materialVersion, scope) else { throw KMSError.notFound() }
-        try loaded.status.lifecycle(now: scope.now).checkCanDecrypt()
+        try usable(loaded.status.lifecycle(now: scope.now))
         try loaded.status.versions.checkDecryptable(envelope.materialVersion)
         guard let material = loaded.material else {
             throw KMSError(.invalidCiphertext, "The ciphertext names a key version that does not exist.")
