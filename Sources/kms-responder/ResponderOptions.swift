@@ -5,7 +5,7 @@ import KMSService
 import KMSCore
 
 /// The responder's command line, parsed as `kmsctl`'s is. `scripts/lib/responder.sh` passes every
-/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`).
+/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_FRONT_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`).
 struct ResponderOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kms-responder",
@@ -33,6 +33,20 @@ struct ResponderOptions: ParsableCommand {
 
     /// The worker threads to run: `--workers`, else `defaultWorkers`.
     var workers: Int { workerCount ?? ResponderOptions.defaultWorkers }
+
+    // The front lane (docs/OPERATIONS.md, "Worker threads"): nginx sends the symmetric crypto
+    // actions here, a few threads that answer from the caches, so they never queue behind
+    // requests waiting on PostgreSQL on the other socket's threads.
+    @Option(name: .customLong("front-socket"),
+            help: "Unix socket of the front lane (Encrypt, Decrypt, … from nginx's map); none: one socket for everything.")
+    var frontSocket: String?
+
+    @Option(name: .customLong("front-workers"), help: "Worker threads of the front lane, 1-64 (default: 1 per core).")
+    var frontWorkerCount: Int?
+
+    /// The front lane's threads: `--front-workers`, else one per core (cached crypto never waits,
+    /// so more threads than cores only queue on the cores).
+    var frontWorkers: Int { frontWorkerCount ?? ProcessInfo.processInfo.activeProcessorCount }
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (warning turns the per-request lines off).")
     var logLevel: String = "info"
@@ -68,6 +82,10 @@ struct ResponderOptions: ParsableCommand {
             throw ValidationError("--socket, --database and --master-key must not be empty")
         }
         guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1-512") }
+        guard (1...64).contains(frontWorkers) else { throw ValidationError("--front-workers takes 1-64") }
+        guard frontSocket?.isEmpty != true, frontSocket != socket else {
+            throw ValidationError("--front-socket must be a path other than --socket")
+        }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard (0...999_999_999).contains(dataKeyLimit) else { throw ValidationError("--data-key-limit takes 0-999999999") }

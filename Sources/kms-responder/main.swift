@@ -40,6 +40,8 @@ PostgresConnection.noticeHandler = { message in
 
 let service: Service
 let server: FastCGIServer
+/// The front lane (`--front-socket`): its own threads for the actions nginx sends there.
+let frontServer: FastCGIServer?
 let sealer: Sealer
 let regions: RegionTable
 let auditWriter: AuditWriter
@@ -60,7 +62,10 @@ do {
     signal(SIGINT, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
+    frontServer = try options.frontSocket.map { try FastCGIServer(socketPath: $0, socketGroup: options.socketGroup) }
     Log.event("responder_listening", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
+                                           "front_socket": options.frontSocket.map { .string($0) } ?? .null,
+                                           "front_workers": frontServer == nil ? .int(0) : .int(Int64(options.frontWorkers)),
                                            "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
                                            "pid": .int(Int64(getpid()))])
 } catch let e as KMSError {
@@ -74,6 +79,7 @@ for sig in [SIGTERM, SIGINT] {
     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     source.setEventHandler {
         Log.event("responder_stopping", .info, ["signal": .int(Int64(sig))])
+        frontServer?.stop()
         server.stop()
     }
     source.resume()
@@ -135,9 +141,10 @@ workerThread.start()
 let metrics = MetricsEndpoint(service: service, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                               scheduledWorker: { scheduledWorker.withLock { $0 } }, startTime: Date().timeIntervalSince1970)
 
-server.run(workers: options.workers) { index in
-    // Each worker owns its connection. A database that is down at start-up or later is
-    // retried on the next request; the request meanwhile gets InternalError.
+/// The handler factory of both lanes: each worker owns its database connection. A database that
+/// is down at start-up or later is retried on the next request; the request meanwhile gets
+/// InternalError. A front worker needs its connection only for what the caches do not hold.
+@Sendable func makeWorker(lane: String, index: Int) -> FastCGIServer.Handler {
     var session: Service.Session? = nil
     return { request in
         // Before the session: probes and scrapes need no database connection of the worker's.
@@ -145,13 +152,26 @@ server.run(workers: options.workers) { index in
         if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
         if session == nil {
             do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string(Log.describe(error))])
+                Log.event("database_connect_failed", .error, ["thread": .string("\(lane)-\(index)"), "error": .string(Log.describe(error))])
                 return service.unavailable(request)
             }
         }
         return service.handle(request, session: session!)
     }
 }
+
+let frontLane = frontServer.map { front in
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        front.run(workers: options.frontWorkers, threadName: "fcgi-front") { makeWorker(lane: "front", index: $0) }
+        done.signal()
+    }
+    thread.start()
+    return done
+}
+server.run(workers: options.workers) { makeWorker(lane: "worker", index: $0) }
+// Both lanes stop together (the signal handler stops both); wait for the front one's requests.
+frontLane?.wait()
 wrappingKeys.stop()
 heartbeat?.stop()
 invalidator.stop()

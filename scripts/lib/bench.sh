@@ -98,10 +98,11 @@ bench_nginx_conf() {
     location=$(awk '/^[[:space:]]*location \/ \{/ { found = 1 }
                     found { print }
                     found && /^[[:space:]]*\}[[:space:]]*$/ { exit }' "$NGINX_CONF")
-    [[ $location == *"fastcgi_pass unix:$FCGI_SOCKET;"* ]] ||
+    # The product passes to its lanes (nginx.conf.template's $kms_lane); these pass to one socket.
+    [[ $location == *'fastcgi_pass $kms_lane;'* ]] ||
         die "cannot find the product's 'location /' with fastcgi_pass in $NGINX_CONF"
-    local baseline_location=${location//"unix:$FCGI_SOCKET;"/"unix:$baseline_socket;"}
-    location=${location//"unix:$FCGI_SOCKET;"/"unix:$trivial_socket;"}
+    local baseline_location=${location//'$kms_lane;'/"unix:$baseline_socket;"}
+    location=${location//'$kms_lane;'/"unix:$trivial_socket;"}
     [[ $(tail -n 1 "$NGINX_CONF") == "}" ]] || die "$NGINX_CONF does not end with the closing brace of http {}"
     {
         sed '$d' "$NGINX_CONF"
@@ -166,6 +167,8 @@ bench_baseline_start() {
     local help argv=("$work/baseline-responder") i
     help=$("$work/baseline-responder" --help 2>&1) || true
     for ((i = 1; i < ${#RESPONDER_CMD[@]}; i += 2)); do
+        # One socket: the baseline's location has no lanes (and the front socket is the product's).
+        [[ ${RESPONDER_CMD[i]} == --front-* ]] && continue
         if [[ $help != *"${RESPONDER_CMD[i]}"* ]]; then
             say "the baseline responder has no ${RESPONDER_CMD[i]}: left out"
             continue
