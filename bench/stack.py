@@ -92,6 +92,9 @@ class Stack:
 
     def __init__(self, cfg):
         self.cfg = cfg
+        # Processes a phase runs beside the stack for a while (the honest ceiling's nginx and
+        # responder, the feature-cost responders): {group name: [pids]}, accounted like the others.
+        self.extra = {}
 
     def responder_pid(self):
         return read_pid(os.path.join(self.cfg.run_dir, "responder.pid"))
@@ -113,6 +116,7 @@ class Stack:
         g["nginx"] = [n] + children(n) if n else []
         p = self.postgres_pid()
         g["postgres"] = [p] + children(p) if p else []
+        g.update(self.extra)
         return {k: [x for x in v if x] for k, v in g.items()}
 
     def as_pg_user(self, argv):
