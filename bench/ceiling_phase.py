@@ -57,98 +57,129 @@ def run_name(config, wrk_threads):
     return f"honest ceiling: {config.label}, wrk -t{wrk_threads}"
 
 
-def nginx_conf(prefix, port, socket_path, config):
-    """The minimal nginx in front of the trivial responder: nothing the product needs that a
-    trivial answer does not (no TLS, no access log, no headers added), as many workers as cores."""
-    if config.upstream_keepalive:
-        upstream = (f"    upstream trivial {{\n        server unix:{socket_path};\n"
-                    f"        keepalive {config.upstream_keepalive};\n    }}\n")
-        passing = "            fastcgi_pass trivial;\n            fastcgi_keep_conn on;\n"
-    else:
-        upstream = ""
-        passing = f"            fastcgi_pass unix:{socket_path};\n"
-    return f"""# The honest ceiling's nginx (bench/ceiling_phase.py): {config.label}. Not the product's.
-worker_processes auto;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
+class MinimalNginx:
+    """An nginx of its own in front of one FastCGI socket: nothing a trivial answer does not need
+    (no TLS, no access log, no headers added), as many workers as cores, the product's
+    fastcgi_params; with ``upstream_keepalive`` > 0 it keeps that many FastCGI connections per
+    worker (``fastcgi_keep_conn on``). ``user``: its workers' user and group when nginx starts as
+    root (the default, nobody, reaches a socket open to all)."""
+
+    def __init__(self, prefix, port, socket_path, fastcgi_params, upstream_keepalive=0, user=None):
+        self.prefix = prefix
+        self.port = port
+        self.socket = socket_path
+        self.fastcgi_params = fastcgi_params
+        self.upstream_keepalive = upstream_keepalive
+        self.user = user
+
+    def conf(self):
+        if self.upstream_keepalive:
+            upstream = (f"    upstream fastcgi {{\n        server unix:{self.socket};\n"
+                        f"        keepalive {self.upstream_keepalive};\n    }}\n")
+            passing = "            fastcgi_pass fastcgi;\n            fastcgi_keep_conn on;\n"
+        else:
+            upstream = ""
+            passing = f"            fastcgi_pass unix:{self.socket};\n"
+        user = f"user {self.user} {self.user};\n" if self.user and os.geteuid() == 0 else ""
+        p = self.prefix
+        return f"""# A minimal nginx of scripts/kms bench (bench/ceiling_phase.py). Not the product's.
+{user}worker_processes auto;
+pid {p}/nginx.pid;
+error_log {p}/error.log warn;
 events {{
     worker_connections 1024;
 }}
 http {{
     access_log off;
     keepalive_requests 1000000;
-    client_body_temp_path {prefix}/tmp/body;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    proxy_temp_path {prefix}/tmp/proxy;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
+    client_body_temp_path {p}/tmp/body;
+    fastcgi_temp_path {p}/tmp/fastcgi;
+    proxy_temp_path {p}/tmp/proxy;
+    uwsgi_temp_path {p}/tmp/uwsgi;
+    scgi_temp_path {p}/tmp/scgi;
 {upstream}    server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{self.port};
         location / {{
-            include /etc/nginx/fastcgi_params;
+            include {self.fastcgi_params};
 {passing}        }}
     }}
 }}
 """
 
+    def start(self):
+        os.makedirs(os.path.join(self.prefix, "tmp"), exist_ok=True)
+        conf = os.path.join(self.prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(self.conf())
+        proc = subprocess.run(["nginx", "-e", os.path.join(self.prefix, "error.log"), "-p", self.prefix + "/", "-c", conf],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BenchFailure(f"nginx did not start with {conf}: {proc.stderr.strip()}")
+        wait_for(lambda: self.pid() is not None, f"nginx wrote no pid file ({conf})")
+
+    def pid(self):
+        return read_pid(os.path.join(self.prefix, "nginx.pid"))
+
+    def pids(self):
+        master = self.pid()
+        return [master] + children(master) if master else []
+
+    def stop(self):
+        master = self.pid()
+        if not master:
+            return
+        try:
+            os.kill(master, signal.SIGQUIT)
+        except ProcessLookupError:
+            return
+        deadline = time.time() + 10
+        while os.path.exists(f"/proc/{master}") and time.time() < deadline:
+            time.sleep(0.05)
+
+
+def wait_for(ready, failure, limit=10, process=None):
+    """Waits until ``ready()``; BenchFailure after ``limit`` seconds or when ``process`` exits."""
+    deadline = time.time() + limit
+    while not ready():
+        if time.time() > deadline or (process and process.poll() is not None):
+            raise BenchFailure(failure)
+        time.sleep(0.05)
+
 
 class CeilingServer:
-    """A trivial responder and its minimal nginx, started together, stopped together."""
+    """The trivial responder and its minimal nginx, started together, stopped together."""
 
-    def __init__(self, work, port, config):
+    def __init__(self, work, port, config, fastcgi_params):
         self.config = config
-        self.port = port
         self.prefix = os.path.join(work, "ceiling", config.slug)
         self.socket = os.path.join(self.prefix, "trivial.sock")
         self.binary = os.path.join(work, "trivial_fcgi")
+        self.nginx = MinimalNginx(self.prefix, port, self.socket, fastcgi_params, config.upstream_keepalive)
+        self.port = port
         self.responder = None
 
     def start(self):
         shutil.rmtree(self.prefix, ignore_errors=True)
-        os.makedirs(os.path.join(self.prefix, "tmp"))
-        os.chmod(self.prefix, 0o755)   # nginx's workers (nobody / www-data) reach the socket
-        with open(os.path.join(self.prefix, "trivial.log"), "w") as out:
-            self.responder = subprocess.Popen([self.binary, self.socket, str(self.config.responder_threads)],
-                                              stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                              start_new_session=True)
-        self._wait(lambda: os.path.exists(self.socket), "the trivial responder did not open its socket")
-        conf = os.path.join(self.prefix, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(nginx_conf(self.prefix, self.port, self.socket, self.config))
-        nginx = ["nginx", "-e", os.path.join(self.prefix, "error.log"), "-p", self.prefix + "/", "-c", conf]
-        proc = subprocess.run(nginx, capture_output=True, text=True)
-        if proc.returncode != 0:
+        os.makedirs(self.prefix)
+        os.chmod(self.prefix, 0o755)   # nginx's workers reach the socket (open to all: trivial_fcgi.c)
+        try:
+            with open(os.path.join(self.prefix, "trivial.log"), "w") as out:
+                self.responder = subprocess.Popen([self.binary, self.socket, str(self.config.responder_threads)],
+                                                  stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                                  start_new_session=True)
+            wait_for(lambda: os.path.exists(self.socket), f"the trivial responder did not open {self.socket}",
+                     process=self.responder)
+            self.nginx.start()
+        except BaseException:
             self.stop()
-            raise BenchFailure(f"the honest ceiling's nginx did not start ({conf}): {proc.stderr.strip()}")
-        self._wait(lambda: self.nginx_pid() is not None, "the honest ceiling's nginx wrote no pid file")
-
-    def _wait(self, ready, failure, limit=10):
-        deadline = time.time() + limit
-        while not ready():
-            if time.time() > deadline or (self.responder and self.responder.poll() is not None):
-                self.stop()
-                raise BenchFailure(f"{failure} ({self.prefix})")
-            time.sleep(0.05)
-
-    def nginx_pid(self):
-        return read_pid(os.path.join(self.prefix, "nginx.pid"))
+            raise
 
     def pids(self):
         """The processes whose CPU the bench accounts to this ceiling."""
-        nginx = self.nginx_pid()
-        return [p for p in [self.responder.pid if self.responder else None, nginx]
-                + (children(nginx) if nginx else []) if p]
+        return ([self.responder.pid] if self.responder else []) + self.nginx.pids()
 
     def stop(self):
-        nginx = self.nginx_pid()
-        if nginx:
-            try:
-                os.kill(nginx, signal.SIGQUIT)
-            except ProcessLookupError:
-                pass
-            deadline = time.time() + 10
-            while os.path.exists(f"/proc/{nginx}") and time.time() < deadline:
-                time.sleep(0.05)
+        self.nginx.stop()
         if self.responder and self.responder.poll() is None:
             self.responder.terminate()
             self.responder.wait(10)
@@ -183,7 +214,8 @@ class CeilingPhase:
             f"{CONNS} connections, {self.seconds}s each")
         points = []
         for i, config in enumerate(SERVER_CONFIGS):
-            server = CeilingServer(self.cfg.work, self.first_port + i, config)
+            server = CeilingServer(self.cfg.work, self.first_port + i, config,
+                                   os.path.join(self.cfg.repo, "nginx", "fastcgi_params"))
             server.start()
             try:
                 stack.extra["ceiling"] = server.pids()
@@ -192,6 +224,10 @@ class CeilingPhase:
             finally:
                 stack.extra.pop("ceiling", None)
                 server.stop()
+        # The targets set Encrypt against the ceiling: measured beside it unless an earlier phase did.
+        from report import ENCRYPT
+        if not bench.best(ENCRYPT, CONNS):
+            bench.encrypt_run("kms", CONNS)
         winner = fastest_clean(points)
         bench.facts["honest_ceiling"] = {"points": [p["name"] for p in points],
                                          "winner": winner["name"] if winner else None,

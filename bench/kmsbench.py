@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tc3  # noqa: E402
-from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, report_failures, system_cpu, vm_status, wait_quiet  # noqa: E402
+from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, report_failures, serving_group, system_cpu, vm_status, wait_quiet  # noqa: E402
 from tc3 import Account, Api, ApiError, Signer, check_answer, send_raw, with_path  # noqa: E402
 
 
@@ -263,7 +263,7 @@ class Runner:
         log(f"{name:<34} c={conns:<3} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:7.2f} ms  "
             f"p99 {res['p99_ms']:7.2f} ms  errors {errors}"
             + (f"  [{'; '.join(flags)}]" if flags else "")
-            + f"  cpu resp {cpu['baseline' if target == 'baseline' else 'responder']:.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
+            + f"  cpu resp {cpu.get(serving_group(target), 0):.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
               f"wrk {cpu['wrk']:.2f} other {cpu['other']:.2f}")
         return res
 

@@ -22,6 +22,11 @@ class BenchFailure(Exception):
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def serving_group(target):
+    """The process group that answers a run's requests (the "responder" column of its CPU)."""
+    return target if target in ("baseline", "ceiling", "feature") else "responder"
+
+
 def report_failures(failures):
     """The exit status of a bench run: 0 when it was clean, else 1 with each failure logged."""
     if not failures:
