@@ -14,7 +14,7 @@ KMS_BENCH_DURATION (seconds per point, default 10).
 
 Outputs: the table on stdout; bench/results/ (results.json, wrk logs, chart, profile data,
 openssl-speed.txt of the asymmetric phase, bench/asymmetric_phase.py);
-BENCHMARKS.md and docs/bench-encrypt.png in the repository.
+BENCHMARKS.md and the charts docs/bench-*.png in the repository.
 Exit status: 0 when every run was clean (no errors, no exhausted pool, no failed check),
 1 otherwise. Targets that are missed do not change the exit status: they are the findings.
 """

@@ -462,6 +462,17 @@ def write(cfg, data):
               "than Encrypt); a run that exhausted it would be flagged.",
               "- Between runs the bench waits until the stack is idle (e.g. the RSA key generations that "
               "GetParametersForImport leaves behind).",
+              "- **Honest ceiling** (`bench/ceiling_phase.py`): the same trivial responder behind a minimal nginx of its "
+              "own (`worker_processes auto`, `access_log off`, no TLS, the product's `fastcgi_params`), one configuration "
+              "per port 28183–28187: 4, 8 and 16 responder threads without upstream keep-alive, 32 and 48 with "
+              "`keepalive 16` + `fastcgi_keep_conn on`, each driven by wrk `-t1` and `-t2` at 32 connections. The "
+              "fastest point without errors is the ceiling every Encrypt/Decrypt ratio target is set against; the "
+              "ratio to the trivial responder behind the product's settings stays as a row for continuity.",
+              "- **Cost of the safety features** (`bench/feature_cost_phase.py`): for the replay memory, the per-account "
+              "budgets, the metrics and the JSON request log, Encrypt on a responder with every feature on (port "
+              "28188) against one with that feature off (28189–28192), alternated ABBA, same database, same nginx "
+              "settings; the replay memory and the metrics are switched off with the responder's `--bench-off`, "
+              "which `scripts/kms up` refuses.",
               "- p50/p99 are wrk's (`latency:percentile()`), i.e. per request including queueing in nginx; requests/s is "
               "answered requests ÷ wrk's run time.", ""]
     if conf.get("baseline"):

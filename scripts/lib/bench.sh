@@ -22,7 +22,14 @@ Usage: scripts/kms bench [--quick] [--no-profile] [--keep] [--baseline REV]
        scripts/kms bench --cluster [--quick] [--keep]   (see `bench --cluster --help`)
 
 Brings up a private stack in /tmp/kms-bench.XXXXXX, measures it with wrk and prints the table;
-writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/results/.
+writes BENCHMARKS.md, the charts docs/bench-{encrypt,ceiling,features,targets}.png and the raw
+results in bench/results/. Besides every action, it measures
+  - the honest ceiling: the trivial FastCGI responder behind a minimal nginx of its own
+    (worker_processes auto, access_log off), swept over 4/8/16 responder threads without
+    upstream keep-alive and 32/48 threads with keepalive 16 + fastcgi_keep_conn, wrk -t1/-t2
+    -c32 (about 110 s); the fastest clean point is what Encrypt and Decrypt are judged against;
+  - the cost of each safety feature (replay memory, per-account budgets, metrics, JSON request
+    log): Encrypt on a responder with the feature off beside one with everything on, ABBA.
   --quick        short runs and 10 x 100 keys instead of 100 x 1000 (for trying the suite
                  out; the report says so and its figures are not the committed ones)
   --no-profile   skip the profiling step (callgrind / perf / strace)
@@ -39,13 +46,16 @@ Exit status: 0 if every run was clean (no errors, no exhausted pool, every check
 1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
 
 Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543),
-KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182)
-choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
+KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181), KMS_BENCH_BASELINE_PORT (28182),
+KMS_BENCH_SWEEP_PORT (28183, the first of the honest ceiling's five) and KMS_BENCH_FEATURE_PORT
+(28188, the first of the feature-cost responders' five) choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
 KMS_BENCH_DURATION (10) the seconds per point; KMS_BENCH_OPENSSL_SECONDS (5, 2 in --quick)
 the seconds of each `openssl speed` test the asymmetric-key rows are set against;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
 the seconds to wait at most for other processes on the machine to go below 0.3 cores;
-KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built.
+KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built;
+KMS_BENCH_PHASES=setup,ceiling,feature_costs (development) runs only the phases named
+(bench/kmsbench.py's Bench.PHASES).
 EOF
 }
 
