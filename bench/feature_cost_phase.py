@@ -21,6 +21,7 @@ How each feature is switched:
 """
 
 import os
+import pwd
 import shlex
 import subprocess
 import time
@@ -89,7 +90,6 @@ class VariantResponder:
         open(self.log_path, "a").close()
         cmd = self.argv
         if os.geteuid() == 0 and cfg.svc_user != "root":
-            import pwd
             user = pwd.getpwnam(cfg.svc_user)
             os.chown(self.log_path, user.pw_uid, user.pw_gid)
             cmd = ["setpriv", f"--reuid={cfg.svc_user}", f"--regid={user.pw_gid}", "--init-groups", "--reset-env",

@@ -334,9 +334,7 @@ def asymmetric_section(data):
 
 def draw_charts(cfg, data):
     """{name: path} of the charts drawn (docs/bench-*.png); one that fails is left out, logged."""
-    import ceiling_report  # imports this module: here, not at the top
-    import charts
-    import feature_cost_report
+    import charts  # imports this module: here, not at the top
     drawn = {}
     for name, draw in (("encrypt", lambda: chart(cfg, data)), ("ceiling", lambda: charts.ceiling_chart(cfg, data)),
                        ("features", lambda: charts.features_chart(cfg, data)),
@@ -348,12 +346,14 @@ def draw_charts(cfg, data):
             continue
         if path:
             drawn[name] = path
-    return drawn, ceiling_report, feature_cost_report
+    return drawn
 
 
 def write(cfg, data):
+    import ceiling_report  # these import this module: here, not at the top
+    import feature_cost_report
     print_table(data)
-    charts, ceiling_report, feature_cost_report = draw_charts(cfg, data)
+    charts = draw_charts(cfg, data)
     chart_path = charts.get("encrypt")
     m, conf = data["machine"], data["config"]
     res = data["results"]
