@@ -5,7 +5,8 @@ The bench's other ceiling ("ceiling: trivial FastCGI") sits behind the product's
 (two workers, access log, no upstream keep-alive): a fair neighbour for the product, but not the
 fastest a trivial responder gets here. This phase gives the same C responder (bench/trivial_fcgi.c,
 built by bench.sh) a minimal nginx of its own — ``worker_processes auto``, ``access_log off``, no
-TLS, its conf rendered into the bench home — and sweeps what changes its speed:
+TLS, the product's fastcgi_params, its conf rendered into the bench home — and sweeps what changes its
+speed:
 
 - no upstream keep-alive (a FastCGI connection per request) with 4, 8 and 16 responder threads;
 - an upstream with ``keepalive 16`` and ``fastcgi_keep_conn on`` with 32 and 48 threads: libfcgi
