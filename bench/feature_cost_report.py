@@ -43,7 +43,7 @@ def targets(data):
     """[(target, measured, verdict, parts)], one per feature."""
     out = []
     for p in pairs(data):
-        name = (f"The {p['feature'].name}: its cost ≤ {LIMIT_PCT:g} % of Encrypt throughput "
+        name = (f"Cost of the {p['feature'].name} ≤ {LIMIT_PCT:g} % of Encrypt throughput "
                 f"(A/B in one run, {CONNS} connections)")
         if p["cost_pct"] is None:
             out.append((name, "—", "NOT MEASURED"))
