@@ -26,6 +26,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from phase import Phase
 from stack import BenchFailure, children, log, read_pid
 
 CONNS = 32
@@ -58,20 +59,19 @@ def run_name(config, wrk_threads):
     return f"honest ceiling: {config.label}, wrk -t{wrk_threads}"
 
 
+@dataclass
 class MinimalNginx:
     """An nginx of its own in front of one FastCGI socket: nothing a trivial answer does not need
     (no TLS, no access log, no headers added), as many workers as cores, the product's
     fastcgi_params; with ``upstream_keepalive`` > 0 it keeps that many FastCGI connections per
     worker (``fastcgi_keep_conn on``). ``user``: its workers' user and group when nginx starts as
     root (the default, nobody, reaches a socket open to all)."""
-
-    def __init__(self, prefix, port, socket_path, fastcgi_params, upstream_keepalive=0, user=None):
-        self.prefix = prefix
-        self.port = port
-        self.socket = socket_path
-        self.fastcgi_params = fastcgi_params
-        self.upstream_keepalive = upstream_keepalive
-        self.user = user
+    prefix: str
+    port: int
+    socket: str
+    fastcgi_params: str
+    upstream_keepalive: int = 0
+    user: str = None
 
     def conf(self):
         if self.upstream_keepalive:
@@ -186,14 +186,11 @@ class CeilingServer:
             self.responder.wait(10)
 
 
-class CeilingPhase:
+class CeilingPhase(Phase):
     """The sweep, run by ``Bench.ceiling`` with the bench's runner and Encrypt pools."""
 
     def __init__(self, bench, precheck, sample_of):
-        self.bench = bench
-        self.precheck = precheck
-        self.sample_of = sample_of
-        self.cfg = bench.cfg
+        super().__init__(bench, precheck, sample_of)
         self.first_port = int(os.environ.get("KMS_BENCH_SWEEP_PORT", "28183"))
         self.seconds = 2 if self.cfg.quick else 8
 

@@ -27,6 +27,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from phase import Phase
 from stack import BenchFailure, log, wait_quiet
 
 CONNS = 32
@@ -114,14 +115,11 @@ class VariantResponder:
                 self.proc.wait()
 
 
-class FeatureCostPhase:
+class FeatureCostPhase(Phase):
     """The A/B pairs, run by ``Bench.feature_costs`` with the bench's runner and Encrypt pools."""
 
     def __init__(self, bench, precheck, sample_of):
-        self.bench = bench
-        self.precheck = precheck
-        self.sample_of = sample_of
-        self.cfg = bench.cfg
+        super().__init__(bench, precheck, sample_of)
         self.first_port = int(os.environ.get("KMS_BENCH_FEATURE_PORT", "28188"))
 
     def measure(self, feature, state, responder):
