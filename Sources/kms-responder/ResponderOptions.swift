@@ -70,6 +70,13 @@ struct ResponderOptions: ParsableCommand {
             help: "This responder host's name in a deployment of several (scripts/kms cluster passes it): its heartbeat in PostgreSQL makes --rate-limit and --cpu-budget hold across all live hosts. Without it the limits are this process's own (a single host).")
     var hostName: String?
 
+    @Option(name: .customLong("bench-off"),
+            help: "For scripts/kms bench only, never a service (scripts/kms up refuses it): safety features to switch off, comma-separated: \(BenchOffFeature.names).")
+    var benchOffList: String?
+
+    /// The features `--bench-off` switches off (`validate` has checked the names).
+    var benchOff: Set<BenchOffFeature> { benchOffList.map { BenchOffFeature.parse($0)! } ?? [] }
+
     /// Four worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: enough to
     /// keep the cores busy while some wait on PostgreSQL; more only adds context switches.
     static var defaultWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
@@ -92,6 +99,9 @@ struct ResponderOptions: ParsableCommand {
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         if let hostName, !HostHeartbeat.validName(hostName) {
             throw ValidationError("--host-name takes 1-63 of A-Z a-z 0-9 . _ -")
+        }
+        if let benchOffList, BenchOffFeature.parse(benchOffList) == nil {
+            throw ValidationError("--bench-off takes a comma-separated list of \(BenchOffFeature.names)")
         }
         guard logFile?.isEmpty != true else { throw ValidationError("--log-file must not be empty") }
     }

@@ -55,7 +55,7 @@ do {
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                       rateLimiter: RateLimiter(rate: options.rateLimit, share: hostShare),
-                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), dataKeyLimit: options.dataKeyLimit, clock: { Int64(Date().timeIntervalSince1970) })
+                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), dataKeyLimit: options.dataKeyLimit, benchOff: options.benchOff, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
@@ -68,6 +68,9 @@ do {
                                            "front_workers": frontServer == nil ? .int(0) : .int(Int64(options.frontWorkers)),
                                            "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
                                            "pid": .int(Int64(getpid()))])
+    if let off = options.benchOffList {
+        Log.event("bench_off", .warning, ["features": .string(off), "msg": "benchmark only: safety features switched off"])
+    }
 } catch let e as KMSError {
     fail(e.reason)
 } catch {
