@@ -45,12 +45,13 @@ final class WrappingKeyPoolTests: XCTestCase {
         pool.start()
         defer { pool.stop() }
         let deadline = Date().addingTimeInterval(60)
-        while pool.sizes.map(\.ready) != [2, 2] {
+        // Both threads may generate at once, so a kind can end one above its capacity.
+        while !pool.sizes.allSatisfy({ $0.ready >= 2 }) {
             XCTAssertLessThan(Date(), deadline, "the pool did not fill: \(pool.sizes)")
             if Date() > deadline { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        // With capacity 2 the reserve stops at 1 of each, so one of the two is the idle thread's.
+        // With capacity 2 the reserve makes at most 1 of each, so one of any two is the idle thread's.
         let pairs = [try pool.take(.sm2), try pool.take(.sm2)]
         XCTAssertEqual(pairs.filter(\.charged).count, pairs.filter(\.generatedByReserve).count)
         XCTAssertTrue(pairs.contains { !$0.charged }, "a pair made by the idle thread costs nobody anything")
