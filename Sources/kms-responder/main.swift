@@ -113,7 +113,7 @@ let readiness = ReadinessMonitor(conninfo: databaseURL, sealer: sealer)
 readiness.start()
 let health = Health(readiness: readiness)
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, access: service.accessCache,
-                                   conninfo: databaseURL)
+                                   conninfo: databaseURL, staleSeconds: UInt64(options.cacheStaleSeconds))
 invalidator.start()
 let heartbeat = options.hostName.map { HostHeartbeat(host: $0, conninfo: databaseURL, share: hostShare!) }
 heartbeat?.start()
