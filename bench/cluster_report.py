@@ -230,12 +230,19 @@ def section(data, committed=None):
 
 
 def write_section(path, data):
-    """Replaces (or appends) the cluster section of BENCHMARKS.md at `path`."""
+    """Replaces (or appends) the cluster section of BENCHMARKS.md at `path`: the throughput part
+    from `data["runs"]` and the failover part from `data["failover"]`; a part this run did not
+    measure (KMS_BENCH_CLUSTER_PHASES) keeps its text from the last run that did."""
+    import failover_report
     try:
         with open(path) as f:
             document = f.read()
     except FileNotFoundError:
         document = "# Benchmarks\n"
-    text = section(data, committed_single_host_encrypt(document))
+    old = extract(document)[len(BEGIN):-len(END) - 1].strip("\n")
+    old_throughput, heading, old_failover = old.partition(failover_report.HEADING)
+    throughput = section(data, committed_single_host_encrypt(document)) if data.get("runs") else old_throughput
+    failover = ("\n".join(failover_report.section(data["failover"], md_table)) if data.get("failover")
+                else heading + old_failover)
     with open(path, "w") as f:
-        f.write(splice(document, text))
+        f.write(splice(document, throughput.rstrip("\n") + "\n\n" + failover.strip("\n") + "\n"))
