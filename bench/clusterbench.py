@@ -399,33 +399,40 @@ def stale_seconds(cfg):
 
 def failover(cfg, cluster, machine):
     """The failover phase: {"summary", "config"} for the section (and "before": the last run with
-    KMS_CACHE_STALE_SECONDS=0, when this one is not it), the chart written."""
+    KMS_CACHE_STALE_SECONDS=0, when this one is not it), the chart written (that run above this one)."""
     phase = FailoverPhase(cfg, cluster)
     phase.setup()
     timeline = phase.run()
     timeline["config"].update(stale_seconds=stale_seconds(cfg), quick=cfg.quick, date=machine["date"],
                               commit=machine["commit"])
-    with open(os.path.join(cfg.results, "cluster-failover.json"), "w") as f:
-        json.dump(timeline, f)
     summary = failover_report.summarize(timeline)
     stale = timeline["config"]["stale_seconds"]
     run = {"summary": summary, "config": timeline["config"]}
     with open(os.path.join(cfg.results, f"cluster-failover-stale{stale}.json"), "w") as f:
-        json.dump(run, f, indent=1)
+        json.dump({**run, "timeline": timeline}, f)
+    panels = [(f"KMS_CACHE_STALE_SECONDS={stale}: {panel_line(summary)}", timeline, summary)]
     try:
         if stale:
             with open(os.path.join(cfg.results, "cluster-failover-stale0.json")) as f:
-                run["before"] = json.load(f)["summary"]
+                before = json.load(f)
+            run["before"] = {**before["summary"], "date": before["config"]["date"]}
+            panels.insert(0, (f"before — KMS_CACHE_STALE_SECONDS=0: {panel_line(before['summary'])}",
+                              before["timeline"], before["summary"]))
     except (OSError, ValueError, KeyError):
         pass
     os.makedirs(os.path.dirname(cfg.failover_chart), exist_ok=True)
-    failover_report.chart(timeline, summary, cfg.failover_chart,
-                          title=f"Requests through HAProxy while PostgreSQL fails over (KMS_CACHE_STALE_SECONDS={stale})")
+    failover_report.chart(panels, cfg.failover_chart)
     s = summary
     log(f"failover: promoted after {s['promoted_s']}, first write after {s['first_write_s']}, Encrypt healthy after "
         f"{s['encrypt_healthy_s']} s; errors {s['errors']}; acknowledged keys lost {len(s['lost'])} of "
         f"{s['acknowledged']}: {s['verdict']}")
     return run
+
+
+def panel_line(s):
+    return (f"{s['encrypt_failed_after_kill']} Encrypts failed, "
+            f"{sum(s['errors'].get('CreateKey', {}).values())} CreateKeys failed, "
+            f"{len(s['lost'])} of {s['acknowledged']} acknowledged keys lost")
 
 
 def main():

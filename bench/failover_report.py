@@ -94,6 +94,18 @@ def baseline(records, kill):
     return out
 
 
+def during(records, kill, until):
+    """{action: {"count", "p50_ms", "p99_ms", "max_ms"}} of the requests due between the kill and
+    `until` (the promotion) that succeeded: what the failover adds to those that get through."""
+    out = {}
+    for action in sorted({r["action"] for r in records}):
+        ms = [_latency(r) * 1000 for r in records if r["action"] == action and r["outcome"] == "OK"
+              and r["answered"] is not None and kill < r["sent"] <= until]
+        out[action] = {"count": len(ms), "p50_ms": _percentile(ms, 0.5), "p99_ms": _percentile(ms, 0.99),
+                       "max_ms": max(ms) if ms else None}
+    return out
+
+
 def summarize(timeline):
     """The figures of one failover: what the section, the chart and the bench's verdict use."""
     records, kill = timeline["records"], timeline["kill"]
@@ -110,6 +122,7 @@ def summarize(timeline):
         "create_healthy_s": healthy_after(records, "CreateKey", kill),
         "in_flight": in_flight(records, kill),
         "baseline": baseline(records, kill),
+        "during": during(records, kill, kill + (promotion(timeline) or 0.0)),
         "errors": errors_by_code(records),
         "requests": {a: sum(1 for r in records if r["action"] == a) for a in sorted({r["action"] for r in records})},
         "encrypt_ok_after_kill": sum(1 for r in after if r["action"] == "Encrypt" and r["outcome"] == "OK"),
@@ -181,25 +194,30 @@ def section(run, md_table):
                   ("a standby promoted (its Patroni says primary)", _s(s["promoted_s"])),
                   ("the first acknowledged CreateKey sent after the kill", _s(s["first_write_s"])),
                   ("CreateKey succeeding for good (its last failure answered)", _s(s["create_healthy_s"])),
-                  ("Encrypt succeeding for good (its last failure answered)", _s(s["encrypt_healthy_s"])),
+                  ("Encrypt succeeding for good (its last failure answered)",
+                   "0 (no Encrypt failed)" if s["encrypt_healthy_s"] == 0 and not s["encrypt_failed_after_kill"]
+                   else _s(s["encrypt_healthy_s"])),
               ]), ""]
     body = []
     for action, b in s["baseline"].items():
         f = s["in_flight"].get(action, {"count": 0, "outcomes": {}, "p50_ms": None, "max_ms": None})
+        d = s["during"].get(action, {"count": 0, "p50_ms": None, "p99_ms": None, "max_ms": None})
         body.append((action, f"{_ms(b['p50_ms'])} / {_ms(b['p99_ms'])}", f["count"], _ms(f["p50_ms"]), _ms(f["max_ms"]),
-                     _counts(f["outcomes"])))
-    lines += ["Requests in flight at the kill (sent before it, answered after), against the same action's latency "
-              "before the kill:", "",
-              md_table(["Action", "Before the kill p50 / p99", "In flight", "Their latency p50", "max", "How they ended"],
-                       body), ""]
+                     _counts(f["outcomes"]), d["count"], f"{_ms(d['p50_ms'])} / {_ms(d['p99_ms'])} / {_ms(d['max_ms'])}"))
+    lines += ["The latency the failover adds: the requests in flight at the kill (sent before it, answered after) — "
+              "how long they took and how they ended — and the ones due between the kill and the promotion that "
+              "succeeded, against the same action before the kill:", "",
+              md_table(["Action", "Before the kill p50 / p99", "In flight at the kill", "their latency p50", "max",
+                        "how they ended", "Succeeded before the promotion", "their p50 / p99 / max"], body), ""]
     err = [(a, sum(c.values()), _counts(c)) for a, c in s["errors"].items()]
     lines += [f"Errors over the phase ({_counts(s['requests'])} requests sent); Encrypt after the kill: "
               f"{s['encrypt_ok_after_kill']} succeeded, {s['encrypt_failed_after_kill']} failed:", "",
               md_table(["Action", "Failed", "By code"], err or [("—", 0, "none")]), ""]
     before = run.get("before")
     if before:
-        lines += [f"The same phase with `KMS_CACHE_STALE_SECONDS=0` (the caches emptied when the invalidation "
-                  f"connection breaks, the rule before the staleness window): Encrypt succeeding for good after "
+        lines += [f"The same phase with `KMS_CACHE_STALE_SECONDS=0` ({before['date']}; the caches emptied when the "
+                  f"invalidation connection breaks, the rule before the staleness window, the upper chart): Encrypt "
+                  f"succeeding for good after "
                   f"{_s(before['encrypt_healthy_s'])}, {before['encrypt_failed_after_kill']} Encrypts failed after the "
                   f"kill ({before['encrypt_ok_after_kill']} succeeded), errors: "
                   + "; ".join(f"{a} {_counts(c)}" for a, c in before["errors"].items()) + ".", ""]
@@ -211,44 +229,52 @@ def section(run, md_table):
 # docs/bench-failover.png
 # --------------------------------------------------------------------------------------------------
 
-def chart(timeline, summary, path, title=None):
-    """Latency of every request against the instant it was due, seconds from the kill: Encrypt
-    and CreateKey successes in two colours, failures coloured by their code; the kill, the
-    promotion and the instant Encrypt was healthy again marked."""
+def chart(panels, path):
+    """One panel per run, stacked on one time axis (seconds from the kill): the latency of every
+    request against the instant it was due, Encrypt and CreateKey successes in two colours,
+    failures coloured by their code; the kill and the promotion marked. `panels`: [(title,
+    timeline, summary)] — e.g. the run with KMS_CACHE_STALE_SECONDS=0 above this one's."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.4 * len(panels)), dpi=110, sharex=True, squeeze=False)
+    for ax, (title, timeline, summary) in zip(axes[:, 0], panels):
+        _panel(ax, title, timeline, summary)
+    axes[-1, 0].set_xlabel("seconds from the kill -9 of the primary (when the request was due)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+FAILURE_COLOURS = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+
+
+def _panel(ax, title, timeline, summary):
     kill = timeline["kill"]
-    fig, ax = plt.subplots(figsize=(11, 5.2), dpi=110)
-    ok_style = {"Encrypt": ("#1f77b4", "o", "Encrypt OK"), "CreateKey": ("#2ca02c", "^", "CreateKey OK")}
-    for action, (colour, marker, label) in ok_style.items():
+    ok_style = {"Encrypt": ("#1f77b4", "o", 7), "CreateKey": ("#2ca02c", "^", 16)}
+    for action, (colour, marker, size) in ok_style.items():
         pts = [(r["sent"] - kill, max(_latency(r) * 1000, 0.1)) for r in timeline["records"]
                if r["action"] == action and r["outcome"] == "OK" and r["answered"] is not None]
         if pts:
-            ax.scatter(*zip(*pts), s=7 if action == "Encrypt" else 16, c=colour, marker=marker, alpha=0.55,
-                       linewidths=0, label=f"{label} ({len(pts)})")
-    palette = ["#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
+            ax.scatter(*zip(*pts), s=size, c=colour, marker=marker, alpha=0.55, linewidths=0,
+                       label=f"{action} OK ({len(pts)})")
     failed = {}
     for r in timeline["records"]:
         if r["answered"] is not None and r["outcome"] != "OK":
             failed.setdefault((r["action"], r["outcome"]), []).append((r["sent"] - kill, max(_latency(r) * 1000, 0.1)))
     for i, ((action, code), pts) in enumerate(sorted(failed.items(), key=lambda x: -len(x[1]))):
-        ax.scatter(*zip(*pts), s=18, c=palette[i % len(palette)], marker="x" if action == "Encrypt" else "v",
+        ax.scatter(*zip(*pts), s=18, c=FAILURE_COLOURS[i % len(FAILURE_COLOURS)], marker="x" if action == "Encrypt" else "v",
                    linewidths=1.1, label=f"{action} {code} ({len(pts)})")
     ax.set_yscale("log")
     ax.axvline(0, color="#d62728", lw=2)
-    ax.text(0, 1.01, " kill -9 primary", color="#d62728", transform=ax.get_xaxis_transform(), fontsize=9, va="bottom")
+    ax.text(0, 1.01, " kill -9", color="#d62728", transform=ax.get_xaxis_transform(), fontsize=9, va="bottom")
     if summary["promoted_s"] is not None:
         ax.axvline(summary["promoted_s"], color="#6a3d9a", lw=2, ls="--")
         ax.text(summary["promoted_s"], 1.01, f" standby promoted ({summary['promoted_s']:.1f} s)", color="#6a3d9a",
                 transform=ax.get_xaxis_transform(), fontsize=9, va="bottom")
         ax.axvspan(0, summary["promoted_s"], color="#d62728", alpha=0.06)
-    ax.set_xlabel("seconds from the kill (when the request was due)")
     ax.set_ylabel("latency, ms (log)")
-    ax.set_title(title or "Requests through HAProxy while PostgreSQL fails over", fontsize=11, pad=18)
+    ax.set_title(title, fontsize=11, pad=16)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper left", fontsize=8, framealpha=0.9, markerscale=1.5)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)

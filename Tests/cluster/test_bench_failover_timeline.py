@@ -101,16 +101,17 @@ def test_an_action_that_never_recovers_and_a_run_without_writes_are_not_clean():
 def test_the_section_and_the_chart(tmp_path):
     t = timeline(failover_with_cached_encrypt())
     s = fr.summarize(t)
-    before = fr.summarize(timeline(failover_with_cached_encrypt()))
+    before = {**fr.summarize(timeline(failover_with_cached_encrypt())), "date": "2026-11-30"}
     text = "\n".join(fr.section({"summary": s, "config": t["config"], "before": before}, cluster_report.md_table))
     assert text.startswith(fr.HEADING)
     assert "**Acknowledged CreateKeys lost: 0 of 3 — PASS**" in text
     assert "| a standby promoted (its Patroni says primary) | 21.5 s |" in text
-    assert "| Encrypt | 2.0 ms / 2.0 ms | 1 | 400 ms | 400 ms | OK 1 |" in text
+    assert "| Encrypt | 2.0 ms / 2.0 ms | 1 | 400 ms | 400 ms | OK 1 | 215 | 3.0 ms / 3.0 ms / 3.0 ms |" in text
     assert "| CreateKey | 22 | InternalError 22 |" in text
-    assert "`KMS_CACHE_STALE_SECONDS=0`" in text and "docs/bench-failover.png" in text
+    assert "`KMS_CACHE_STALE_SECONDS=0` (2026-11-30;" in text and "docs/bench-failover.png" in text
+    assert "| Encrypt succeeding for good (its last failure answered) | 0 (no Encrypt failed) |" in text
     path = tmp_path / "failover.png"
-    fr.chart(t, s, str(path))
+    fr.chart([("before", t, s), ("after", t, s)], str(path))
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
 
 
