@@ -238,7 +238,8 @@ def chart(panels, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.4 * len(panels)), dpi=110, sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 4.4 * len(panels)), dpi=110, sharex=True, sharey=True,
+                             squeeze=False)
     for ax, (title, timeline, summary) in zip(axes[:, 0], panels):
         _panel(ax, title, timeline, summary)
     axes[-1, 0].set_xlabel("seconds from the kill -9 of the primary (when the request was due)")
