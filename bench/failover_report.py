@@ -14,6 +14,9 @@ A timeline (what failover_phase.py records) is a dict:
 
 import statistics
 
+import cluster_report
+from cluster_report import md_table
+
 HEADING = "## What a PostgreSQL failover costs the requests in flight (`scripts/kms bench --cluster`)"
 
 
@@ -171,19 +174,14 @@ def _counts(d):
     return ", ".join(f"{k} {v}" for k, v in d.items()) or "none"
 
 
-def section(run, md_table):
+def section(run):
     """The failover part of the cluster section. `run`: {"summary", "config", "before"?: an earlier
-    summary to compare with (the same phase with KMS_CACHE_STALE_SECONDS=0)}; md_table from
-    cluster_report (one table style for the whole section)."""
+    summary to compare with (the same phase with KMS_CACHE_STALE_SECONDS=0)}."""
     s, conf = run["summary"], run["config"]
-    lines = [HEADING, "",
-             f"_Generated on {conf['date']}, commit `{conf['commit']}`"
-             + (" — **quick mode**" if conf.get("quick") else "") + "._", "",
-             f"**Acknowledged CreateKeys lost: {len(s['lost'])} of {s['acknowledged']} — {s['verdict']}** "
-             "(every KeyId a CreateKey answer gave, looked up with DescribeKey on the new primary afterwards"
-             + (f"; {len(s['unchecked'])} could not be checked" if s["unchecked"] else "") + ").", ""]
-    if s["failures"]:
-        lines += ["> **This run is not clean:**", ""] + [f"> - {f}" for f in s["failures"]] + [""]
+    lines = cluster_report.heading_lines(HEADING, conf["date"], conf["commit"], conf.get("quick"), s["failures"])
+    lines += [f"**Acknowledged CreateKeys lost: {len(s['lost'])} of {s['acknowledged']} — {s['verdict']}** "
+              "(every KeyId a CreateKey answer gave, looked up with DescribeKey on the new primary afterwards"
+              + (f"; {len(s['unchecked'])} could not be checked" if s["unchecked"] else "") + ").", ""]
     lines += [f"Load through HAProxy during the whole phase, open loop (each request due at a fixed instant, its "
               f"latency counted from then): Encrypt at {conf['encrypt_rate']:.0f}/s with {conf['keys']} keys every "
               f"responder host had cached, and CreateKey at {conf['create_rate']:.0f}/s; {conf['timeout']:.0f} s "

@@ -64,7 +64,7 @@ def test_an_acknowledged_key_missing_afterwards_fails_the_run():
     s = fr.summarize(timeline(records, present=["k-before", "k-after-2"]))
     assert s["lost"] == ["k-after-1"] and s["verdict"] == "FAIL"
     assert any("1 acknowledged CreateKeys LOST" in f and "k-after-1" in f for f in s["failures"]), s["failures"]
-    text = "\n".join(fr.section({"summary": s, "config": timeline(records)["config"]}, cluster_report.md_table))
+    text = "\n".join(fr.section({"summary": s, "config": timeline(records)["config"]}))
     assert "**Acknowledged CreateKeys lost: 1 of 3 — FAIL**" in text
     assert "> **This run is not clean:**" in text
 
@@ -102,7 +102,7 @@ def test_the_section_and_the_chart(tmp_path):
     t = timeline(failover_with_cached_encrypt())
     s = fr.summarize(t)
     before = {**fr.summarize(timeline(failover_with_cached_encrypt())), "date": "2026-11-30"}
-    text = "\n".join(fr.section({"summary": s, "config": t["config"], "before": before}, cluster_report.md_table))
+    text = "\n".join(fr.section({"summary": s, "config": t["config"], "before": before}))
     assert text.startswith(fr.HEADING)
     assert "**Acknowledged CreateKeys lost: 0 of 3 — PASS**" in text
     assert "| a standby promoted (its Patroni says primary) | 21.5 s |" in text
