@@ -135,21 +135,16 @@ workerThread.start()
 let metrics = MetricsEndpoint(service: service, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                               scheduledWorker: { scheduledWorker.withLock { $0 } }, startTime: Date().timeIntervalSince1970)
 
-server.run(workers: options.workers) { index in
-    // Each worker owns its connection. A database that is down at start-up or later is
-    // retried on the next request; the request meanwhile gets InternalError.
-    var session: Service.Session? = nil
+server.run(workers: options.workers) { _ in
+    // Each worker owns its connection, made on the first request that needs the database: a
+    // worker that has only served cached keys so far can go on serving them while PostgreSQL is
+    // down or failing over (the staleness window). A database that is down is retried on the
+    // next request that needs it; that request meanwhile gets InternalError.
+    let session = service.makeSession(database: Database(connectingLater: databaseURL))
     return { request in
-        // Before the session: probes and scrapes need no database connection of the worker's.
         if let probe = health.answer(request) { return probe }
         if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
-        if session == nil {
-            do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.event("database_connect_failed", .error, ["thread": .string("worker-\(index)"), "error": .string(Log.describe(error))])
-                return service.unavailable(request)
-            }
-        }
-        return service.handle(request, session: session!)
+        return service.handle(request, session: session)
     }
 }
 wrappingKeys.stop()
