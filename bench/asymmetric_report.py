@@ -8,7 +8,7 @@ Tests/e2e/test_bench_asymmetric_report.py.
 """
 
 from asymmetric_phase import ALGORITHMS, VERIFIED
-from report import ENCRYPT, TRIVIAL, md_table
+from report import ENCRYPT, TRIVIAL, md_table, verdict
 
 CONNS = 32
 P99_LIMIT_MS = 10.0
@@ -95,14 +95,6 @@ def why_missed(data, row):
     return "; ".join(reasons)
 
 
-def verdict(ok, *runs):
-    if not all(runs):
-        return "NOT MEASURED"
-    if any(r["flags"] for r in runs):
-        return "FAIL (run had errors)"
-    return "PASS" if ok else "FAIL"
-
-
 def targets(data):
     """[(target, measured, verdict)]: "<algorithm> sign ≥ 0.5 × openssl × cores, p99 ≤ 10 ms at 32
     connections" for ECDSA P-256 and SM2, computed from this run."""
@@ -123,7 +115,8 @@ def targets(data):
         v = verdict(ok, sign)
         if v == "FAIL":
             text += f" — not met: {why_missed(data, row)}"
-        out.append((target, text, v))
+        out.append((target, text, v, [(f"{label} sign ÷ openssl × cores", row["sign_ratio"], SHARE, "≥"),
+                                      (f"{label} sign p99, ms", sign["p99_ms"], P99_LIMIT_MS, "≤")]))
     return out
 
 

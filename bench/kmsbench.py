@@ -14,7 +14,7 @@ KMS_BENCH_DURATION (seconds per point, default 10).
 
 Outputs: the table on stdout; bench/results/ (results.json, wrk logs, chart, profile data,
 openssl-speed.txt of the asymmetric phase, bench/asymmetric_phase.py);
-BENCHMARKS.md and docs/bench-encrypt.png in the repository.
+BENCHMARKS.md and the charts docs/bench-*.png in the repository.
 Exit status: 0 when every run was clean (no errors, no exhausted pool, no failed check),
 1 otherwise. Targets that are missed do not change the exit status: they are the findings.
 """
@@ -36,7 +36,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tc3  # noqa: E402
-from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, report_failures, system_cpu, vm_status, wait_quiet  # noqa: E402
+from stack import CLK, BenchFailure, CpuMeter, Stack, log, proc_cpu, report_failures, serving_group, system_cpu, vm_status, wait_quiet  # noqa: E402
 from tc3 import Account, Api, ApiError, Signer, check_answer, send_raw, with_path  # noqa: E402
 
 
@@ -185,13 +185,14 @@ class Runner:
         return write_pool(self.cfg.pools, name, requests, threads)
 
     def run(self, name, action, target, conns, requests, *, mode="cycle", signed_at, duration=None,
-            port=None, note="", quiet_first=True, must_contain=None):
+            port=None, note="", quiet_first=True, must_contain=None, threads=None):
         """One wrk run; appends and returns its result. ``must_contain``: text every successful
-        answer has (bench/pool.lua counts an answer without it as a failure)."""
+        answer has (bench/pool.lua counts an answer without it as a failure); ``threads``: wrk's
+        (the bench's -t2 unless given)."""
         cfg = self.cfg
         duration = duration or cfg.duration
         port = port or {"kms": cfg.port, "baseline": cfg.baseline_port}.get(target, cfg.ceiling_port)
-        threads = min(cfg.threads, conns)
+        threads = min(threads or cfg.threads, conns)
         if mode != "cycle" and len(requests) < threads:
             raise BenchFailure(f"{name}: pool of {len(requests)} is smaller than the {threads} wrk threads")
         prefix = self.write_pool(name.replace(" ", "_").replace("/", "_"), requests, threads)
@@ -262,7 +263,7 @@ class Runner:
         log(f"{name:<34} c={conns:<3} {res['rps']:9.0f} req/s  p50 {res['p50_ms']:7.2f} ms  "
             f"p99 {res['p99_ms']:7.2f} ms  errors {errors}"
             + (f"  [{'; '.join(flags)}]" if flags else "")
-            + f"  cpu resp {cpu['baseline' if target == 'baseline' else 'responder']:.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
+            + f"  cpu resp {cpu.get(serving_group(target), 0):.2f} pg {cpu['postgres']:.2f} nginx {cpu['nginx']:.2f} "
               f"wrk {cpu['wrk']:.2f} other {cpu['other']:.2f}")
         return res
 
@@ -797,6 +798,16 @@ class Bench:
         self.runner.run("ImportKeyMaterial", "ImportKeyMaterial", "kms", cfg.load_conns, pool, mode="work",
                         signed_at=t, note=f"fixed work: {len(pool)} imports, each sent once")
 
+    def ceiling(self):
+        """The honest ceiling: the fastest trivial responder this machine runs (bench/ceiling_phase.py)."""
+        import ceiling_phase
+        ceiling_phase.CeilingPhase(self, precheck, sample_of).run()
+
+    def feature_costs(self):
+        """Each safety feature's cost on Encrypt, on vs off, ABBA (bench/feature_cost_phase.py)."""
+        import feature_cost_phase
+        feature_cost_phase.FeatureCostPhase(self, precheck, sample_of).run()
+
     def asymmetric(self):
         """Sign and Verify per algorithm next to Encrypt and `openssl speed` (bench/asymmetric_phase.py)."""
         import asymmetric_phase
@@ -811,7 +822,8 @@ class Bench:
         self.facts["responder_memory"] = {"pid": pid, **vm_status(pid)}
         log(f"responder memory at the end of the run: {self.facts['responder_memory']}")
 
-    PHASES = ("setup", "ceilings_and_encrypt", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab", "other_actions", "get_parameters_for_import", "asymmetric",
+    PHASES = ("setup", "ceilings_and_encrypt", "ceiling", "baseline_ab", "encrypt_fresh_signatures", "sub_user_ab",
+              "feature_costs", "other_actions", "get_parameters_for_import", "asymmetric",
               "create_key", "fill_keys", "many_keys", "import_key_material", "memory", "fairness")
 
     def run(self):

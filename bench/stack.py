@@ -22,6 +22,11 @@ class BenchFailure(Exception):
 CLK = os.sysconf("SC_CLK_TCK")
 
 
+def serving_group(target):
+    """The process group that answers a run's requests (the "responder" column of its CPU)."""
+    return target if target in ("baseline", "ceiling", "feature") else "responder"
+
+
 def report_failures(failures):
     """The exit status of a bench run: 0 when it was clean, else 1 with each failure logged."""
     if not failures:
@@ -92,6 +97,9 @@ class Stack:
 
     def __init__(self, cfg):
         self.cfg = cfg
+        # Processes a phase runs beside the stack for a while (the honest ceiling's nginx and
+        # responder, the feature-cost responders): {group name: [pids]}, accounted like the others.
+        self.extra = {}
 
     def responder_pid(self):
         return read_pid(os.path.join(self.cfg.run_dir, "responder.pid"))
@@ -113,6 +121,7 @@ class Stack:
         g["nginx"] = [n] + children(n) if n else []
         p = self.postgres_pid()
         g["postgres"] = [p] + children(p) if p else []
+        g.update(self.extra)
         return {k: [x for x in v if x] for k, v in g.items()}
 
     def as_pg_user(self, argv):

@@ -30,14 +30,20 @@ public final class Service: @unchecked Sendable {
     let replayMemory: ReplayMemory
     /// Requests and their latencies by action and result, for `/metrics`.
     public let requestMetrics: RequestMetrics
+    /// False only under `--bench-off replay-memory` (`BenchOffFeature`): signatures are not remembered.
+    let remembersSignatures: Bool
+    /// False only under `--bench-off metrics`: requests are not counted for `/metrics`.
+    let countsRequests: Bool
 
     /// A service for `regions`, opening secrets with `sealer`; `clock` gives Unix seconds.
     public init(regions: RegionTable, sealer: Sealer, auditWriter: AuditWriter, wrappingKeys: WrappingKeyPool = WrappingKeyPool(),
                 rateLimiter: RateLimiter = RateLimiter(rate: 0), cpuBudget: CPUBudget = CPUBudget(rate: 0), keyCache: KeyCache = KeyCache(),
                 credentialCache: CredentialCache = CredentialCache(), accessCache: AccessCache = AccessCache(),
                 replayMemory: ReplayMemory = ReplayMemory(), dataKeyLimit: Int = DataKeyRules.defaultLimit,
-                clock: @escaping @Sendable () -> Int64) {
+                benchOff: Set<BenchOffFeature> = [], clock: @escaping @Sendable () -> Int64) {
         self.regions = regions
+        self.remembersSignatures = !benchOff.contains(.replayMemory)
+        self.countsRequests = !benchOff.contains(.metrics)
         self.replayMemory = replayMemory
         self.keyCache = keyCache
         self.credentialCache = credentialCache
@@ -119,8 +125,10 @@ public final class Service: @unchecked Sendable {
             if audit.appId == nil { auditWriter.enqueueUnauthenticated(audit.record(result: result)) }
             else { auditWriter.enqueue(audit.record(result: result)) }
         }
-        requestMetrics.record(into: session.counters, action: metricAction, result: result,
-                              nanoseconds: DispatchTimeNow.nanoseconds &- started)
+        if countsRequests {
+            requestMetrics.record(into: session.counters, action: metricAction, result: result,
+                                  nanoseconds: DispatchTimeNow.nanoseconds &- started)
+        }
         return response
     }
 
@@ -145,12 +153,14 @@ public final class Service: @unchecked Sendable {
         audit.secretId = credential.secretId
         audit.callerUin = caller.principalUin
         // Only a verified signature is remembered: nobody can spend another caller's signature in advance.
-        switch request.style {
-        case .tc3(let auth):
-            try replayMemory.admitTC3(signatureHex: auth.signatureBytes, action: request.action, region: request.region,
-                                      version: request.version, timestamp: request.timestamp, now: now)
-        case .v1:
-            try replayMemory.admitNonce(secretId: credential.secretId, nonce: request.nonce, timestamp: request.timestamp, now: now)
+        if remembersSignatures {
+            switch request.style {
+            case .tc3(let auth):
+                try replayMemory.admitTC3(signatureHex: auth.signatureBytes, action: request.action, region: request.region,
+                                          version: request.version, timestamp: request.timestamp, now: now)
+            case .v1:
+                try replayMemory.admitNonce(secretId: credential.secretId, nonce: request.nonce, timestamp: request.timestamp, now: now)
+            }
         }
         try rateLimiter.admit(credential.appId)
         if let token = request.token, !token.isEmpty {

@@ -39,8 +39,9 @@ public final class FastCGIServer: @unchecked Sendable {
         }
     }
 
-    /// Runs `workers` threads until `stop()`; each calls `makeHandler(index)` once, on its own thread.
-    public func run(workers: Int, makeHandler: @escaping @Sendable (Int) -> Handler) {
+    /// Runs `workers` threads, named `threadName-INDEX`, until `stop()`; each calls
+    /// `makeHandler(index)` once, on its own thread.
+    public func run(workers: Int, threadName: String = "fcgi-worker", makeHandler: @escaping @Sendable (Int) -> Handler) {
         let group = DispatchGroup()
         for index in 0..<workers {
             group.enter()
@@ -49,7 +50,7 @@ public final class FastCGIServer: @unchecked Sendable {
                 group.leave()
             }
             thread.stackSize = 1 << 20
-            thread.name = "fcgi-worker-\(index)"
+            thread.name = "\(threadName)-\(index)"
             thread.start()
         }
         group.wait()

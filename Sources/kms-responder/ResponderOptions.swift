@@ -5,7 +5,7 @@ import KMSService
 import KMSCore
 
 /// The responder's command line, parsed as `kmsctl`'s is. `scripts/lib/responder.sh` passes every
-/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`, `KMS_CACHE_STALE_SECONDS`).
+/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_FRONT_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`, `KMS_CACHE_STALE_SECONDS`).
 struct ResponderOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kms-responder",
@@ -34,6 +34,20 @@ struct ResponderOptions: ParsableCommand {
     /// The worker threads to run: `--workers`, else `defaultWorkers`.
     var workers: Int { workerCount ?? ResponderOptions.defaultWorkers }
 
+    // The front lane (docs/OPERATIONS.md, "Worker threads"): nginx sends the symmetric crypto
+    // actions here, a few threads that answer from the caches, so they never queue behind
+    // requests waiting on PostgreSQL on the other socket's threads.
+    @Option(name: .customLong("front-socket"),
+            help: "Unix socket of the front lane (Encrypt, Decrypt, … from nginx's map); none: one socket for everything.")
+    var frontSocket: String?
+
+    @Option(name: .customLong("front-workers"), help: "Worker threads of the front lane, 1-64 (default: 1 per core).")
+    var frontWorkerCount: Int?
+
+    /// The front lane's threads: `--front-workers`, else one per core (cached crypto never waits,
+    /// so more threads than cores only queue on the cores).
+    var frontWorkers: Int { frontWorkerCount ?? ProcessInfo.processInfo.activeProcessorCount }
+
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (warning turns the per-request lines off).")
     var logLevel: String = "info"
 
@@ -60,6 +74,13 @@ struct ResponderOptions: ParsableCommand {
             help: "This responder host's name in a deployment of several (scripts/kms cluster passes it): its heartbeat in PostgreSQL makes --rate-limit and --cpu-budget hold across all live hosts. Without it the limits are this process's own (a single host).")
     var hostName: String?
 
+    @Option(name: .customLong("bench-off"),
+            help: "For scripts/kms bench only, never a service (scripts/kms up refuses it): safety features to switch off, comma-separated: \(BenchOffFeature.names).")
+    var benchOffList: String?
+
+    /// The features `--bench-off` switches off (`validate` has checked the names).
+    var benchOff: Set<BenchOffFeature> { benchOffList.map { BenchOffFeature.parse($0)! } ?? [] }
+
     /// Four worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: enough to
     /// keep the cores busy while some wait on PostgreSQL; more only adds context switches.
     static var defaultWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
@@ -72,6 +93,10 @@ struct ResponderOptions: ParsableCommand {
             throw ValidationError("--socket, --database and --master-key must not be empty")
         }
         guard (1...512).contains(workers) else { throw ValidationError("--workers takes 1-512") }
+        guard (1...64).contains(frontWorkers) else { throw ValidationError("--front-workers takes 1-64") }
+        guard frontSocket?.isEmpty != true, frontSocket != socket else {
+            throw ValidationError("--front-socket must be a path other than --socket")
+        }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
         guard (0...3600).contains(cacheStaleSeconds) else { throw ValidationError("--cache-stale-seconds takes 0-3600") }
@@ -79,6 +104,9 @@ struct ResponderOptions: ParsableCommand {
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         if let hostName, !HostHeartbeat.validName(hostName) {
             throw ValidationError("--host-name takes 1-63 of A-Z a-z 0-9 . _ -")
+        }
+        if let benchOffList, BenchOffFeature.parse(benchOffList) == nil {
+            throw ValidationError("--bench-off takes a comma-separated list of \(BenchOffFeature.names)")
         }
         guard logFile?.isEmpty != true else { throw ValidationError("--log-file must not be empty") }
     }

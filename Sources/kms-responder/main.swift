@@ -40,6 +40,8 @@ PostgresConnection.noticeHandler = { message in
 
 let service: Service
 let server: FastCGIServer
+/// The front lane (`--front-socket`): its own threads for the actions nginx sends there.
+let frontServer: FastCGIServer?
 let sealer: Sealer
 let regions: RegionTable
 let auditWriter: AuditWriter
@@ -53,16 +55,22 @@ do {
     auditWriter = AuditWriter(sealer: sealer, makeDatabase: { [database = options.database] in try Database(conninfo: database) })
     service = Service(regions: regions, sealer: sealer, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                       rateLimiter: RateLimiter(rate: options.rateLimit, share: hostShare),
-                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), dataKeyLimit: options.dataKeyLimit, clock: { Int64(Date().timeIntervalSince1970) })
+                      cpuBudget: CPUBudget(rate: options.cpuBudget, share: hostShare), dataKeyLimit: options.dataKeyLimit, benchOff: options.benchOff, clock: { Int64(Date().timeIntervalSince1970) })
     // libfcgi installs its own SIGTERM handler in FCGX_Init unless one is set; ignore the
     // signals first and take them through Dispatch so shutdown is ours.
     signal(SIGTERM, SIG_IGN)
     signal(SIGINT, SIG_IGN)
     signal(SIGPIPE, SIG_IGN)
     server = try FastCGIServer(socketPath: options.socket, socketGroup: options.socketGroup)
+    frontServer = try options.frontSocket.map { try FastCGIServer(socketPath: $0, socketGroup: options.socketGroup) }
     Log.event("responder_listening", .info, ["socket": .string(options.socket), "workers": .int(Int64(options.workers)),
+                                           "front_socket": options.frontSocket.map { .string($0) } ?? .null,
+                                           "front_workers": frontServer == nil ? .int(0) : .int(Int64(options.frontWorkers)),
                                            "regions": .string(regions.regions.map { "\($0.name)=\($0.profile.rawValue)" }.joined(separator: ",")),
                                            "pid": .int(Int64(getpid()))])
+    if let off = options.benchOffList {
+        Log.event("bench_off", .warning, ["features": .string(off), "msg": "benchmark only: safety features switched off"])
+    }
 } catch let e as KMSError {
     fail(e.reason)
 } catch {
@@ -74,6 +82,7 @@ for sig in [SIGTERM, SIGINT] {
     let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
     source.setEventHandler {
         Log.event("responder_stopping", .info, ["signal": .int(Int64(sig))])
+        frontServer?.stop()
         server.stop()
     }
     source.resume()
@@ -135,11 +144,12 @@ workerThread.start()
 let metrics = MetricsEndpoint(service: service, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                               scheduledWorker: { scheduledWorker.withLock { $0 } }, startTime: Date().timeIntervalSince1970)
 
-server.run(workers: options.workers) { _ in
-    // Each worker owns its connection, made on the first request that needs the database: a
-    // worker that has only served cached keys so far can go on serving them while PostgreSQL is
-    // down or failing over (the staleness window). A database that is down is retried on the
-    // next request that needs it; that request meanwhile gets InternalError.
+/// The handler factory of both lanes: each worker owns its database connection, made on the first
+/// request that needs it — a front worker needs it only for what the caches do not hold, so one
+/// that has served only cached keys goes on serving them while PostgreSQL is down or failing over
+/// (the staleness window). A database that is down is retried on the next request that needs it;
+/// that request meanwhile gets InternalError.
+@Sendable func makeWorker() -> FastCGIServer.Handler {
     let session = service.makeSession(database: Database(connectingLater: databaseURL))
     return { request in
         if let probe = health.answer(request) { return probe }
@@ -147,6 +157,19 @@ server.run(workers: options.workers) { _ in
         return service.handle(request, session: session)
     }
 }
+
+let frontLane = frontServer.map { front in
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        front.run(workers: options.frontWorkers, threadName: "fcgi-front") { _ in makeWorker() }
+        done.signal()
+    }
+    thread.start()
+    return done
+}
+server.run(workers: options.workers) { _ in makeWorker() }
+// Both lanes stop together (the signal handler stops both); wait for the front one's requests.
+frontLane?.wait()
 wrappingKeys.stop()
 heartbeat?.stop()
 invalidator.stop()

@@ -62,9 +62,16 @@ def test_asymmetric_key_creation_and_use_are_audited(kms_env, client, make_accou
     run_ctl(kms_env.repo, ["audit", "verify"])   # fails the test unless the chain verifies
 
 
+def access_log_count(path, needle):
+    with open(path, "rb") as fh:
+        return fh.read().count(needle)
+
+
 def test_no_message_signature_or_plaintext_reaches_the_log_or_the_audit_trail(kms_env, client, make_account):
     account = make_account("asym-secrets")
     fips, sm = client(account, FIPS_REGION), client(account, SM_REGION)
+    access = os.path.join(kms_env.home, "log", "nginx-access.log")
+    signs_before = access_log_count(access, b'"SignByAsymmetricKey"')
     sign_key = new_asymmetric_key(fips, "ASYMMETRIC_SIGN_VERIFY_RSA_2048")
     rsa_key = new_asymmetric_key(fips, "ASYMMETRIC_DECRYPT_RSA_2048")
     sm_key = new_asymmetric_key(sm, "ASYMMETRIC_DECRYPT_SM2")
@@ -90,7 +97,11 @@ def test_no_message_signature_or_plaintext_reaches_the_log_or_the_audit_trail(km
                "SM2 ciphertext": sm_ciphertext[10:60].encode()}
     with open(os.path.join(kms_env.home, "log", "responder.log"), "rb") as fh:
         log = fh.read()
-    with open(os.path.join(kms_env.home, "log", "nginx-access.log"), "rb") as fh:
+    # nginx writes its access log every second (buffer=64k flush=1s): wait for this test's lines.
+    deadline = time.monotonic() + 5
+    while access_log_count(access, b'"SignByAsymmetricKey"') < signs_before + 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    with open(access, "rb") as fh:
         log += fh.read()
     dump = owner_psql(kms_env.home, f"SELECT set_config('kms.app_id', '{account.app_id}', false); "
                                     f"SELECT coalesce(string_agg(a::text, '|'), '') FROM audit_log a "

@@ -22,7 +22,14 @@ Usage: scripts/kms bench [--quick] [--no-profile] [--keep] [--baseline REV]
        scripts/kms bench --cluster [--quick] [--keep]   (see `bench --cluster --help`)
 
 Brings up a private stack in /tmp/kms-bench.XXXXXX, measures it with wrk and prints the table;
-writes BENCHMARKS.md, docs/bench-encrypt.png and the raw results in bench/results/.
+writes BENCHMARKS.md, the charts docs/bench-{encrypt,ceiling,features,targets}.png and the raw
+results in bench/results/. Besides every action, it measures
+  - the honest ceiling: the trivial FastCGI responder behind a minimal nginx of its own
+    (worker_processes auto, access_log off), swept over 4/8/16 responder threads without
+    upstream keep-alive and 32/48 threads with keepalive 16 + fastcgi_keep_conn, wrk -t1/-t2
+    -c32 (about 110 s); the fastest clean point is what Encrypt and Decrypt are judged against;
+  - the cost of each safety feature (replay memory, per-account budgets, metrics, JSON request
+    log): Encrypt on a responder with the feature off beside one with everything on, ABBA.
   --quick        short runs and 10 x 100 keys instead of 100 x 1000 (for trying the suite
                  out; the report says so and its figures are not the committed ones)
   --no-profile   skip the profiling step (callgrind / perf / strace)
@@ -39,13 +46,16 @@ Exit status: 0 if every run was clean (no errors, no exhausted pool, every check
 1 otherwise. Missed targets do not change it: they are reported in the table and BENCHMARKS.md.
 
 Environment: KMS_BENCH_HTTP_PORT (28180), KMS_BENCH_HTTPS_PORT (28543),
-KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181) and KMS_BENCH_BASELINE_PORT (28182)
-choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
+KMS_BENCH_METRICS_PORT (28464), KMS_BENCH_CEILING_PORT (28181), KMS_BENCH_BASELINE_PORT (28182),
+KMS_BENCH_SWEEP_PORT (28183, the first of the honest ceiling's five) and KMS_BENCH_FEATURE_PORT
+(28188, the first of the feature-cost responders' five) choose the ports; KMS_WORKERS the responder's worker threads (the trivial responder gets as many);
 KMS_BENCH_DURATION (10) the seconds per point; KMS_BENCH_OPENSSL_SECONDS (5, 2 in --quick)
 the seconds of each `openssl speed` test the asymmetric-key rows are set against;
 KMS_SKIP_BUILD=1 skips `swift build`; KMS_BENCH_WAIT_QUIET (300, 0 in --quick)
 the seconds to wait at most for other processes on the machine to go below 0.3 cores;
-KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built.
+KMS_BENCH_BASELINE_BIN=PATH (with --baseline as its label) uses a responder binary already built;
+KMS_BENCH_PHASES=setup,ceiling,feature_costs (development) runs only the phases named
+(bench/kmsbench.py's Bench.PHASES).
 EOF
 }
 
@@ -88,20 +98,20 @@ bench_teardown() {
     return "$rc"
 }
 
-# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT [BASELINE_SOCKET BASELINE_PORT]: the stack's
-# rendered nginx.conf plus one server block for the ceilings (and one for the baseline responder).
-# Their `location /` is a copy of the product's (every fastcgi_* setting and the fastcgi_params),
-# only fastcgi_pass points elsewhere; the http{} settings (workers, keep-alive, access log) are the
-# product's because it is the same file.
+# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT [SOCKET PORT]...: the stack's rendered
+# nginx.conf plus one server block for the ceilings and one for each further responder (the
+# baseline, the feature-cost responders) on a port of its own. Their `location /` is a copy of the
+# product's (every fastcgi_* setting and the fastcgi_params), only fastcgi_pass points elsewhere;
+# the http{} settings (workers, keep-alive, access log) are the product's because it is the same file.
 bench_nginx_conf() {
-    local out=$1 trivial_socket=$2 ceiling_port=$3 baseline_socket=${4:-} baseline_port=${5:-} location
+    local out=$1 trivial_socket=$2 ceiling_port=$3 location
+    shift 3
     location=$(awk '/^[[:space:]]*location \/ \{/ { found = 1 }
                     found { print }
                     found && /^[[:space:]]*\}[[:space:]]*$/ { exit }' "$NGINX_CONF")
-    [[ $location == *"fastcgi_pass unix:$FCGI_SOCKET;"* ]] ||
+    # The product passes to its lanes (nginx.conf.template's $kms_lane); these pass to one socket.
+    [[ $location == *'fastcgi_pass $kms_lane;'* ]] ||
         die "cannot find the product's 'location /' with fastcgi_pass in $NGINX_CONF"
-    local baseline_location=${location//"unix:$FCGI_SOCKET;"/"unix:$baseline_socket;"}
-    location=${location//"unix:$FCGI_SOCKET;"/"unix:$trivial_socket;"}
     [[ $(tail -n 1 "$NGINX_CONF") == "}" ]] || die "$NGINX_CONF does not end with the closing brace of http {}"
     {
         sed '$d' "$NGINX_CONF"
@@ -119,20 +129,21 @@ bench_nginx_conf() {
         }
 
         # Ceiling 2: the trivial FastCGI responder, with the product's location settings.
-$location
+${location//'$kms_lane;'/"unix:$trivial_socket;"}
     }
 EOF
-        if [[ -n $baseline_socket ]]; then
+        while (($# >= 2)); do
             cat <<EOF
 
-    # Added by scripts/kms bench --baseline: the responder built from another revision.
+    # Added by scripts/kms bench: another responder (the baseline, a feature-cost A/B one).
     server {
-        listen 127.0.0.1:$baseline_port;
+        listen 127.0.0.1:$2;
         server_name localhost;
-$baseline_location
+${location//'$kms_lane;'/"unix:$1;"}
     }
 EOF
-        fi
+            shift 2
+        done
         echo "}"
     } >"$out"
 }
@@ -166,6 +177,8 @@ bench_baseline_start() {
     local help argv=("$work/baseline-responder") i
     help=$("$work/baseline-responder" --help 2>&1) || true
     for ((i = 1; i < ${#RESPONDER_CMD[@]}; i += 2)); do
+        # One socket: the baseline's location has no lanes (and the front socket is the product's).
+        [[ ${RESPONDER_CMD[i]} == --front-* ]] && continue
         if [[ $help != *"${RESPONDER_CMD[i]}"* ]]; then
             say "the baseline responder has no ${RESPONDER_CMD[i]}: left out"
             continue
@@ -218,15 +231,17 @@ cmd_bench() {
     local http_port=${KMS_BENCH_HTTP_PORT:-28180} https_port=${KMS_BENCH_HTTPS_PORT:-28543}
     local ceiling_port=${KMS_BENCH_CEILING_PORT:-28181} metrics_port=${KMS_BENCH_METRICS_PORT:-28464}
     local baseline_port=${KMS_BENCH_BASELINE_PORT:-28182}
+    # Five each: the honest ceiling's minimal nginx per configuration, the feature-cost responders.
+    local sweep_port=${KMS_BENCH_SWEEP_PORT:-28183} feature_port=${KMS_BENCH_FEATURE_PORT:-28188} i
     local port ports=("$http_port" "$https_port" "$ceiling_port" "$metrics_port")
+    [[ $sweep_port =~ ^[0-9]+$ && $feature_port =~ ^[0-9]+$ ]] || die "not a TCP port: $sweep_port / $feature_port"
+    for ((i = 0; i < 5; i++)); do ports+=($((sweep_port + i)) $((feature_port + i))); done
     [[ -n $baseline ]] && ports+=("$baseline_port")
     for port in "${ports[@]}"; do
         [[ $port =~ ^[0-9]+$ ]] && ((port >= 1 && port <= 65535)) || die "not a TCP port: $port"
-        port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT / KMS_BENCH_METRICS_PORT / KMS_BENCH_BASELINE_PORT)"
+        port_in_use "$port" && die "127.0.0.1:$port is in use (choose KMS_BENCH_HTTP_PORT / KMS_BENCH_HTTPS_PORT / KMS_BENCH_CEILING_PORT / KMS_BENCH_METRICS_PORT / KMS_BENCH_BASELINE_PORT / KMS_BENCH_SWEEP_PORT / KMS_BENCH_FEATURE_PORT)"
     done
-    [[ $http_port != "$ceiling_port" && $https_port != "$ceiling_port" ]] || die "the ceiling port must differ from the stack's ports"
-    [[ -z $baseline || $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == "${#ports[@]}" ]] ||
-        die "the baseline port must differ from the other ports"
+    [[ $(printf '%s\n' "${ports[@]}" | sort -u | wc -l) == "${#ports[@]}" ]] || die "the bench's ports must all differ: ${ports[*]}"
 
     ensure_apt_packages "${STACK_PACKAGES[@]}" "${BENCH_PACKAGES[@]}"
     command -v python3 >/dev/null 2>&1 || ensure_apt_packages python3 python3-pip
@@ -284,9 +299,13 @@ cmd_bench() {
         bench_baseline_start "$baseline_bin" "$baseline_socket" "$work"
     fi
 
-    say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port${baseline:+ and the baseline on 127.0.0.1:$baseline_port}"
+    # The feature-cost responders' sockets (bench/feature_cost_phase.py starts them, names them so).
+    local more=()
+    [[ -n $baseline ]] && more+=("$baseline_socket" "$baseline_port")
+    for ((i = 0; i < 5; i++)); do more+=("$FCGI_DIR/feature-$((feature_port + i)).sock" $((feature_port + i))); done
+    say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port, the feature-cost responders on $feature_port-$((feature_port + 4))${baseline:+ and the baseline on 127.0.0.1:$baseline_port}"
     local bench_conf=$NGINX_DIR/nginx-bench.conf pid
-    bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port" "$baseline_socket" "$baseline_port"
+    bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port" "${more[@]}"
     nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$bench_conf" -t -q || die "nginx rejected $bench_conf"
     pid=$(nginx_pid) || die "the bench stack's nginx is not running"
     kill -QUIT "$pid"
@@ -314,6 +333,8 @@ cmd_bench() {
         KMS_BENCH_PG_USER=$PG_USER \
         KMS_BENCH_SVC_USER=$SVC_USER \
         KMS_BENCH_PG_BIN=$PG_BIN \
+        KMS_BENCH_SWEEP_PORT=$sweep_port \
+        KMS_BENCH_FEATURE_PORT=$feature_port \
         KMS_BENCH_QUICK=$quick \
         KMS_BENCH_PROFILE=$profile \
         python3 "$REPO/bench/kmsbench.py" &

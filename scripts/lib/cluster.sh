@@ -554,6 +554,7 @@ host_stack_vars() {
     RUN_DIR=$dir/run
     FCGI_DIR=$RUN_DIR/fcgi
     FCGI_SOCKET=$FCGI_DIR/responder.sock
+    FCGI_FRONT_SOCKET=$FCGI_DIR/front.sock
     LOG_DIR=$dir/log
     NGINX_DIR=$dir/nginx
     NGINX_CONF=$NGINX_DIR/nginx.conf

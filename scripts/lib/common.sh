@@ -5,7 +5,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 DEFAULT_REGIONS="ap-guangzhou=FIPS,ap-beijing=FIPS,ap-shanghai-fsi=SM"
 # Settings that `up` remembers in $KMS_HOME/stack.env, so that `status`, `down` and a
 # later `up` of the same stack agree on ports etc. without the caller repeating them.
-CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_CACHE_STALE_SECONDS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
+CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_FRONT_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_CACHE_STALE_SECONDS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
 # Unix socket paths (sun_path) hold at most 107 characters plus the terminating NUL.
 MAX_SOCKET_PATH=107
 
@@ -34,6 +34,7 @@ load_config() {
     PG_SOCKET_DIR=$RUN_DIR/pg
     FCGI_DIR=$RUN_DIR/fcgi
     FCGI_SOCKET=$FCGI_DIR/responder.sock
+    FCGI_FRONT_SOCKET=$FCGI_DIR/front.sock
     LOG_DIR=$KMS_HOME/log
     PG_DATA=$KMS_HOME/pg
     TLS_DIR=$KMS_HOME/tls
@@ -62,6 +63,11 @@ load_config() {
     local default_workers=$((4 * $(nproc)))
     ((default_workers <= 512)) || default_workers=512
     KMS_WORKERS=${KMS_WORKERS:-$default_workers}
+    # The front lane (nginx sends Encrypt, Decrypt, … there): one thread per core, as cached
+    # crypto never waits; 0 sends every action to the workers above. At most 64.
+    local default_front=$(nproc)
+    ((default_front <= 64)) || default_front=64
+    KMS_FRONT_WORKERS=${KMS_FRONT_WORKERS:-$default_front}
     KMS_LOG_LEVEL=${KMS_LOG_LEVEL:-info}
     KMS_RATE_LIMIT=${KMS_RATE_LIMIT:-10000}
     KMS_CPU_BUDGET=${KMS_CPU_BUDGET:-500}
@@ -78,6 +84,8 @@ load_config() {
     done
     [[ $KMS_HTTP_PORT != "$KMS_HTTPS_PORT" ]] || die "KMS_HTTP_PORT and KMS_HTTPS_PORT must differ"
     [[ $KMS_WORKERS =~ ^[1-9][0-9]{0,2}$ ]] && ((KMS_WORKERS <= 512)) || die "KMS_WORKERS must be a whole number from 1 to 512: $KMS_WORKERS"
+    [[ $KMS_FRONT_WORKERS =~ ^[0-9]{1,2}$ ]] && ((KMS_FRONT_WORKERS <= 64)) ||
+        die "KMS_FRONT_WORKERS must be a whole number from 0 (no front lane) to 64: $KMS_FRONT_WORKERS"
     [[ $KMS_RATE_LIMIT =~ ^[0-9]+$ ]] || die "KMS_RATE_LIMIT must be a whole number of requests per second (0 = off): $KMS_RATE_LIMIT"
     [[ $KMS_CPU_BUDGET =~ ^[0-9]+$ ]] || die "KMS_CPU_BUDGET must be a whole number of CPU milliseconds per second (0 = off): $KMS_CPU_BUDGET"
     [[ $KMS_DATA_KEY_LIMIT =~ ^[0-9]{1,9}$ ]] ||

@@ -13,6 +13,20 @@ nginx_pid() {
 # instead of the compiled-in /var/log/nginx/error.log.
 nginx_cmd() { nginx -e "$LOG_DIR/nginx-error.log" -p "$NGINX_DIR/" -c "$NGINX_CONF" "$@"; }
 
+# The socket of nginx's front lane: the responder's front socket if the responder that runs
+# has one (its command line in responder.cmd, or, before it first starts, KMS_FRONT_WORKERS);
+# otherwise the workers' socket, so both lanes reach it. A responder started before the front
+# lane existed, or with KMS_FRONT_WORKERS=0, has none, and keeps running through an `up` that
+# only warns that its settings changed: nginx must not pass to a socket nobody listens on.
+nginx_front_socket() {
+    local cmd=$RUN_DIR/responder.cmd
+    if ((KMS_FRONT_WORKERS > 0)) && { [[ ! -r $cmd ]] || grep -q -- "--front-socket" "$cmd"; }; then
+        printf '%s\n' "$FCGI_FRONT_SOCKET"
+    else
+        printf '%s\n' "$FCGI_SOCKET"
+    fi
+}
+
 # Renders nginx/nginx.conf.template into $NGINX_CONF. Returns 0 if it changed.
 nginx_render() {
     local text user_line changed=1
@@ -33,6 +47,7 @@ nginx_render() {
     text=${text//@TLS_CERT@/"$TLS_CERT"}
     text=${text//@TLS_KEY@/"$TLS_KEY"}
     text=${text//@FCGI_SOCKET@/"$FCGI_SOCKET"}
+    text=${text//@FCGI_FRONT_SOCKET@/"$(nginx_front_socket)"}
     if [[ $text =~ @[A-Z_]+@ ]]; then die "nginx template has an unknown placeholder: ${BASH_REMATCH[0]}"; fi
 
     write_if_changed "$NGINX_DIR/fastcgi_params" root:root 0644 <"$REPO/nginx/fastcgi_params" && changed=0

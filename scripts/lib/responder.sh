@@ -36,6 +36,10 @@ responder_command() {
         --cache-stale-seconds "$KMS_CACHE_STALE_SECONDS"
         --log-file "$LOG_DIR/responder.log"
     )
+    # The front lane (nginx/nginx.conf.template's $kms_lane): its own socket and threads.
+    if ((KMS_FRONT_WORKERS > 0)); then
+        RESPONDER_CMD+=(--front-socket "$FCGI_FRONT_SOCKET" --front-workers "$KMS_FRONT_WORKERS")
+    fi
     # A host of a cluster (scripts/kms cluster sets it): its name in the live-host count that
     # divides the accounts' limits (HostHeartbeat). A single host has none.
     if [[ -n ${RESPONDER_HOST_NAME:-} ]]; then RESPONDER_CMD+=(--host-name "$RESPONDER_HOST_NAME"); fi
@@ -84,7 +88,7 @@ responder_start() {
     fi
     rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid"
 
-    say "starting the responder (as $SVC_USER, $KMS_WORKERS workers)"
+    say "starting the responder (as $SVC_USER, $KMS_WORKERS workers, $KMS_FRONT_WORKERS in the front lane)"
     [[ -e $LOG_DIR/responder.log ]] || install -m 0640 /dev/null "$LOG_DIR/responder.log"
     # The responder opens (and on SIGUSR1 reopens) its log itself, as the service user.
     is_root && chown "$SVC_USER" "$LOG_DIR/responder.log"
@@ -111,7 +115,8 @@ responder_wait_socket() {
     local old=$1 supervisor=$2 pid deadline=$((SECONDS + 30))
     while ((SECONDS < deadline)); do
         [[ -e /proc/$supervisor ]] || break
-        if pid=$(responder_pid) && [[ $pid != "$old" && -S $FCGI_SOCKET ]]; then
+        if pid=$(responder_pid) && [[ $pid != "$old" && -S $FCGI_SOCKET ]] &&
+            { ((KMS_FRONT_WORKERS == 0)) || [[ -S $FCGI_FRONT_SOCKET ]]; }; then
             say "responder listening on $FCGI_SOCKET (pid $pid)"
             return 0
         fi
@@ -137,5 +142,5 @@ responder_stop() {
         kill -TERM "$pid" 2>/dev/null
         wait_gone "$pid" "$RESPONDER_STOP_GRACE" || kill -KILL "$pid" 2>/dev/null
     fi
-    rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid" "$FCGI_SOCKET"
+    rm -f "$RUN_DIR/supervisor.pid" "$RUN_DIR/responder.pid" "$FCGI_SOCKET" "$FCGI_FRONT_SOCKET"
 }

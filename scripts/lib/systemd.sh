@@ -168,7 +168,7 @@ SupplementaryGroups=$SOCKET_GROUP
 UMask=0027
 Environment=LANG=C.UTF-8
 # A socket left by a killed responder would make bind() fail ('+': as root, like the directory).
-ExecStartPre=+/bin/rm -f $FCGI_SOCKET
+ExecStartPre=+/bin/rm -f $FCGI_SOCKET $FCGI_FRONT_SOCKET
 ExecStart=$(systemd_exec_line "${RESPONDER_CMD[@]}")
 # Restarted whatever the reason, a second later: this replaces scripts/kms's supervisor.
 Restart=always

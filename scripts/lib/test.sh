@@ -170,7 +170,7 @@ test_integration() {
     trap 'exit 130' INT TERM
 
     say "starting a test stack in $TEST_HOME on ports $http_port/$https_port"
-    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LISTEN -u KMS_HTTP_LISTEN \
+    if ! env -u KMS_REGIONS -u KMS_WORKERS -u KMS_FRONT_WORKERS -u KMS_TLS_CERT -u KMS_TLS_KEY -u KMS_TLS_CA -u KMS_LISTEN -u KMS_HTTP_LISTEN \
         KMS_HOME="$TEST_HOME" KMS_HTTP_PORT="$http_port" KMS_HTTPS_PORT="$https_port" \
         KMS_METRICS_PORT="$metrics_port" KMS_SKIP_BUILD=1 "$SELF" up; then
         test_show_logs
@@ -183,7 +183,7 @@ test_integration() {
 
     # From here on this process speaks for the test stack.
     KMS_HOME=$TEST_HOME KMS_HTTP_PORT=$http_port KMS_HTTPS_PORT=$https_port KMS_METRICS_PORT=$metrics_port
-    unset KMS_REGIONS KMS_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LISTEN KMS_HTTP_LISTEN
+    unset KMS_REGIONS KMS_WORKERS KMS_FRONT_WORKERS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA KMS_LISTEN KMS_HTTP_LISTEN
     load_config
 
     local rc=0
