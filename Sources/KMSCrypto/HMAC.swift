@@ -56,12 +56,13 @@ public enum HMAC {
         default: fatalError("HMAC over \(digest) is not offered")
         }
         var written = 0
-        // Non-null bases because a NULL key means "keep the previous key" to EVP_MAC_init.
+        // Non-null bases: an empty key is still a key (a NULL one means "keep the previous key"
+        // to EVP_MAC_init, which the pool does only when the key is the same).
         let ok = key.withNonNullBase { k in
             data.withNonNullBase { d in
-                pool.withContext { context in
-                    EVP_MAC_init(context, k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count, nil) == 1
-                        && EVP_MAC_update(context, d.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count) == 1
+                pool.withContext(key: k) { context in
+                    guard let context else { return false }
+                    return EVP_MAC_update(context, d.baseAddress?.assumingMemoryBound(to: UInt8.self), d.count) == 1
                         && EVP_MAC_final(context, out.baseAddress?.assumingMemoryBound(to: UInt8.self), &written, out.count) == 1
                 }
             }

@@ -28,7 +28,7 @@ struct ResponderOptions: ParsableCommand {
 
     // Optional so that --help states the default as a rule (as `scripts/kms help` and the README
     // do), not as this machine's number.
-    @Option(name: .customLong("workers"), help: "FastCGI worker threads per responder, 1-512 (default: 4 per core).")
+    @Option(name: .customLong("workers"), help: "FastCGI worker threads per responder, 1-512 (default: 8 per core).")
     var workerCount: Int?
 
     /// The worker threads to run: `--workers`, else `defaultWorkers`.
@@ -41,12 +41,12 @@ struct ResponderOptions: ParsableCommand {
             help: "Unix socket of the front lane (Encrypt, Decrypt, … from nginx's map); none: one socket for everything.")
     var frontSocket: String?
 
-    @Option(name: .customLong("front-workers"), help: "Worker threads of the front lane, 1-64 (default: 1 per core).")
+    @Option(name: .customLong("front-workers"), help: "Worker threads of the front lane, 1-64 (default: 1 per core, at most 16).")
     var frontWorkerCount: Int?
 
     /// The front lane's threads: `--front-workers`, else one per core (cached crypto never waits,
     /// so more threads than cores only queue on the cores).
-    var frontWorkers: Int { frontWorkerCount ?? ProcessInfo.processInfo.activeProcessorCount }
+    var frontWorkers: Int { frontWorkerCount ?? min(ProcessInfo.processInfo.activeProcessorCount, 16) }
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (warning turns the per-request lines off).")
     var logLevel: String = "info"
@@ -81,9 +81,11 @@ struct ResponderOptions: ParsableCommand {
     /// The features `--bench-off` switches off (`validate` has checked the names).
     var benchOff: Set<BenchOffFeature> { benchOffList.map { BenchOffFeature.parse($0)! } ?? [] }
 
-    /// Four worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: enough to
-    /// keep the cores busy while some wait on PostgreSQL; more only adds context switches.
-    static var defaultWorkers: Int { 4 * ProcessInfo.processInfo.activeProcessorCount }
+    /// Eight worker threads per core, as `scripts/kms` (KMS_WORKERS) and the README say: they
+    /// serve what waits on PostgreSQL (the front lane has the cached crypto), and more commits in
+    /// flight share more WAL flushes.
+    /// At most 64: each holds a PostgreSQL connection.
+    static var defaultWorkers: Int { min(8 * ProcessInfo.processInfo.activeProcessorCount, 64) }
 
     /// The parsed log level (`validate` has checked the name).
     var level: Log.Level { Log.Level(name: logLevel)! }

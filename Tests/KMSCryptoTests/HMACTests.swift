@@ -62,6 +62,28 @@ final class HMACTests: XCTestCase {
         XCTAssertEqual(Hex.encode(HMAC.sm3(key: SecureBytes(key), data: data)), expected)
     }
 
+    /// A thread keeps its last key's state and restarts from it when the same key comes again
+    /// (MACContextPool): the same key twice in a row, a key like the last but one byte longer
+    /// or shorter, keys alternating, an empty key between, and every MAC is still the vector's.
+    func testHMACWithTheSameKeyAgainOrAnotherKeyOnOneThread() {
+        let one = hmacSHA256Vectors[0], two = hmacSHA256Vectors[1], three = hmacSHA256Vectors[2]
+        let longerKey = one.key + [0x0b]   // its MAC is only compared with itself
+        let longerMAC = HMAC.sha256(key: longerKey, data: one.data)
+        let empty = "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad"
+        for vector in [one, one, two, one, two, two, three, one, three] {
+            XCTAssertEqual(HMAC.sha256(key: vector.key, data: vector.data), hex(vector.mac), vector.name)
+        }
+        XCTAssertNotEqual(HMAC.sha256(key: one.key, data: one.data), longerMAC)
+        XCTAssertEqual(HMAC.sha256(key: longerKey, data: one.data), longerMAC)
+        XCTAssertEqual(HMAC.sha256(key: one.key, data: one.data), hex(one.mac), "after a longer key")
+        XCTAssertEqual(HMAC.sha256(key: [], data: []), hex(empty))
+        XCTAssertEqual(HMAC.sha256(key: [], data: []), hex(empty))
+        XCTAssertEqual(HMAC.sha256(key: one.key, data: one.data), hex(one.mac), "after an empty key")
+        // The same key as a secret and as plain bytes: the same context, the same MAC.
+        XCTAssertEqual(HMAC.sha256(key: SecureBytes(two.key), data: two.data), hex(two.mac))
+        XCTAssertEqual(HMAC.sha256(key: two.key, data: two.data), hex(two.mac))
+    }
+
     func testHMACAcceptsAnEmptyKeyAndEmptyData() {
         // Python: hmac.new(b"", b"", hashlib.sha256).hexdigest()
         XCTAssertEqual(HMAC.sha256(key: [], data: []),

@@ -51,7 +51,9 @@ def test_up_refuses_bench_off_before_starting_anything(kms_env, how):
 
 @pytest.mark.parametrize("names", ["replay_memory", "replay-memory,", "audit", ""])
 def test_the_responder_refuses_a_feature_it_does_not_know(kms_env, names):
-    binary = os.path.join(kms_env.home, "bin", "kms-responder")
+    # The binary the stack runs (its bin/ copy, or KMS_RESPONDER_BIN's in development).
+    with open(os.path.join(kms_env.home, "run", "responder.cmd")) as f:
+        binary = shlex.split(f.read())[0]
     out = subprocess.run([binary, "--socket", "/nonexistent/s", "--database", "x", "--master-key", "/nonexistent/k",
                           "--bench-off", names], capture_output=True, text=True, timeout=30)
     assert out.returncode != 0

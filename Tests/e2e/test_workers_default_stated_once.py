@@ -1,12 +1,12 @@
 """The KMS_WORKERS default is stated one way everywhere a user reads it: `scripts/kms help`, the
-README and the responder's `--help` all say "1-512 (default: 4 per core)", and the responder's
+README and the responder's `--help` all say "1-512 (default: 8 per core)", and the responder's
 help names no machine-specific number of threads as its default."""
 
 import os
 import re
 import subprocess
 
-STATEMENT = "FastCGI worker threads per responder, 1-512 (default: 4 per core)"
+STATEMENT = "FastCGI worker threads per responder, 1-512 (default: 8 per core)"
 
 
 def normal(text):

@@ -65,7 +65,16 @@ enum KeyActions {
             // All of it goes out with the audit record and the COMMIT: one round trip.
             try ctx.transaction { try ctx.operations.create(key, profile: ctx.profile, tags: tags, in: $0) }
         } catch let error as StorageError where error.isUniqueViolation {
-            throw KMSError(.aliasAlreadyExists, "The alias is already used by another key in this region.")
+            // The alias is taken, perhaps by a key past its DeletionDate that the worker has not
+            // destroyed yet (gone, so its alias is free): destroy that one and try once more.
+            do {
+                try ctx.transaction { tx in
+                    try ctx.operations.freeAliasOfGoneKey(alias, in: tx)
+                    try ctx.operations.create(key, profile: ctx.profile, tags: tags, in: tx)
+                }
+            } catch let error as StorageError where error.isUniqueViolation {
+                throw KMSError(.aliasAlreadyExists, "The alias is already used by another key in this region.")
+            }
         }
         return [
             ("KeyId", .string(id.description)), ("Alias", .string(alias)), ("CreateTime", .int(ctx.now)),

@@ -23,11 +23,12 @@ extension KeyOperations {
         // taken outside the locked transaction: generating one when the pool is dry must not
         // happen while the key's row is locked, or concurrent calls for one key queue behind it.
         try check(try read(id, scope))
-        // A pair made on this thread because the pool was dry is charged to the account; an
-        // account out of budget gets no pooled pair either, or it could keep the pool dry.
+        // A pair made on CPU a request could have had (on this thread because the pool was dry,
+        // or by the pool's reserve thread) is charged to the account; an account out of budget
+        // gets no pooled pair either, or it could keep the pool dry.
         try cpuBudget.admit(appId)
         let pair = try wrappingKeys.take(spec)
-        if pair.generatedOnDemand { cpuBudget.charge(appId, milliseconds: pair.cpuMilliseconds) }
+        if pair.charged { cpuBudget.charge(appId, milliseconds: pair.cpuMilliseconds) }
         // Sealed before the transaction, so the row lock is held only for the round trips.
         let sealed = keyring.sealer.seal(pair.privateKeyDER, for: .importPrivateKey(tenant, id, tokenHash: tokenHash))
         try transaction(scope) { tx in

@@ -6,10 +6,11 @@ import KMSStorage
 extension KeyOperations {
     /// Stores a new key, its tags and, for a generated key, its first material version: random
     /// bytes for a symmetric key, a key pair (PKCS#8) for an asymmetric one, generated on the
-    /// account's CPU budget. Everything is queued to go out with the COMMIT: one round trip. A key
-    /// past its DeletionDate is gone, so its alias is free even before the worker destroys it.
+    /// account's CPU budget. Everything is queued to go out with the COMMIT: one round trip. An
+    /// alias in use fails the COMMIT with a unique violation; the caller then calls
+    /// `freeAliasOfGoneKey` and tries once more (`KeyActions.createKey`), so the common case
+    /// carries no statement for the rare one.
     public func create(_ key: CustomerMasterKey, profile: CryptoProfile, tags: [KeyTag] = [], in tx: KeyTransaction) throws {
-        try tx.db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: tx.tenant, alias: key.alias, now: tx.now))
         try tx.db.enqueue(InsertKey(key))
         if !tags.isEmpty { try tx.db.enqueue(InsertKeyTags(tenant: tx.tenant, keyID: key.id, tags: tags)) }
         if key.origin == .tencentKMS {
@@ -23,6 +24,12 @@ extension KeyOperations {
             try tx.db.enqueue(InsertKeyMaterial(tenant: tx.tenant, keyID: key.id, version: key.currentVersion, sealed: sealed,
                                                 createdAt: tx.now))
         }
+    }
+
+    /// A key past its DeletionDate is gone, so its alias is free even before the worker destroys
+    /// it: destroys such a key holding `alias` now, if there is one (queued, like `create`).
+    public func freeAliasOfGoneKey(_ alias: String, in tx: KeyTransaction) throws {
+        try tx.db.enqueue(DestroyDeletedKeyHoldingAlias(tenant: tx.tenant, alias: alias, now: tx.now))
     }
 
     /// Renames a key (not while PendingDelete).
