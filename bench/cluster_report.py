@@ -145,14 +145,20 @@ def md_table(header, body):
     return "\n".join(out)
 
 
+def heading_lines(heading, date, commit, quick, failures):
+    """A part's heading, when and from what it was generated, and what made the run not clean."""
+    lines = [heading, "", f"_Generated on {date}, commit `{commit}`"
+             + (" — **quick mode**: short runs, not the reference figures" if quick else "") + "._", ""]
+    if failures:
+        lines += ["> **This run is not clean:**", ""] + [f"> - {f}" for f in failures] + [""]
+    return lines
+
+
 def section(data, committed=None):
     """The Markdown of the cluster section from clusterbench.py's results."""
     m, conf, runs = data["machine"], data["config"], data["runs"]
-    lines = ["## Throughput with 1, 2 and 3 responder hosts (`scripts/kms bench --cluster`)", "",
-             f"_Generated on {m['date']}, commit `{m['commit']}`"
-             + (" — **quick mode**: short runs, not the reference figures" if conf["quick"] else "") + "._", ""]
-    if data["failures"]:
-        lines += ["> **This run is not clean:**", ""] + [f"> - {f}" for f in data["failures"]] + [""]
+    lines = heading_lines("## Throughput with 1, 2 and 3 responder hosts (`scripts/kms bench --cluster`)", m["date"],
+                          m["commit"], conf["quick"], data["failures"])
     lines += [f"Set-up: `scripts/kms cluster up --responders {conf['responders']} --standbys 1` on this machine "
               f"({m['nproc']} cores, {m['cpu_model']}): every host a network namespace on one bridge, all sharing "
               f"the same {m['nproc']} cores with wrk. wrk (`-t2`, pre-signed TC3 Encrypt requests, 64 bytes, "
@@ -230,12 +236,19 @@ def section(data, committed=None):
 
 
 def write_section(path, data):
-    """Replaces (or appends) the cluster section of BENCHMARKS.md at `path`."""
+    """Replaces (or appends) the cluster section of BENCHMARKS.md at `path`: the throughput part
+    from `data["runs"]` and the failover part from `data["failover"]`; a part this run did not
+    measure (KMS_BENCH_CLUSTER_PHASES) keeps its text from the last run that did."""
+    import failover_report
     try:
         with open(path) as f:
             document = f.read()
     except FileNotFoundError:
         document = "# Benchmarks\n"
-    text = section(data, committed_single_host_encrypt(document))
+    old = extract(document)[len(BEGIN):-len(END) - 1].strip("\n")
+    old_throughput, heading, old_failover = old.partition(failover_report.HEADING)
+    throughput = section(data, committed_single_host_encrypt(document)) if data.get("runs") else old_throughput
+    failover = ("\n".join(failover_report.section(data["failover"])) if data.get("failover")
+                else heading + old_failover)
     with open(path, "w") as f:
-        f.write(splice(document, text))
+        f.write(splice(document, throughput.rstrip("\n") + "\n\n" + failover.strip("\n") + "\n"))

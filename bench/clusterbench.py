@@ -15,8 +15,16 @@ Inputs (environment, set by bench_cluster.sh): KMS_BENCH_REPO, KMS_BENCH_SELF (s
 KMS_CLUSTER_HOME / _NAME / _SUBNET / _HTTP_PORT / _HTTPS_PORT (the bench's cluster),
 KMS_BENCH_CLUSTER_RESPONDERS, KMS_BENCH_HOST_HTTP_PORT, KMS_BENCH_QUICK, KMS_BENCH_DURATION,
 KMS_BENCH_PG_BIN, KMS_BENCH_CONCURRENCIES (e.g. "8,32,64"), KMS_BENCH_CLUSTER_REPORT (the file to
-write the section into, default the repository's BENCHMARKS.md).
-Exit status: 0 when every run was clean (no error, no request to a host out of the pool), 1 otherwise.
+write the section into, default the repository's BENCHMARKS.md; docs/bench-failover.png goes beside
+it), KMS_BENCH_CLUSTER_PHASES (throughput,failover: which phases run; the section keeps the last
+text of a phase not run).
+
+The failover phase (bench/failover_phase.py) runs last: it kills the PostgreSQL primary under load
+and reports what that cost the requests (bench/failover_report.py), into
+bench/results/cluster-failover.json (the whole timeline) and cluster-failover-staleN.json (the
+figures, N the responders' KMS_CACHE_STALE_SECONDS: a run with 0 is the comparison the section shows).
+Exit status: 0 when every run was clean (no error, no request to a host out of the pool, no
+acknowledged CreateKey lost), 1 otherwise.
 """
 
 import json
@@ -30,6 +38,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import cluster_report  # noqa: E402
+import failover_report  # noqa: E402
+from failover_phase import FailoverPhase  # noqa: E402
 from kmsbench import b64, machine_facts, precheck, write_pool, wrk_result  # noqa: E402
 from stack import CLK, BenchFailure, CpuMeter, children, log, proc_cpu, report_failures  # noqa: E402
 from tc3 import Account, Api, Signer  # noqa: E402
@@ -58,6 +68,11 @@ class Config:
         self.pools = os.path.join(self.results, "cluster-pools")
         # KMS_BENCH_CLUSTER_REPORT: another file than the repository's BENCHMARKS.md (tests).
         self.report = e.get("KMS_BENCH_CLUSTER_REPORT") or os.path.join(self.repo, "BENCHMARKS.md")
+        self.failover_chart = os.path.join(os.path.dirname(os.path.abspath(self.report)), "docs", "bench-failover.png")
+        self.phases = [p.strip() for p in e.get("KMS_BENCH_CLUSTER_PHASES", "throughput,failover").split(",") if p.strip()]
+        unknown = set(self.phases) - {"throughput", "failover"}
+        if unknown or not self.phases:
+            raise SystemExit(f"KMS_BENCH_CLUSTER_PHASES takes throughput and/or failover, not {sorted(unknown) or 'nothing'}")
         os.makedirs(self.pools, exist_ok=True)
 
 
@@ -369,31 +384,87 @@ def print_table(data):
     print()
 
 
+def stale_seconds(cfg):
+    """The responders' KMS_CACHE_STALE_SECONDS, as the bench cluster remembers it (cluster.env)."""
+    try:
+        with open(os.path.join(cfg.home, "cluster.env")) as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                if key == "KMS_CACHE_STALE_SECONDS" and value:
+                    return int(value)
+    except (OSError, ValueError):
+        pass
+    return 30
+
+
+def failover(cfg, cluster, machine):
+    """The failover phase: {"summary", "config"} for the section (and "before": the last run with
+    KMS_CACHE_STALE_SECONDS=0, when this one is not it), the chart written (that run above this one)."""
+    phase = FailoverPhase(cfg, cluster)
+    phase.setup()
+    timeline = phase.run()
+    timeline["config"].update(stale_seconds=stale_seconds(cfg), quick=cfg.quick, date=machine["date"],
+                              commit=machine["commit"])
+    summary = failover_report.summarize(timeline)
+    stale = timeline["config"]["stale_seconds"]
+    run = {"summary": summary, "config": timeline["config"]}
+    with open(os.path.join(cfg.results, f"cluster-failover-stale{stale}.json"), "w") as f:
+        json.dump({**run, "timeline": timeline}, f)
+    panels = [(f"KMS_CACHE_STALE_SECONDS={stale}: {panel_line(summary)}", timeline, summary)]
+    try:
+        if stale:
+            with open(os.path.join(cfg.results, "cluster-failover-stale0.json")) as f:
+                before = json.load(f)
+            run["before"] = {**before["summary"], "date": before["config"]["date"]}
+            panels.insert(0, (f"before — KMS_CACHE_STALE_SECONDS=0: {panel_line(before['summary'])}",
+                              before["timeline"], before["summary"]))
+    except (OSError, ValueError, KeyError):
+        pass
+    os.makedirs(os.path.dirname(cfg.failover_chart), exist_ok=True)
+    failover_report.chart(panels, cfg.failover_chart)
+    s = summary
+    log(f"failover: promoted after {s['promoted_s']}, first write after {s['first_write_s']}, Encrypt healthy after "
+        f"{s['encrypt_healthy_s']} s; errors {s['errors']}; acknowledged keys lost {len(s['lost'])} of "
+        f"{s['acknowledged']}: {s['verdict']}")
+    return run
+
+
+def panel_line(s):
+    return (f"{s['encrypt_failed_after_kill']} Encrypts failed, "
+            f"{sum(s['errors'].get('CreateKey', {}).values())} CreateKeys failed, "
+            f"{len(s['lost'])} of {s['acknowledged']} acknowledged keys lost")
+
+
 def main():
     import signal
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     cfg = Config()
     log(f"cluster bench: {cfg.home}; load balancer 127.0.0.1:{cfg.lb_port}; {cfg.duration}s per run; "
-        f"concurrencies {cfg.concurrencies}{' (QUICK MODE)' if cfg.quick else ''}")
+        f"concurrencies {cfg.concurrencies}; phases {', '.join(cfg.phases)}{' (QUICK MODE)' if cfg.quick else ''}")
     machine = machine_facts(cfg)
     bench = ClusterBench(cfg)
-    error = None
+    error, failover_run = None, None
     try:
-        bench.setup()
-        bench.measure()
+        if "throughput" in cfg.phases:
+            bench.setup()
+            bench.measure()
+        if "failover" in cfg.phases:
+            failover_run = failover(cfg, bench.cluster, machine)
+            bench.failures += failover_run["summary"]["failures"]
     except (BenchFailure, AssertionError, OSError, subprocess.CalledProcessError) as exc:
         error = f"{type(exc).__name__}: {exc}"
         log(f"FAILED: {error}")
     machine["shared"] = machine["background_cores_before"] > 0.3 or any(r["cpu_cores"]["other"] > 0.25 for r in bench.runs)
     data = {"config": {"quick": cfg.quick, "duration": cfg.duration, "concurrencies": cfg.concurrencies,
-                       "responder_bin": os.environ.get("KMS_RESPONDER_BIN", ""),
+                       "responder_bin": os.environ.get("KMS_RESPONDER_BIN", ""), "phases": cfg.phases,
                        "responders": cfg.responders, "accounts": cfg.accounts, "threads": cfg.threads},
             "machine": machine, "runs": bench.runs, "failures": bench.failures + ([error] if error else []),
-            **summary(cfg, bench.runs, machine)}
+            "failover": failover_run, **summary(cfg, bench.runs, machine)}
     with open(os.path.join(cfg.results, "cluster-results.json"), "w") as f:
         json.dump(data, f, indent=1)
-    print_table(data)
     if bench.runs:
+        print_table(data)
+    if bench.runs or failover_run:
         cluster_report.write_section(cfg.report, data)
         log(f"wrote the cluster section of {cfg.report}")
     return report_failures(data["failures"])

@@ -132,16 +132,6 @@ public final class Service: @unchecked Sendable {
         return response
     }
 
-    /// The answer when no database connection can be had: InternalError, in the caller's language.
-    public func unavailable(_ http: HTTPRequest) -> HTTPResponse {
-        let requestId = KeyID(random: Random.bytes(16)).description
-        requestMetrics.record(into: nil, action: requestMetrics.unknownAction, result: KMSError.Code.internalError.rawValue, nanoseconds: nil)
-        // Still one log line per request: the RequestId the caller got must be findable.
-        RequestAudit(requestId: requestId, client: http.remoteAddress)
-            .log(code: KMSError.Code.internalError.rawValue, error: "no database connection")
-        return Service.errorResponse(KMSError(.internalError), requestId: requestId, english: APIRequest.prefersEnglish(http))
-    }
-
     /// Version, signature, credential and region: everything before the action runs.
     private func authorize(_ request: APIRequest, requestId: String, session: Session, audit: RequestAudit,
                            mutates: Bool) throws -> ActionContext {

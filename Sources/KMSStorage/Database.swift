@@ -13,6 +13,11 @@ public final class Database {
         conn = try PostgresConnection(conninfo: conninfo)
     }
 
+    /// Connects on the first statement instead of now.
+    public init(connectingLater conninfo: String) {
+        conn = PostgresConnection(connectingLater: conninfo)
+    }
+
     /// The raw connection, for migrations and tests. Whatever the transaction still holds is
     /// sent first, so the connection is always at the point the caller expects.
     public var connection: PostgresConnection {

@@ -21,6 +21,12 @@ public final class PostgresConnection {
         try connect()
     }
 
+    /// Not connected yet: the first `reconnectIfNeeded` connects (a worker that may never need
+    /// the database, or not while it is down).
+    public init(connectingLater conninfo: String) {
+        self.conninfo = conninfo
+    }
+
     deinit { PQfinish(handle) }
 
     private func connect() throws {

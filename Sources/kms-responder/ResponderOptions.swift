@@ -5,7 +5,7 @@ import KMSService
 import KMSCore
 
 /// The responder's command line, parsed as `kmsctl`'s is. `scripts/lib/responder.sh` passes every
-/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_FRONT_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`).
+/// option from the stack's settings (`KMS_REGIONS`, `KMS_WORKERS`, `KMS_FRONT_WORKERS`, `KMS_LOG_LEVEL`, the log file, `KMS_RATE_LIMIT`, `KMS_CPU_BUDGET`, `KMS_DATA_KEY_LIMIT`, `KMS_CACHE_STALE_SECONDS`).
 struct ResponderOptions: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kms-responder",
@@ -66,6 +66,10 @@ struct ResponderOptions: ParsableCommand {
             help: "Hosted data keys an account may hold per region (PendingDelete ones not counted); 0: none (IsAllowedDataKeyHosted false).")
     var dataKeyLimit: Int = DataKeyRules.defaultLimit
 
+    @Option(name: .customLong("cache-stale-seconds"),
+            help: "While the cache-invalidation connection to PostgreSQL is down (a failover), cached keys, credentials and CAM policies are used for at most this many seconds, then not at all until it is back; 0 empties the caches at once.")
+    var cacheStaleSeconds: Int = 30
+
     @Option(name: .customLong("host-name"),
             help: "This responder host's name in a deployment of several (scripts/kms cluster passes it): its heartbeat in PostgreSQL makes --rate-limit and --cpu-budget hold across all live hosts. Without it the limits are this process's own (a single host).")
     var hostName: String?
@@ -97,6 +101,7 @@ struct ResponderOptions: ParsableCommand {
         }
         guard rateLimit >= 0 else { throw ValidationError("--rate-limit takes a number ≥ 0") }
         guard cpuBudget >= 0 else { throw ValidationError("--cpu-budget takes a number ≥ 0") }
+        guard (0...3600).contains(cacheStaleSeconds) else { throw ValidationError("--cache-stale-seconds takes 0-3600") }
         guard (0...999_999_999).contains(dataKeyLimit) else { throw ValidationError("--data-key-limit takes 0-999999999") }
         guard Log.Level(name: logLevel) != nil else { throw ValidationError("unknown log level \(logLevel)") }
         if let hostName, !HostHeartbeat.validName(hostName) {

@@ -122,7 +122,7 @@ let readiness = ReadinessMonitor(conninfo: databaseURL, sealer: sealer)
 readiness.start()
 let health = Health(readiness: readiness)
 let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, access: service.accessCache,
-                                   conninfo: databaseURL)
+                                   conninfo: databaseURL, staleSeconds: UInt64(options.cacheStaleSeconds))
 invalidator.start()
 let heartbeat = options.hostName.map { HostHeartbeat(host: $0, conninfo: databaseURL, share: hostShare!) }
 heartbeat?.start()
@@ -144,35 +144,30 @@ workerThread.start()
 let metrics = MetricsEndpoint(service: service, auditWriter: auditWriter, wrappingKeys: wrappingKeys,
                               scheduledWorker: { scheduledWorker.withLock { $0 } }, startTime: Date().timeIntervalSince1970)
 
-/// The handler factory of both lanes: each worker owns its database connection. A database that
-/// is down at start-up or later is retried on the next request; the request meanwhile gets
-/// InternalError. A front worker needs its connection only for what the caches do not hold.
-@Sendable func makeWorker(lane: String, index: Int) -> FastCGIServer.Handler {
-    var session: Service.Session? = nil
+/// The handler factory of both lanes: each worker owns its database connection, made on the first
+/// request that needs it — a front worker needs it only for what the caches do not hold, so one
+/// that has served only cached keys goes on serving them while PostgreSQL is down or failing over
+/// (the staleness window). A database that is down is retried on the next request that needs it;
+/// that request meanwhile gets InternalError.
+@Sendable func makeWorker() -> FastCGIServer.Handler {
+    let session = service.makeSession(database: Database(connectingLater: databaseURL))
     return { request in
-        // Before the session: probes and scrapes need no database connection of the worker's.
         if let probe = health.answer(request) { return probe }
         if request.parameter(MetricsEndpoint.marker) != nil { return metrics.respond(to: request) }
-        if session == nil {
-            do { session = service.makeSession(database: try Database(conninfo: databaseURL)) } catch {
-                Log.event("database_connect_failed", .error, ["thread": .string("\(lane)-\(index)"), "error": .string(Log.describe(error))])
-                return service.unavailable(request)
-            }
-        }
-        return service.handle(request, session: session!)
+        return service.handle(request, session: session)
     }
 }
 
 let frontLane = frontServer.map { front in
     let done = DispatchSemaphore(value: 0)
     let thread = Thread {
-        front.run(workers: options.frontWorkers, threadName: "fcgi-front") { makeWorker(lane: "front", index: $0) }
+        front.run(workers: options.frontWorkers, threadName: "fcgi-front") { _ in makeWorker() }
         done.signal()
     }
     thread.start()
     return done
 }
-server.run(workers: options.workers) { makeWorker(lane: "worker", index: $0) }
+server.run(workers: options.workers) { _ in makeWorker() }
 // Both lanes stop together (the signal handler stops both); wait for the front one's requests.
 frontLane?.wait()
 wrappingKeys.stop()

@@ -94,7 +94,7 @@ struct ServiceHarness {
     /// things through another harness), already listening; `stop()` it when done.
     func listeningInvalidator() -> CacheInvalidator {
         let invalidator = CacheInvalidator(keys: service.keyCache, credentials: service.credentialCache, access: service.accessCache,
-                                           conninfo: appURL)
+                                           conninfo: appURL, staleSeconds: 30)
         invalidator.start()
         Thread.sleep(forTimeInterval: 0.3)  // LISTEN in effect
         return invalidator

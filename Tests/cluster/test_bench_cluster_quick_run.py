@@ -1,8 +1,9 @@
 """`scripts/kms bench --cluster --quick` from start to end: it brings up a cluster of its own,
-measures Encrypt through the load balancer with 1, 2 and 3 hosts and direct, exits 0 on a clean
-run, writes its section (here into a file of the test's, KMS_BENCH_CLUSTER_REPORT) and the
-results, and leaves nothing behind: no namespace, link or bridge of its prefix, no process of
-its directory.
+measures Encrypt through the load balancer with 1, 2 and 3 hosts and direct, then kills the
+PostgreSQL primary under load (the failover phase), exits 0 on a clean run (no acknowledged
+CreateKey lost), writes its section (here into a file of the test's, KMS_BENCH_CLUSTER_REPORT),
+the failover chart beside it and the results, and leaves nothing behind: no namespace, link or
+bridge of its prefix, no process of its directory.
 
 Its own names, so it can run beside another cluster: KMS_TEST_BENCH_CLUSTER_NAME (kbt),
 _SUBNET (10.218.0), _HTTP_PORT (29580), _HTTPS_PORT (29943). Root. ~2 min here.
@@ -54,9 +55,17 @@ def test_quick_cluster_bench_measures_reports_and_cleans_up(tmp_path):
         runs["1 host via HAProxy"]["cpu_ms_per_request"]["haproxy"]
     assert data["projection"]["model"]["rows"] and data["single_host"]["direct_rps"] > 0
 
+    failover = data["failover"]["summary"]
+    assert failover["verdict"] == "PASS" and failover["acknowledged"] > 0 and not failover["lost"], failover
+    assert failover["promoted_s"] is not None and failover["first_write_s"] is not None, failover
+    assert failover["errors"].get("CreateKey"), "no write failed while there was no primary"
+    assert (tmp_path / "docs" / "bench-failover.png").stat().st_size > 10_000
+
     text = report.read_text()
     assert text.startswith("# Benchmarks\n\nthe single-host run\n")
     assert "## Throughput with 1, 2 and 3 responder hosts" in text and "### Projection" in text
+    assert "## What a PostgreSQL failover costs the requests in flight" in text
+    assert f"**Acknowledged CreateKeys lost: 0 of {failover['acknowledged']} — PASS**" in text
 
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert f" {name}-" not in links, links

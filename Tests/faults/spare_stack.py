@@ -16,8 +16,8 @@ import pytest
 
 # Settings a spare stack must not inherit from the caller's environment.
 STACK_SETTINGS = ("KMS_HTTP_PORT", "KMS_HTTPS_PORT", "KMS_REGIONS", "KMS_WORKERS", "KMS_FRONT_WORKERS", "KMS_LOG_LEVEL",
-                  "KMS_RATE_LIMIT", "KMS_CPU_BUDGET", "KMS_DATA_KEY_LIMIT", "KMS_TLS_CERT", "KMS_TLS_KEY", "KMS_TLS_CA",
-                  "KMS_LISTEN", "KMS_HTTP_LISTEN")
+                  "KMS_RATE_LIMIT", "KMS_CPU_BUDGET", "KMS_DATA_KEY_LIMIT", "KMS_CACHE_STALE_SECONDS", "KMS_TLS_CERT", "KMS_TLS_KEY",
+                  "KMS_TLS_CA", "KMS_LISTEN", "KMS_HTTP_LISTEN")
 
 
 class SpareStack:

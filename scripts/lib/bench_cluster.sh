@@ -23,19 +23,29 @@ request, CPU seconds per 1,000 requests of every process group (haproxy, nginx, 
 postgres, patroni, etcd, wrk, other) and a projection for N hosts on separate machines. Writes
 the cluster section of BENCHMARKS.md (the rest of the file is the single-host bench's) and
 bench/results/cluster-results.json. Takes ~4 min (~1.5 min with --quick) besides `cluster up`.
+
+Then the failover phase: Encrypt (cached keys) at a fixed rate and CreateKey through HAProxy
+while the PostgreSQL primary is killed (`cluster kill`, SIGKILL); reports the time from the kill
+to the promotion, to the first acknowledged write and to Encrypt healthy again, the latency of
+the requests in flight at the kill and how they ended, errors by code, and checks that every
+acknowledged CreateKey is on the new primary (DescribeKey; one lost fails the run). Chart:
+docs/bench-failover.png. ~1 min.
   --quick   3 s runs at 32 connections only (for trying it out: its figures are not the
             committed ones)
   --keep    leave the cluster running afterwards (its KMS_CLUSTER_HOME is printed)
 
 Exit status: 0 if every run was clean (no errors, no request answered by a host out of the
-pool), 1 otherwise.
+pool, no acknowledged CreateKey lost in the failover), 1 otherwise.
 
 Environment: KMS_BENCH_CLUSTER_HOME (default a fresh /tmp/kms-bench-cluster.XXXXXX, removed at
 the end), KMS_BENCH_CLUSTER_NAME (kbench), KMS_BENCH_CLUSTER_SUBNET (10.219.0),
 KMS_BENCH_CLUSTER_HTTP_PORT (28280), KMS_BENCH_CLUSTER_HTTPS_PORT (28643),
 KMS_BENCH_DURATION (10, 3 with --quick) seconds per run, KMS_BENCH_CONCURRENCIES (8,32,64),
 KMS_BENCH_WAIT_QUIET as for bench; KMS_BENCH_CLUSTER_REPORT (the file that gets the section,
-default BENCHMARKS.md); KMS_SKIP_BUILD, KMS_RESPONDER_BIN, KMS_CTL_BIN as for up.
+default BENCHMARKS.md; the chart goes to docs/ beside it); KMS_BENCH_CLUSTER_PHASES
+(throughput,failover: the phases to run; the section keeps the text of the others);
+KMS_CACHE_STALE_SECONDS for the bench cluster's responders (30; 0 for the rule before the
+staleness window); KMS_SKIP_BUILD, KMS_RESPONDER_BIN, KMS_CTL_BIN as for up.
 EOF
 }
 

@@ -22,9 +22,9 @@
 # python3-idna: Patroni's HTTPS client to etcd needs it (only a Suggests of urllib3).
 CLUSTER_PACKAGES=(patroni python3-etcd python3-idna etcd-server haproxy iproute2)
 CLUSTER_CONFIG_KEYS=(KMS_CLUSTER_HTTP_PORT KMS_CLUSTER_HTTPS_PORT KMS_CLUSTER_NAME KMS_CLUSTER_SUBNET CLUSTER_RESPONDERS CLUSTER_STANDBYS)
-# The responders' cluster-wide limits: given to `cluster up`, remembered in cluster.env, so a host
+# The responders' cluster-wide limits (and their cache staleness window): given to `cluster up`, remembered in cluster.env, so a host
 # started later (`cluster start`, `restart`) gets the same ones as its peers.
-CLUSTER_LIMIT_KEYS=(KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT)
+CLUSTER_LIMIT_KEYS=(KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_CACHE_STALE_SECONDS)
 # Patroni's timing (SPEC §8 target: errors for ≤ 30 s after the primary dies). Patroni requires
 # loop_wait + 2 × retry_timeout ≤ ttl and ttl ≥ 20. A failover starts when the leader lock
 # expires: at most ttl after the primary last renewed it (every loop_wait).

@@ -5,7 +5,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 DEFAULT_REGIONS="ap-guangzhou=FIPS,ap-beijing=FIPS,ap-shanghai-fsi=SM"
 # Settings that `up` remembers in $KMS_HOME/stack.env, so that `status`, `down` and a
 # later `up` of the same stack agree on ports etc. without the caller repeating them.
-CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_FRONT_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
+CONFIG_KEYS=(KMS_HTTP_PORT KMS_HTTPS_PORT KMS_REGIONS KMS_WORKERS KMS_FRONT_WORKERS KMS_LOG_LEVEL KMS_RATE_LIMIT KMS_CPU_BUDGET KMS_DATA_KEY_LIMIT KMS_CACHE_STALE_SECONDS KMS_TLS_CERT KMS_TLS_KEY KMS_TLS_CA)
 # Unix socket paths (sun_path) hold at most 107 characters plus the terminating NUL.
 MAX_SOCKET_PATH=107
 
@@ -75,6 +75,7 @@ load_config() {
     KMS_RATE_LIMIT=${KMS_RATE_LIMIT:-10000}
     KMS_CPU_BUDGET=${KMS_CPU_BUDGET:-500}
     KMS_DATA_KEY_LIMIT=${KMS_DATA_KEY_LIMIT:-10000}
+    KMS_CACHE_STALE_SECONDS=${KMS_CACHE_STALE_SECONDS:-30}
     KMS_TLS_CERT=${KMS_TLS_CERT:-}
     KMS_TLS_KEY=${KMS_TLS_KEY:-}
     KMS_TLS_CA=${KMS_TLS_CA:-}
@@ -92,6 +93,8 @@ load_config() {
     [[ $KMS_CPU_BUDGET =~ ^[0-9]+$ ]] || die "KMS_CPU_BUDGET must be a whole number of CPU milliseconds per second (0 = off): $KMS_CPU_BUDGET"
     [[ $KMS_DATA_KEY_LIMIT =~ ^[0-9]{1,9}$ ]] ||
         die "KMS_DATA_KEY_LIMIT must be a whole number of data keys per account and region (0 = no hosted data keys): $KMS_DATA_KEY_LIMIT"
+    [[ $KMS_CACHE_STALE_SECONDS =~ ^[0-9]{1,4}$ ]] && ((KMS_CACHE_STALE_SECONDS <= 3600)) ||
+        die "KMS_CACHE_STALE_SECONDS must be a whole number of seconds from 0 to 3600 (0 = caches emptied when the invalidation connection breaks): $KMS_CACHE_STALE_SECONDS"
     [[ $KMS_REGIONS =~ ^[A-Za-z0-9-]+=[A-Za-z0-9]+(,[A-Za-z0-9-]+=[A-Za-z0-9]+)*$ ]] ||
         die "KMS_REGIONS must look like 'ap-guangzhou=FIPS,ap-shanghai-fsi=SM': $KMS_REGIONS"
 

@@ -33,6 +33,7 @@ responder_command() {
         --rate-limit "$KMS_RATE_LIMIT"
         --cpu-budget "$KMS_CPU_BUDGET"
         --data-key-limit "$KMS_DATA_KEY_LIMIT"
+        --cache-stale-seconds "$KMS_CACHE_STALE_SECONDS"
         --log-file "$LOG_DIR/responder.log"
     )
     # The front lane (nginx/nginx.conf.template's $kms_lane): its own socket and threads.

@@ -16,7 +16,7 @@ public final class RequestMetrics: @unchecked Sendable {
     private let codeIndex: [String: Int]
     let buckets: HistogramBuckets
     private let blocks = Mutex<[CounterBlock]>([])
-    /// For requests answered without a session (no database connection to be had).
+    /// For requests recorded without a worker's block.
     private let shared: CounterBlock
 
     /// The action label used when the request named no action the table knows.

@@ -43,4 +43,7 @@ public final class AccessCache: @unchecked Sendable {
     public func invalidate(appId: Int64) { cache.invalidate { $0.appId == appId } }
 
     public func invalidateAll() { cache.invalidateAll() }
+
+    /// Closed by `CacheInvalidator` when the entries can no longer be trusted.
+    public var gate: CacheGate { cache.gate }
 }

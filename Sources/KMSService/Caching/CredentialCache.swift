@@ -26,4 +26,7 @@ public final class CredentialCache: @unchecked Sendable {
     public func invalidate(_ secretId: String) { cache.invalidate(secretId) }
 
     public func invalidateAll() { cache.invalidateAll() }
+
+    /// Closed by `CacheInvalidator` when the entries can no longer be trusted.
+    public var gate: CacheGate { cache.gate }
 }

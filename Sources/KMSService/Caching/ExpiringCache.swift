@@ -5,7 +5,8 @@ import Synchronization
 /// What `CredentialCache` and `AccessCache` share: entries that a change made anywhere must drop
 /// (`CacheInvalidator`). A load reads `currentGeneration` first and passes it to `store`, so an
 /// invalidation that races the load wins; an entry lives at most `lifetime`; at `capacity` the cache
-/// starts over. One lock: lookups are a dictionary probe under it.
+/// starts over; while `gate` is closed (the invalidation channel down past its window) nothing is
+/// served. One lock: lookups are a dictionary probe under it.
 final class ExpiringCache<Key: Hashable, Value>: @unchecked Sendable {
     private struct Entry {
         let value: Value
@@ -17,6 +18,8 @@ final class ExpiringCache<Key: Hashable, Value>: @unchecked Sendable {
     private let generation = Atomic<UInt64>(0)
     let capacity: Int
     let lifetime: UInt64
+    /// Closed by `CacheInvalidator` when the entries can no longer be trusted.
+    let gate = CacheGate()
 
     init(capacity: Int, lifetimeSeconds: UInt64) {
         self.capacity = capacity
@@ -31,7 +34,9 @@ final class ExpiringCache<Key: Hashable, Value>: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard let entry = entries[key] else { return nil }
-        guard DispatchTimeNow.nanoseconds &- entry.loadedAt < lifetime else {
+        let now = DispatchTimeNow.nanoseconds
+        guard gate.allows(now) else { return nil }
+        guard now &- entry.loadedAt < lifetime else {
             entries[key] = nil
             return nil
         }

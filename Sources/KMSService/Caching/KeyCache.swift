@@ -10,7 +10,8 @@ import Synchronization
 /// - a load that raced with an invalidation is not stored (the generation check), so a stale
 ///   row can never be cached after the change that made it stale;
 /// - time-dependent state (material expiry) is evaluated on every use, not cached.
-/// Entries also expire after `lifetime` as a last line of defence.
+/// Entries also expire after `lifetime` as a last line of defence, and none is used while `gate`
+/// is closed (the invalidation channel down for longer than its `StalenessWindow`).
 public final class KeyCache: @unchecked Sendable {
     /// Kept small (about 200 bytes with one material version): a deployment may have many keys.
     /// An asymmetric key's material is its PKCS#8 private key, kept parsed as well (`keyPair`),
@@ -38,6 +39,8 @@ public final class KeyCache: @unchecked Sendable {
     private let generation = Atomic<UInt64>(0)
     let capacityPerStripe: Int
     let lifetime: UInt64
+    /// Closed by `CacheInvalidator` when the entries can no longer be trusted.
+    public let gate = CacheGate()
 
     /// A cache of at most about `capacity` keys, each kept at most `lifetimeSeconds`.
     public init(capacity: Int = 200_000, lifetimeSeconds: UInt64 = 300) {
@@ -61,7 +64,10 @@ public final class KeyCache: @unchecked Sendable {
         s.lock.lock()
         defer { s.lock.unlock() }
         guard let entry = s.entries[slot] else { s.misses &+= 1; return nil }
-        guard DispatchTimeNow.nanoseconds &- entry.loadedAt < lifetime else {
+        let now = DispatchTimeNow.nanoseconds
+        // Past the window the entry stays (the reconnection empties the cache): it is not used.
+        guard gate.allows(now) else { s.misses &+= 1; return nil }
+        guard now &- entry.loadedAt < lifetime else {
             s.entries[slot] = nil
             s.misses &+= 1
             return nil
