@@ -69,7 +69,7 @@ def assert_defaults(spare, operator_cert):
     local_ca = os.path.join(spare.home, "tls", "ca.pem")
     reverted = spare.stack_env()
     assert (reverted["KMS_TLS_CERT"], reverted["KMS_TLS_KEY"], reverted["KMS_TLS_CA"]) == ("", "", "")
-    assert reverted["KMS_WORKERS"] == str(4 * os.cpu_count())
+    assert reverted["KMS_WORKERS"] == str(min(8 * os.cpu_count(), 64))
     assert served_certificate(spare.https_port) != der_of(operator_cert)
     assert verifies_against(spare.https_port, local_ca)
     assert spare.status()["ca_file"] == local_ca
