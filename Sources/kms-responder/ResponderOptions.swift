@@ -44,8 +44,8 @@ struct ResponderOptions: ParsableCommand {
     @Option(name: .customLong("front-workers"), help: "Worker threads of the front lane, 1-64 (default: 1 per core, at most 16).")
     var frontWorkerCount: Int?
 
-    /// The front lane's threads: `--front-workers`, else one per core (cached crypto never waits,
-    /// so more threads than cores only queue on the cores).
+    /// The front lane's threads: `--front-workers`, else one per core up to 16 (cached crypto
+    /// never waits, so more threads than cores only queue on the cores).
     var frontWorkers: Int { frontWorkerCount ?? min(ProcessInfo.processInfo.activeProcessorCount, 16) }
 
     @Option(name: .customLong("log-level"), help: "debug, info, warning or error (warning turns the per-request lines off).")
