@@ -4,13 +4,17 @@ import KMSCore
 import KMSHTTP
 
 /// Owns one `FCGX_Request` for the life of a worker thread.
+///
+/// libfcgi never accepts here: `FastCGIServer` accepts and polls the connections, and hands
+/// this request one whose next request is waiting (`begin(on:)`). The request's listening
+/// socket is -1, so libfcgi's own accept, which it falls back to when a connection fails,
+/// fails at once (EBADF) instead of taking a connection from the poller.
 final class FastCGIRequest {
     private let request: UnsafeMutablePointer<FCGX_Request>
 
-    init(listenFD: Int32) {
+    init() {
         request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
-        // FAIL_ACCEPT_ON_INTR: a signal or a shutdown socket ends accept instead of looping in libfcgi.
-        FCGX_InitRequest(request, listenFD, FCGI_FAIL_ACCEPT_ON_INTR)
+        FCGX_InitRequest(request, -1, FCGI_FAIL_ACCEPT_ON_INTR)
     }
 
     deinit {
@@ -18,8 +22,18 @@ final class FastCGIRequest {
         request.deallocate()
     }
 
-    /// Waits for the next request; false once the listening socket is shut down.
-    func accept() -> Bool { FCGX_Accept_r(request) >= 0 }
+    /// Reads the next request's parameters from `connection` (blocking until they are all
+    /// there); false if the connection failed or closed, which libfcgi has then closed.
+    ///
+    /// The connection is marked kept and detached before libfcgi sees it: kept, so that the
+    /// finish of the previous request libfcgi runs first does not close it; detached, so that a
+    /// close is a plain `close(2)` (see `finish`). The request's own flags, read next, decide.
+    func begin(on connection: Int32) -> Bool {
+        request.pointee.ipcFd = connection
+        request.pointee.keepConnection = 1
+        _ = FCGX_Detach(request)
+        return FCGX_Accept_r(request) >= 0
+    }
 
     /// The CGI parameters and up to `maximumBody` bytes of body.
     func read(maximumBody: Int) -> HTTPRequest {
@@ -77,7 +91,8 @@ final class FastCGIRequest {
         }
     }
 
-    /// Ends the request and closes the connection at once.
+    /// Ends the request. Returns the connection if nginx keeps it (`fastcgi_keep_conn on`) for
+    /// its next request, which is the caller's to poll; otherwise it is closed at once.
     ///
     /// libfcgi's own close is a lingering one: `shutdown(SHUT_WR)`, then up to 2 s in `select`
     /// and `read` until nginx hangs up, so every request put its worker thread to sleep once
@@ -87,10 +102,15 @@ final class FastCGIRequest {
     /// closing cannot take it back; a reset is only reported to nginx if we leave input unread,
     /// so the rest of the input (the empty record that ends FCGI_STDIN) is read first.
     /// `FCGX_Detach` makes libfcgi's close a plain `close(2)`.
-    func finish() {
+    func finish() -> Int32? {
         var scratch = [CChar](repeating: 0, count: 512)
         while FCGX_GetStr(&scratch, Int32(scratch.count), request.pointee.in) > 0 {}
         _ = FCGX_Detach(request)
         FCGX_Finish_r(request)
+        // A kept connection stays open in libfcgi's request; it is the poller's from here on.
+        let kept = request.pointee.ipcFd
+        guard kept >= 0 else { return nil }
+        request.pointee.ipcFd = -1
+        return kept
     }
 }
