@@ -36,7 +36,9 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    /// Appends `s` as a JSON string literal (quoted, escaped): what `.string(s).write(to:)`
+    /// writes, for callers that build JSON without making values (log lines).
+    public static func writeString(_ s: String, to out: inout [UInt8]) {
         var s = s
         s.withUTF8 { writeString(bytes: $0, to: &out) }
     }

@@ -92,14 +92,22 @@ public enum AuditRecordsCopy {
     @inline(__always) private static func null(_ out: inout [UInt8]) { out.append(contentsOf: [0x5C, UInt8(ascii: "N")]) }
 
     private static func text(_ value: String, _ out: inout [UInt8]) {
-        for byte in value.utf8 {
-            switch byte {
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x00: continue
-            default: out.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            // Ids, regions, actions and codes have nothing to escape: one copy.
+            guard bytes.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == 0x00 }) else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                switch byte {
+                case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x00: continue
+                default: out.append(byte)
+                }
             }
         }
     }

@@ -73,6 +73,15 @@ final class LogLineTests: XCTestCase {
         }
     }
 
+    func testIntegerFieldsAreExactDecimals() throws {
+        for value: Int64 in [0, 7, 10, 99, 100, 1_300_000_001, -1, -10, Int64.max, Int64.min] {
+            var line = LogLine(event: "e", level: .info, seconds: 0, nanoseconds: 0)
+            line.field("n", value)
+            let text = String(decoding: line.finished(), as: UTF8.self)
+            XCTAssertTrue(text.hasSuffix(#","n":\#(value)}"# + "\n"), text)
+        }
+    }
+
     func testRequestLineCarriesTheFieldsTheOperatingContractNames() throws {
         let audit = RequestAudit(requestId: "2b3c0d5e-0000-4000-8000-0123456789ab", client: "192.0.2.7")
         audit.action = "Encrypt"

@@ -24,13 +24,14 @@ public struct LogLine {
     /// Adds `"name":"value"`.
     public mutating func field(_ name: String, _ value: String) {
         key(name)
-        JSONValue.string(value).write(to: &bytes)
+        JSONValue.writeString(value, to: &bytes)
     }
 
     /// Adds `"name":value` for an integer.
     public mutating func field(_ name: String, _ value: Int64) {
         key(name)
-        bytes.append(contentsOf: String(value).utf8)
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        LogLine.appendDecimal(value.magnitude, to: &bytes)
     }
 
     /// Adds `"name":value` for any JSON value.
@@ -43,7 +44,7 @@ public struct LogLine {
     public mutating func milliseconds(_ name: String, microseconds: Int64) {
         key(name)
         let us = max(0, microseconds)
-        bytes.append(contentsOf: String(us / 1000).utf8)
+        LogLine.appendDecimal(UInt64(us / 1000), to: &bytes)
         bytes.append(UInt8(ascii: "."))
         LogLine.appendPadded(Int(us % 1000), digits: 3, to: &bytes)
     }
@@ -56,8 +57,20 @@ public struct LogLine {
 
     private mutating func key(_ name: String) {
         bytes.append(UInt8(ascii: ","))
-        JSONValue.string(name).write(to: &bytes)
+        JSONValue.writeString(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// The decimal digits of `value`, without making a String.
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        var v = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(v / divisor))
+            v %= divisor
+            divisor /= 10
+        }
     }
 
     /// RFC 3339 in UTC with milliseconds, `2026-11-30T05:37:37.005Z`: computed, not formatted
