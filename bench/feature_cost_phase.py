@@ -92,9 +92,13 @@ class VariantResponder:
         self.socket = feature_socket(os.path.dirname(stack_argv[stack_argv.index("--socket") + 1]), port)
         self.log_path = os.path.join(cfg.log_dir, f"feature-{port}.log")
         # One socket each: bench.sh's server block for the port passes every action to it, and the
-        # stack's front socket is the product's own.
+        # stack's front socket is the product's own. The A/B load is Encrypt, which the product
+        # serves from its front lane: the socket gets as many threads as that lane has.
         argv = without_options(stack_argv, ("--front-socket", "--front-workers"))
-        self.argv = with_options(argv, (("--socket", self.socket), ("--log-file", self.log_path)) + options)
+        threads = ()
+        if "--front-workers" in stack_argv and "--front-socket" in stack_argv:
+            threads = (("--workers", stack_argv[stack_argv.index("--front-workers") + 1]),)
+        self.argv = with_options(argv, (("--socket", self.socket), ("--log-file", self.log_path)) + threads + options)
         self.proc = None
 
     def start(self):

@@ -449,7 +449,9 @@ def write(cfg, data):
               "- `scripts/kms bench` brings up its own stack (`KMS_HOME=/tmp/kms-bench.XXXXXX`, ports 28180/28543, "
               "`KMS_RATE_LIMIT=0`), builds `bench/trivial_fcgi.c` with gcc against libfcgi and restarts that stack's nginx "
               "with one more server block (port 28181): `location = /static { return 200 '{}'; }` and a `location /` that is "
-              "a copy of the product's (every `fastcgi_*` setting, `fastcgi_keep_conn off`) passing to the trivial responder "
+              "a copy of the product's (every `fastcgi_*` setting, `fastcgi_keep_conn on`) passing to the trivial responder "
+              "directly, not through a kept-alive upstream (libfcgi's accept loop binds a thread to a kept connection, so "
+              "nginx closes the connection after each request here) "
               "(same worker count, fixed `{\"Response\":{\"RequestId\":\"x\"}}`, `Content-Type: application/json`). The "
               "product's nginx template is not changed; the ceilings share the product's `http {}` settings (2 workers, "
               "access log, keep-alive).",

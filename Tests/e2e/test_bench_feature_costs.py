@@ -94,6 +94,18 @@ class Fronted:
         self.responder.stop()
 
 
+def test_a_variant_serves_encrypt_with_as_many_threads_as_the_products_front_lane(bench):
+    # The A/B load is Encrypt, which the product answers from its front lane (OPERATIONS.md,
+    # "Worker threads"): a variant has one socket, with that lane's threads, not the workers'.
+    with open(os.path.join(bench.cfg.run_dir, "responder.cmd")) as f:
+        stack = shlex.split(f.read())
+    variant = fp.VariantResponder(bench.cfg, PORT + 7, ())
+    assert "--front-socket" not in variant.argv and "--front-workers" not in variant.argv
+    assert variant.argv[variant.argv.index("--workers") + 1] == stack[stack.index("--front-workers") + 1]
+    assert stack[stack.index("--workers") + 1] != stack[stack.index("--front-workers") + 1], \
+        "the test stack's lanes have different thread counts, so this test tells them apart"
+
+
 def answer_code(port, raw):
     status, _, body = tc3.send_raw(port, raw)
     assert status == 200, body

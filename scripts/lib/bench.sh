@@ -103,6 +103,11 @@ bench_teardown() {
 # baseline, the feature-cost responders) on a port of its own. Their `location /` is a copy of the
 # product's (every fastcgi_* setting and the fastcgi_params), only fastcgi_pass points elsewhere;
 # the http{} settings (workers, keep-alive, access log) are the product's because it is the same file.
+# A further responder is passed to through an upstream kept alive as the product's lanes are
+# (`keepalive 32`). The trivial responder is passed to directly: libfcgi's accept loop binds a
+# thread to each kept connection, so behind kept connections its threads would starve (the honest
+# ceiling, bench/ceiling_phase.py, sizes its threads for them); nginx closes a connection it does
+# not keep after each request.
 bench_nginx_conf() {
     local out=$1 trivial_socket=$2 ceiling_port=$3 location
     shift 3
@@ -136,10 +141,11 @@ EOF
             cat <<EOF
 
     # Added by scripts/kms bench: another responder (the baseline, a feature-cost A/B one).
+    upstream kms_bench_$2 { server unix:$1; keepalive 32; }
     server {
         listen 127.0.0.1:$2;
         server_name localhost;
-${location//'$kms_lane;'/"unix:$1;"}
+${location//'$kms_lane;'/"kms_bench_$2;"}
     }
 EOF
             shift 2
