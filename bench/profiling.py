@@ -409,8 +409,10 @@ def callgrind_encrypt(bench, pdir, n, binary=None, tag="callgrind"):
     # The symbols of the binary that runs (KMS_RESPONDER_BIN may name another than $KMS_HOME/bin's).
     symbols = sh(["nm", argv[0]]).stdout.split("\n")
     names = [line.split()[-1] for line in symbols if line.strip()]
-    toggles = [s for s in names if re.search(r"FastCGIServerC3run7workers.*cfU_$", s)][:1]
-    toggles += [s for s in names if re.search(r"AuditWriterC5flushSbyF$", s)][:1]
+    # The worker thread's closure (the compiler may leave only its thunk, `…cfU_TA`) and the audit
+    # writer's flush (`flush()` once, `flush(summaries:)` now).
+    toggles = sorted((s for s in names if re.search(r"FastCGIServerC3run7workers.*cfU_(TA)?$", s)), key=len)[:1]
+    toggles += [s for s in names if re.search(r"AuditWriterC5flush(SbyF|9summaries\w*)$", s)][:1]
     if not toggles:
         raise BenchFailure(f"no function to collect in found in {argv[0]} (stripped, or renamed?)")
     sup = stack.supervisor_pid()
