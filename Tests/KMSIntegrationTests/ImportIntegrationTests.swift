@@ -110,6 +110,22 @@ final class ImportIntegrationTests: XCTestCase {
         XCTAssertEqual(importMaterial(h, account, keyId, params), "InvalidParameterValue")
     }
 
+    func testARefusedRequestGivesItsWrappingPairBackForTheNextOne() throws {
+        let h = try ServiceHarness(clock: TestClock(t0))
+        let account = try h.newAccount()
+        // The harness never starts the pool: a pair is made on the request and nothing refills it.
+        let pool = h.service.operations.wrappingKeys
+        func ready() -> Int? { pool.sizes.first { $0.spec == .rsa2048 }?.ready }
+        let params: [(String, JSONValue)] = [("WrappingAlgorithm", "RSAES_OAEP_SHA_256"), ("WrappingKeySpec", "RSA_2048")]
+        let notExternal = ServiceHarness.string(h.call("CreateKey", ["Alias": "not-external"], as: account), "KeyId")
+        let refused = h.call("GetParametersForImport", .object([("KeyId", .string(notExternal))] + params), as: account)
+        XCTAssertEqual(ServiceHarness.errorCode(refused), "UnsupportedOperation.NotExternalCmk")
+        XCTAssertEqual(ready(), 1, "the pair taken for the refused request is back in the pool")
+        let issued = h.call("GetParametersForImport", .object([("KeyId", .string(externalKey(h, account)))] + params), as: account)
+        XCTAssertNil(ServiceHarness.errorCode(issued))
+        XCTAssertEqual(ready(), 0, "the next request got it")
+    }
+
     func testParametersPerKeyAreBoundedByEvictingTheOldest() throws {
         let clock = TestClock(t0)
         let h = try ServiceHarness(clock: clock)

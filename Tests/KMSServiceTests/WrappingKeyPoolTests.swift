@@ -58,4 +58,20 @@ final class WrappingKeyPoolTests: XCTestCase {
         let onDemand = try WrappingKeyPool(capacity: 0).take(.sm2)
         XCTAssertTrue(onDemand.generatedOnDemand && onDemand.charged)
     }
+
+    func testAPairGivenBackIsTakenNextUnchargedAndTheCapacityHolds() throws {
+        // Capacity 1 and never started: nothing refills behind the test's back.
+        let pool = WrappingKeyPool(capacity: 1)
+        let made = try pool.take(.sm2)
+        XCTAssertTrue(made.generatedOnDemand && made.charged)
+        pool.giveBack(made, as: .sm2)
+        XCTAssertEqual(pool.sizes.first { $0.spec == .sm2 }?.ready, 1)
+        let again = try pool.take(.sm2)
+        XCTAssertEqual(again.publicKeyDER, made.publicKeyDER, "the same pair, not a new one")
+        XCTAssertFalse(again.charged, "its maker was charged already")
+        // A full pool keeps no more than its capacity.
+        pool.giveBack(again, as: .sm2)
+        pool.giveBack(try WrappingKeyPool(capacity: 0).take(.sm2), as: .sm2)
+        XCTAssertEqual(pool.sizes.first { $0.spec == .sm2 }?.ready, 1)
+    }
 }

@@ -57,6 +57,19 @@ public final class WrappingKeyPool: @unchecked Sendable {
         return pair
     }
 
+    /// Puts back a pair `take` gave a request that was then refused before any of it left the
+    /// process: nothing sealed with it was stored and its public key was never answered, so it is
+    /// as fresh as one never taken. It goes back uncharged (whoever made it was charged already)
+    /// unless the pool is full again, and the refused request has spent no pair.
+    public func giveBack(_ pair: Pair, as spec: WrappingKeySpec) {
+        var pair = pair
+        pair.generatedOnDemand = false
+        pair.generatedByReserve = false
+        condition.lock()
+        if (ready[spec]?.count ?? 0) < capacity { ready[spec, default: []].append(pair) }
+        condition.unlock()
+    }
+
     /// Pairs ready now, for each kind (every kind listed, an empty one as 0).
     public var sizes: [(spec: WrappingKeySpec, ready: Int)] {
         condition.lock()

@@ -19,34 +19,47 @@ extension KeyOperations {
             try ImportRules.checkExternal(key)
             _ = try key.lifecycle(now: now).applying(.importMaterial)
         }
-        // A cheap unlocked look first, so a refused request spends no key pair; then the pair is
-        // taken outside the locked transaction: generating one when the pool is dry must not
-        // happen while the key's row is locked, or concurrent calls for one key queue behind it.
-        try check(try read(id, scope))
         // A pair made on CPU a request could have had (on this thread because the pool was dry,
         // or by the pool's reserve thread) is charged to the account; an account out of budget
-        // gets no pooled pair either, or it could keep the pool dry.
-        try cpuBudget.admit(appId)
+        // gets no pooled pair either, or it could keep the pool dry. Refused for its budget, a
+        // request its key refuses anyway is told that first.
+        do {
+            try cpuBudget.admit(appId)
+        } catch {
+            try check(try read(id, scope))
+            throw error
+        }
+        // The pair is taken before the locked transaction: generating one when the pool is dry
+        // must not happen while the key's row is locked, or concurrent calls for one key queue
+        // behind it. A request the locked checks refuse gives it back (`giveBack`), so it spends
+        // no pair, without a read of its own before the transaction (a round trip less).
         let pair = try wrappingKeys.take(spec)
         if pair.charged { cpuBudget.charge(appId, milliseconds: pair.cpuMilliseconds) }
         // Sealed before the transaction, so the row lock is held only for the round trips.
         let sealed = keyring.sealer.seal(pair.privateKeyDER, for: .importPrivateKey(tenant, id, tokenHash: tokenHash))
-        try transaction(scope) { tx in
-            // Two round trips: lock the key and count in one, then the writes with the COMMIT.
-            tx.changing(id)
-            let (locked, live) = try tx.db.run(FindKeyForUpdate(tenant: tenant, keyID: id),
-                                               CountLiveImportParameters(tenant: tenant, keyID: id, now: now))
-            guard let locked else { throw KMSError.notFound() }
-            try check(locked)
-            guard live.forTenant < ImportRules.maximumParametersPerAccount else {
-                throw KMSError(.limitExceeded, "Too many unexpired import parameters in this region; import or wait for them to expire.")
+        do {
+            try transaction(scope) { tx in
+                // Two round trips: lock the key and count in one, then the writes with the COMMIT.
+                tx.changing(id)
+                let (locked, live) = try tx.db.run(FindKeyForUpdate(tenant: tenant, keyID: id),
+                                                   CountLiveImportParameters(tenant: tenant, keyID: id, now: now))
+                guard let locked else { throw KMSError.notFound() }
+                try check(locked)
+                guard live.forTenant < ImportRules.maximumParametersPerAccount else {
+                    throw KMSError(.limitExceeded, "Too many unexpired import parameters in this region; import or wait for them to expire.")
+                }
+                try tx.db.enqueue(InsertImportParameters(tenant: tenant, row: ImportParametersRow(
+                    keyID: id, tokenHash: tokenHash, wrappingAlgorithm: algorithm, wrappingKeySpec: spec.rawValue,
+                    privateKeySealed: sealed, validTo: validTo), createdAt: now))
+                try tx.db.enqueue(EvictOldestImportParameters(tenant: tenant, keyID: id, keep: ImportRules.maximumParametersPerKey))
+                try tx.db.enqueue(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: tenant, keyID: id, dueAt: validTo),
+                                              earliest: true))
             }
-            try tx.db.enqueue(InsertImportParameters(tenant: tenant, row: ImportParametersRow(
-                keyID: id, tokenHash: tokenHash, wrappingAlgorithm: algorithm, wrappingKeySpec: spec.rawValue,
-                privateKeySealed: sealed, validTo: validTo), createdAt: now))
-            try tx.db.enqueue(EvictOldestImportParameters(tenant: tenant, keyID: id, keep: ImportRules.maximumParametersPerKey))
-            try tx.db.enqueue(ScheduleJob(ScheduledJob(kind: .purgeImportParameters, tenant: tenant, keyID: id, dueAt: validTo),
-                                          earliest: true))
+        } catch let refusal as KMSError where refusal.code != .internalError {
+            // Only a refusal by the checks: after a failure in the database the transaction's
+            // outcome may be unknown, and a pair that may be stored is never handed out again.
+            wrappingKeys.giveBack(pair, as: spec)
+            throw refusal
         }
         return (token, pair.publicKeyDER, validTo)
     }
