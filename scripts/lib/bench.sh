@@ -98,16 +98,17 @@ bench_teardown() {
     return "$rc"
 }
 
-# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT [SOCKET PORT]...: the stack's rendered
+# bench_nginx_conf OUT TRIVIAL_SOCKET CEILING_PORT [SOCKET PORT HOW]...: the stack's rendered
 # nginx.conf plus one server block for the ceilings and one for each further responder (the
 # baseline, the feature-cost responders) on a port of its own. Their `location /` is a copy of the
 # product's (every fastcgi_* setting and the fastcgi_params), only fastcgi_pass points elsewhere;
 # the http{} settings (workers, keep-alive, access log) are the product's because it is the same file.
-# A further responder is passed to through an upstream kept alive as the product's lanes are
-# (`keepalive 32`). The trivial responder is passed to directly: libfcgi's accept loop binds a
-# thread to each kept connection, so behind kept connections its threads would starve (the honest
-# ceiling, bench/ceiling_phase.py, sizes its threads for them); nginx closes a connection it does
-# not keep after each request.
+# HOW is `kept` (this checkout's responders: passed to through an upstream kept alive as the
+# product's lanes are, `keepalive 32`) or `direct` (the baseline, which may predate kept
+# connections). The trivial responder and the baseline are passed to directly: libfcgi's accept
+# loop binds a thread to each kept connection, so behind kept connections their threads would
+# starve (the honest ceiling, bench/ceiling_phase.py, sizes its threads for them); nginx closes a
+# connection it does not keep after each request.
 bench_nginx_conf() {
     local out=$1 trivial_socket=$2 ceiling_port=$3 location
     shift 3
@@ -137,10 +138,11 @@ bench_nginx_conf() {
 ${location//'$kms_lane;'/"unix:$trivial_socket;"}
     }
 EOF
-        while (($# >= 2)); do
-            cat <<EOF
+        while (($# >= 3)); do
+            if [[ $3 == kept ]]; then
+                cat <<EOF
 
-    # Added by scripts/kms bench: another responder (the baseline, a feature-cost A/B one).
+    # Added by scripts/kms bench: another responder (a feature-cost A/B one).
     upstream kms_bench_$2 { server unix:$1; keepalive 32; }
     server {
         listen 127.0.0.1:$2;
@@ -148,7 +150,18 @@ EOF
 ${location//'$kms_lane;'/"kms_bench_$2;"}
     }
 EOF
-            shift 2
+            else
+                cat <<EOF
+
+    # Added by scripts/kms bench: another responder (the baseline).
+    server {
+        listen 127.0.0.1:$2;
+        server_name localhost;
+${location//'$kms_lane;'/"unix:$1;"}
+    }
+EOF
+            fi
+            shift 3
         done
         echo "}"
     } >"$out"
@@ -307,8 +320,8 @@ cmd_bench() {
 
     # The feature-cost responders' sockets (bench/feature_cost_phase.py starts them, names them so).
     local more=()
-    [[ -n $baseline ]] && more+=("$baseline_socket" "$baseline_port")
-    for ((i = 0; i < 5; i++)); do more+=("$FCGI_DIR/feature-$((feature_port + i)).sock" $((feature_port + i))); done
+    [[ -n $baseline ]] && more+=("$baseline_socket" "$baseline_port" direct)
+    for ((i = 0; i < 5; i++)); do more+=("$FCGI_DIR/feature-$((feature_port + i)).sock" $((feature_port + i)) kept); done
     say "restarting nginx with the ceilings on 127.0.0.1:$ceiling_port, the feature-cost responders on $feature_port-$((feature_port + 4))${baseline:+ and the baseline on 127.0.0.1:$baseline_port}"
     local bench_conf=$NGINX_DIR/nginx-bench.conf pid
     bench_nginx_conf "$bench_conf" "$trivial_socket" "$ceiling_port" "${more[@]}"
