@@ -75,7 +75,7 @@ def connect(path):
 
 
 def front_socket(home):
-    workers, front = responder_settings(home)
+    _, front = responder_settings(home)
     return os.path.join(home, "run", "fcgi", "front.sock"), front
 
 

@@ -139,28 +139,20 @@ ${location//'$kms_lane;'/"unix:$trivial_socket;"}
     }
 EOF
         while (($# >= 3)); do
+            local upstream="" pass="unix:$1;"
             if [[ $3 == kept ]]; then
-                cat <<EOF
-
-    # Added by scripts/kms bench: another responder (a feature-cost A/B one).
-    upstream kms_bench_$2 { server unix:$1; keepalive 32; }
-    server {
-        listen 127.0.0.1:$2;
-        server_name localhost;
-${location//'$kms_lane;'/"kms_bench_$2;"}
-    }
-EOF
-            else
-                cat <<EOF
-
-    # Added by scripts/kms bench: another responder (the baseline).
-    server {
-        listen 127.0.0.1:$2;
-        server_name localhost;
-${location//'$kms_lane;'/"unix:$1;"}
-    }
-EOF
+                upstream="    upstream kms_bench_$2 { server unix:$1; keepalive 32; }"$'\n'
+                pass="kms_bench_$2;"
             fi
+            cat <<EOF
+
+    # Added by scripts/kms bench: another responder (the baseline: direct; a feature-cost A/B one: kept).
+${upstream}    server {
+        listen 127.0.0.1:$2;
+        server_name localhost;
+${location//'$kms_lane;'/"$pass"}
+    }
+EOF
             shift 3
         done
         echo "}"

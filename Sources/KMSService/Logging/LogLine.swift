@@ -31,7 +31,7 @@ public struct LogLine {
     public mutating func field(_ name: String, _ value: Int64) {
         key(name)
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        LogLine.appendDecimal(value.magnitude, to: &bytes)
+        LogLine.appendPadded(value.magnitude, digits: 1, to: &bytes)
     }
 
     /// Adds `"name":value` for any JSON value.
@@ -44,7 +44,7 @@ public struct LogLine {
     public mutating func milliseconds(_ name: String, microseconds: Int64) {
         key(name)
         let us = max(0, microseconds)
-        LogLine.appendDecimal(UInt64(us / 1000), to: &bytes)
+        LogLine.appendPadded(UInt64(us / 1000), digits: 1, to: &bytes)
         bytes.append(UInt8(ascii: "."))
         LogLine.appendPadded(Int(us % 1000), digits: 3, to: &bytes)
     }
@@ -61,17 +61,6 @@ public struct LogLine {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    /// The decimal digits of `value`, without making a String.
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            out.append(UInt8(ascii: "0") + UInt8(v / divisor))
-            v %= divisor
-            divisor /= 10
-        }
-    }
 
     /// RFC 3339 in UTC with milliseconds, `2026-11-30T05:37:37.005Z`: computed, not formatted
     /// by libc, so no time zone or locale can change it and no lock is taken.
@@ -96,7 +85,13 @@ public struct LogLine {
     }
 
     static func appendPadded(_ value: Int, digits: Int, to out: inout [UInt8]) {
-        var divisor = 1
+        appendPadded(UInt64(max(0, value)), digits: digits, to: &out)
+    }
+
+    /// The decimal digits of `value`, at least `digits` of them: a field's integer (digits 1)
+    /// without making a String, or a zero-padded part of a timestamp.
+    static func appendPadded(_ value: UInt64, digits: Int, to out: inout [UInt8]) {
+        var divisor: UInt64 = 1
         for _ in 1..<digits { divisor *= 10 }
         var v = value
         // Wider values (a year past 9999) keep all their digits.
