@@ -17,7 +17,8 @@
 #     master.key         kms 0600 (in production: copied to every responder host)
 #     bin/               supervisor and responder, as `up` installs them
 #     run/               HAProxy's config, pid file, runtime socket and certificate bundle
-#     hosts/NAME/        one directory per host: run/, log/, data/, its config
+#     hosts/NAME/        one directory per host: run/, log/, data/ (PostgreSQL hosts: pg/data/),
+#                        its config
 
 # python3-idna: Patroni's HTTPS client to etcd needs it (only a Suggests of urllib3).
 CLUSTER_PACKAGES=(patroni python3-etcd python3-idna etcd-server haproxy iproute2)
@@ -349,10 +350,21 @@ patroni_pid() {
     pid_from_file "$dir/run/patroni.pid" postgres "$(exe_path /usr/bin/python3)" "$dir/patroni.yml"
 }
 
-host_postgres_pid() {
+# pg_data_dir HOST: a PostgreSQL host's data directory, in a directory of postgres's own (pg/):
+# Patroni removes or renames it when pg_rewind fails (remove_data_directory_on_rewind_failure)
+# and clones the host again, which it cannot do in a parent of root's (it then waited forever to
+# clone into the directory it could not clear). A host laid out before (data/ beside run/) and
+# still running keeps its directory until it stops; patroni_start moves it.
+pg_data_dir() {
     local dir
     dir=$(host_dir "$1")
-    pid_from_file "$dir/data/postmaster.pid" postgres "$(exe_path "$PG_BIN/postgres")" "$dir/data"
+    if [[ -e $dir/data/PG_VERSION && ! -e $dir/pg/data ]]; then echo "$dir/data"; else echo "$dir/pg/data"; fi
+}
+
+host_postgres_pid() {
+    local data
+    data=$(pg_data_dir "$1")
+    pid_from_file "$data/postmaster.pid" postgres "$(exe_path "$PG_BIN/postgres")" "$data"
 }
 
 patroni_write_config() {
@@ -421,7 +433,7 @@ bootstrap:
 postgresql:
   listen: $address:5432
   connect_address: $address:5432
-  data_dir: $dir/data
+  data_dir: $(pg_data_dir "$host")
   bin_dir: $PG_BIN
   pgpass: $dir/run/pgpass
   use_unix_socket: true
@@ -446,6 +458,15 @@ postgresql:
     ssl_key_file: $CLUSTER_TLS/$host.key
     ssl_min_protocol_version: TLSv1.2
     shared_buffers: 64MB
+    # A primary cut off from its standbys must stop fast when Patroni demotes it: a fast
+    # shutdown waits for each walsender to hand its standby the shutdown checkpoint, which with
+    # the default (60 s) took until the network came back. Meanwhile Patroni 3.0.2's next loop
+    # demoted it a second time, and the two demotions started two postmasters
+    # (patroni/patroni#3649; docs/DEPLOYMENT.md). 5 s: a standby answers the walsender's ping
+    # (sent at half the timeout) within milliseconds on this network; the receiver side alike,
+    # so a standby notices a vanished primary as soon.
+    wal_sender_timeout: 5s
+    wal_receiver_timeout: 5s
     commit_delay: 100
     commit_siblings: 2
     timezone: UTC
@@ -471,12 +492,18 @@ patroni_start() {
     make_dir "$dir" root:root 0755
     make_dir "$dir/run" postgres:postgres 0750
     make_dir "$dir/log" root:root 0755
-    make_dir "$dir/data" postgres:postgres 0700
-    patroni_write_config "$host"
+    make_dir "$dir/pg" postgres:postgres 0700
     if pid=$(patroni_pid "$host"); then
+        patroni_write_config "$host"
         say "$host: Patroni already running (pid $pid)"
         return 0
     fi
+    # The layout before pg/ (see pg_data_dir): moved while nothing runs in it.
+    if [[ -e $dir/data/PG_VERSION && ! -e $dir/pg/data ]] && ! host_postgres_pid "$host" >/dev/null; then
+        mv "$dir/data" "$dir/pg/data"
+    fi
+    make_dir "$(pg_data_dir "$host")" postgres:postgres 0700
+    patroni_write_config "$host"
     # A postmaster left behind by a killed Patroni is adopted by the new one.
     say "$host: starting Patroni (PostgreSQL on $(host_address "$host"):5432)"
     spawn "$(host_ns "$host")" postgres "$dir/log/patroni.log" "$dir/run/patroni.pid" \
