@@ -83,6 +83,69 @@ final class ReplayMemoryTests: XCTestCase {
         try memory.admitTC3(signatureHex: signature(99_999), action: "Encrypt", region: "r", version: "v", timestamp: now, now: now)
     }
 
+    /// Random traffic over 1,500 s, with repeats, replays as another action, and clock steps, against
+    /// a dictionary that remembers everything within the window: the table (probing past and reusing
+    /// stale entries, rebuilt as it fills) must decide every request as the dictionary does.
+    func testDecisionsMatchAMemoryThatForgetsNothingWithinTheWindow() throws {
+        var generator = SystemRandomNumberGenerator()
+        let memory = ReplayMemory(capacity: 1 << 16, window: 300)
+        var model: [Int: (action: String, timestamp: Int64)] = [:]
+        var issued: [(n: Int, timestamp: Int64)] = []
+        var clock = now
+        var decisions = 0
+        for step in 0..<40_000 {
+            if step % 25 == 0 { clock += 1 }
+            let action = ["Encrypt", "Decrypt"][Int.random(in: 0..<2, using: &generator)]
+            let n: Int, timestamp: Int64
+            if !issued.isEmpty, Int.random(in: 0..<3, using: &generator) == 0 {
+                (n, timestamp) = issued[Int.random(in: 0..<issued.count, using: &generator)]
+            } else {
+                n = step
+                timestamp = clock + Int64.random(in: -250...250, using: &generator)
+                issued.append((n, timestamp))
+                if issued.count > 3_000 { issued.removeFirst(1_000) }
+            }
+            // What the signature check lets through: timestamps within the window.
+            guard abs(timestamp - clock) <= 300 else { continue }
+            let expected: KMSError.Code?
+            if let seen = model[n], seen.timestamp >= clock - 300 {
+                expected = seen.action == action ? nil : .authFailureSignatureFailure
+            } else {
+                expected = nil
+                model[n] = (action, timestamp)
+            }
+            let got = code { try memory.admitTC3(signatureHex: signature(n), action: action, region: "r", version: "v",
+                                                 timestamp: timestamp, now: clock) }
+            XCTAssertEqual(got, expected, "step \(step), signature \(n)")
+            decisions += 1
+        }
+        XCTAssertGreaterThan(decisions, 30_000)
+        XCTAssertEqual(memory.forgottenEarly, 0)
+    }
+
+    /// An entry costs a 32-byte slot at a load between a quarter and three quarters; once a burst of
+    /// signatures has expired, the next rebuilds drop them and the table shrinks again.
+    func testTheTableHoldsLiveEntriesCompactlyAndShrinksWhenTheyExpire() throws {
+        let memory = ReplayMemory()
+        let idle = memory.tableSlots
+        let burst = 100_000
+        for n in 0..<burst {
+            try memory.admitTC3(signatureHex: signature(n), action: "Encrypt", region: "r", version: "v", timestamp: now, now: now)
+        }
+        XCTAssertLessThanOrEqual(memory.tableSlots, 4 * burst + idle)
+        XCTAssertGreaterThanOrEqual(memory.tableSlots * 3, 4 * burst)
+        // Past the window, a trickle of new signatures rebuilds each stripe without the burst.
+        for n in 0..<20_000 {
+            try memory.admitTC3(signatureHex: signature(burst + n), action: "Encrypt", region: "r", version: "v",
+                                timestamp: now + 400, now: now + 400)
+        }
+        XCTAssertLessThanOrEqual(memory.tableSlots, 4 * 20_000 + idle)
+        // A signature of the burst is forgotten with its window (its timestamp is refused first in
+        // the service); a live one is still remembered.
+        XCTAssertEqual(code { try memory.admitTC3(signatureHex: signature(burst + 7), action: "Decrypt", region: "r", version: "v",
+                                                  timestamp: now + 400, now: now + 400) }, .authFailureSignatureFailure)
+    }
+
     func testARepeatedSignatureHeaderIsRefused() {
         for name in ["HTTP_X_TC_ACTION", "HTTP_X_TC_REGION", "HTTP_X_TC_VERSION", "HTTP_AUTHORIZATION"] {
             let entries = ["REQUEST_METHOD=POST", "CONTENT_TYPE=application/json", "HTTP_X_TC_ACTION=DescribeKey",

@@ -16,6 +16,13 @@ import KMSCrypto
 /// signature can never be replayed and fresh requests are still served: under a flood of unique
 /// signatures the 300 s window shrinks for the oldest timestamps instead of the service refusing
 /// everything (a DoS) or forgetting live entries (replay). docs/SECURITY.md has the reasoning.
+///
+/// Each stripe is one open-addressing table of 32-byte slots (linear probing) and a count of live
+/// entries per second. Nothing is ever deleted from the table: an entry whose second expired or
+/// was forgotten is *stale*, which every probe sees from its timestamp alone; probes pass over it,
+/// an insert reuses it, and the table is rebuilt without them when it is three quarters used or
+/// live entries fill less than an eighth of it (at most half used right after). So an entry costs 43–128 bytes, about 64 (it was ~190 in a
+/// dictionary with a list per second), and expiry never walks entries, only per-second counts.
 public final class ReplayMemory: @unchecked Sendable {
     /// The first 128 bits of a signature (an HMAC-SHA256 output: collisions are out of reach).
     struct Fingerprint: Hashable {
@@ -23,10 +30,15 @@ public final class ReplayMemory: @unchecked Sendable {
         let low: UInt64
     }
 
-    struct Entry {
+    struct Slot {
+        var high: UInt64
+        var low: UInt64
         /// A keyed 64-bit digest of (action, region, version); v1 nonces use `nonceShape`.
-        let shape: UInt64
-        let timestamp: Int64
+        var shape: UInt64
+        /// `Slot.never` in a slot never used since the table was built.
+        var timestamp: Int64
+        static let never = Int64.min
+        static let empty = Slot(high: 0, low: 0, shape: 0, timestamp: never)
     }
 
     /// A v1 nonce never matches a second use.
@@ -34,19 +46,34 @@ public final class ReplayMemory: @unchecked Sendable {
 
     final class Stripe {
         let lock = NSLock()
-        var entries: [Fingerprint: Entry] = [:]
-        /// Fingerprints by timestamp second (`ts & mask`), so expiry and eviction never scan.
-        var seconds: [[Fingerprint]]
+        var slots = [Slot](repeating: .empty, count: Stripe.smallest)
+        /// Slots holding an entry, live or stale (an insert into a stale slot adds none).
+        var used = 0
+        /// Entries neither expired nor forgotten.
+        var live = 0
+        /// Live entries per second (`ts & mask`), so expiry and eviction never scan.
+        var counts: [Int32]
         var secondOf: [Int64]
-        /// Every second before `oldest` is empty.
+        /// Every second before `oldest` holds no live entry.
         var oldest = Int64.max
+        /// Timestamps before this have expired (the largest `now - window` seen).
+        var expiredBefore = Int64.min
         /// Timestamps at or before this were forgotten early (the stripe was full): refused.
         var floor = Int64.min
         /// Signatures forgotten early.
         var forgotten = 0
-        init(slots: Int) {
-            seconds = Array(repeating: [], count: slots)
-            secondOf = Array(repeating: Int64.min, count: slots)
+        static let smallest = 16
+        init(seconds: Int) {
+            counts = Array(repeating: 0, count: seconds)
+            secondOf = Array(repeating: Int64.min, count: seconds)
+        }
+
+        func isStale(_ timestamp: Int64) -> Bool { timestamp < expiredBefore || timestamp <= floor }
+
+        func home(_ fingerprint: Fingerprint) -> Int {
+            // Both halves: the stripe was chosen by the low bits of `low`.
+            let mixed = (fingerprint.high ^ (fingerprint.low >> 6)) &* 0x9E37_79B9_7F4A_7C15
+            return Int(truncatingIfNeeded: mixed >> 32) & (slots.count - 1)
         }
     }
 
@@ -58,16 +85,17 @@ public final class ReplayMemory: @unchecked Sendable {
     private let mask: Int64
     private let seed: (UInt64, UInt64)
 
-    /// `capacity` entries in all (about 60 bytes each); 2^20 holds 300 s of 3,500 unique signatures per second.
+    /// `capacity` live entries in all; 2^20 holds 300 s of 3,500 unique signatures per second
+    /// (at most 64 MiB, when full).
     public init(capacity: Int = 1 << 20, window: Int64 = 300) {
         self.window = window
         self.capacity = capacity
         let stripeCount = 64
         perStripe = max(1, capacity / stripeCount)
-        var slots = 1
-        while slots < Int(2 * window + 2) { slots <<= 1 }
-        mask = Int64(slots - 1)
-        stripes = (0..<stripeCount).map { _ in Stripe(slots: slots) }
+        var seconds = 1
+        while seconds < Int(2 * window + 2) { seconds <<= 1 }
+        mask = Int64(seconds - 1)
+        stripes = (0..<stripeCount).map { _ in Stripe(seconds: seconds) }
         let random = Random.bytes(16)
         seed = (random[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, random[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
     }
@@ -78,6 +106,15 @@ public final class ReplayMemory: @unchecked Sendable {
             stripe.lock.lock()
             defer { stripe.lock.unlock() }
             return total + stripe.forgotten
+        }
+    }
+
+    /// Table slots in all stripes (32 bytes each): what the memory holds, for tests.
+    var tableSlots: Int {
+        stripes.reduce(0) { total, stripe in
+            stripe.lock.lock()
+            defer { stripe.lock.unlock() }
+            return total + stripe.slots.count
         }
     }
 
@@ -112,44 +149,73 @@ public final class ReplayMemory: @unchecked Sendable {
         stripe.lock.lock()
         defer { stripe.lock.unlock() }
         expire(stripe, before: now - window)
-        guard timestamp > stripe.floor else {
+        guard !stripe.isStale(timestamp) else {
+            // Forgotten early (signature checks refuse timestamps before the window first).
             throw KMSError(.authFailureSignatureExpire, "The replay memory is full; the request's timestamp is too old.")
         }
-        if let seen = stripe.entries[fingerprint] {
-            guard shape != ReplayMemory.nonceShape, seen.shape == shape else {
-                throw KMSError(.authFailureSignatureFailure, "This signature was already used for another request.")
+        // The entry, or the slot an insert takes: the first stale one on the way, else the empty
+        // one that ends the probe (the entry cannot lie beyond it).
+        var index = stripe.home(fingerprint)
+        var reusable = -1
+        let last = stripe.slots.count - 1
+        while true {
+            let slot = stripe.slots[index]
+            if slot.timestamp == Slot.never { break }
+            if stripe.isStale(slot.timestamp) {
+                if reusable < 0 { reusable = index }
+            } else if slot.high == fingerprint.high, slot.low == fingerprint.low {
+                guard shape != ReplayMemory.nonceShape, slot.shape == shape else {
+                    throw KMSError(.authFailureSignatureFailure, "This signature was already used for another request.")
+                }
+                return
             }
-            return
+            index = (index + 1) & last
         }
-        if stripe.entries.count >= perStripe {
+        if stripe.live >= perStripe {
             evictOldestSecond(stripe)
-            guard timestamp > stripe.floor else {
+            guard !stripe.isStale(timestamp) else {
                 throw KMSError(.authFailureSignatureExpire, "The replay memory is full; the request's timestamp is too old.")
             }
         }
-        let slot = Int(timestamp & mask)
-        if stripe.secondOf[slot] != timestamp {
-            // Only an expired second can hold this slot (the slots span more than the window).
-            drop(stripe, slot: slot)
-            stripe.secondOf[slot] = timestamp
+        // Rebuilt when three quarters used, or when live entries fill less than an eighth of it
+        // (a burst has expired: the table shrinks back).
+        let sparse = stripe.slots.count > Stripe.smallest && (stripe.live + 1) * 8 < stripe.slots.count
+        if sparse || (reusable < 0 && (stripe.used + 1) * 4 > stripe.slots.count * 3) {
+            rebuild(stripe)
+            index = stripe.home(fingerprint)
+            while stripe.slots[index].timestamp != Slot.never { index = (index + 1) & (stripe.slots.count - 1) }
+            stripe.used += 1
+        } else if reusable >= 0 {
+            index = reusable
+        } else {
+            stripe.used += 1
         }
-        stripe.seconds[slot].append(fingerprint)
-        stripe.entries[fingerprint] = Entry(shape: shape, timestamp: timestamp)
+        stripe.slots[index] = Slot(high: fingerprint.high, low: fingerprint.low, shape: shape, timestamp: timestamp)
+        let second = Int(timestamp & mask)
+        if stripe.secondOf[second] != timestamp {
+            // Only a second with no live entry can hold this place (they span more than the window).
+            stripe.secondOf[second] = timestamp
+            stripe.counts[second] = 0
+        }
+        stripe.counts[second] += 1
+        stripe.live += 1
         stripe.oldest = min(stripe.oldest, timestamp)
     }
 
-    /// Drops every second before `cutoff` (their signatures are refused as expired anyway).
+    /// Every second before `cutoff` expires (its signatures are refused as expired anyway).
     private func expire(_ stripe: Stripe, before cutoff: Int64) {
+        guard stripe.expiredBefore < cutoff else { return }
+        stripe.expiredBefore = cutoff
         guard stripe.oldest < cutoff else { return }
-        if stripe.entries.isEmpty {
+        if stripe.live == 0 {
             stripe.oldest = cutoff
             return
         }
-        // Visit each slot at most once, however long the stripe sat idle.
+        // Visit each second at most once, however long the stripe sat idle.
         var second = max(stripe.oldest, cutoff - mask - 1)
         while second < cutoff {
-            let slot = Int(second & mask)
-            if stripe.secondOf[slot] < cutoff { drop(stripe, slot: slot) }
+            let place = Int(second & mask)
+            if stripe.secondOf[place] < cutoff { forgetSecond(stripe, place: place) }
             second += 1
         }
         stripe.oldest = cutoff
@@ -159,10 +225,10 @@ public final class ReplayMemory: @unchecked Sendable {
     private func evictOldestSecond(_ stripe: Stripe) {
         var second = stripe.oldest
         for _ in 0...Int(mask) {
-            let slot = Int(second & mask)
-            if stripe.secondOf[slot] == second, !stripe.seconds[slot].isEmpty {
-                stripe.forgotten += stripe.seconds[slot].count
-                drop(stripe, slot: slot)
+            let place = Int(second & mask)
+            if stripe.secondOf[place] == second, stripe.counts[place] > 0 {
+                stripe.forgotten += Int(stripe.counts[place])
+                forgetSecond(stripe, place: place)
                 stripe.floor = max(stripe.floor, second)
                 stripe.oldest = second + 1
                 return
@@ -171,10 +237,26 @@ public final class ReplayMemory: @unchecked Sendable {
         }
     }
 
-    private func drop(_ stripe: Stripe, slot: Int) {
-        for fingerprint in stripe.seconds[slot] { stripe.entries[fingerprint] = nil }
-        stripe.seconds[slot].removeAll(keepingCapacity: true)
-        stripe.secondOf[slot] = Int64.min
+    /// The second's entries stay in the table, stale, until an insert reuses them or a rebuild drops them.
+    private func forgetSecond(_ stripe: Stripe, place: Int) {
+        stripe.live -= Int(stripe.counts[place])
+        stripe.counts[place] = 0
+        stripe.secondOf[place] = Int64.min
+    }
+
+    /// A table without stale entries, at most half full after the insert that asked for it.
+    private func rebuild(_ stripe: Stripe) {
+        var size = Stripe.smallest
+        while size < 2 * (stripe.live + 1) { size <<= 1 }
+        let old = stripe.slots
+        stripe.slots = [Slot](repeating: .empty, count: size)
+        stripe.used = 0
+        for slot in old where slot.timestamp != Slot.never && !stripe.isStale(slot.timestamp) {
+            var index = stripe.home(Fingerprint(high: slot.high, low: slot.low))
+            while stripe.slots[index].timestamp != Slot.never { index = (index + 1) & (size - 1) }
+            stripe.slots[index] = slot
+            stripe.used += 1
+        }
     }
 
     /// The first 16 bytes of a lower-case hex signature; TC3Authorization has checked the digits.
