@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Seed files are YAML (issue 18): libyaml underneath, and each node keeps its line.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -38,6 +40,8 @@ let package = Package(
         .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSAccess"]),
         // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
         .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics", "KMSAccess"]),
+        // Seed files (`kmsctl apply`): what a file asks a stack to hold, parsed and checked. No I/O.
+        .target(name: "KMSProvisioning", dependencies: ["KMSCore", .product(name: "Yams", package: "Yams")]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "KMSHTTPTests", dependencies: ["KMSHTTP"]),
         .testTarget(name: "KMSMetricsTests", dependencies: ["KMSMetrics"]),
         .testTarget(name: "KMSAccessTests", dependencies: ["KMSAccess", "KMSCore"]),
+        .testTarget(name: "KMSProvisioningTests", dependencies: ["KMSProvisioning", "KMSCore"]),
         .testTarget(name: "KMSServiceTests", dependencies: ["KMSService", "KMSCrypto", "KMSCore"]),
         .testTarget(name: "KMSAPITests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSCrypto", "KMSCore", "KMSMetrics"]),
         // The storage layer's logic without a server: transaction state machine, bindings, row decoding.

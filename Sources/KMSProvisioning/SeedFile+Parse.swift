@@ -1,0 +1,302 @@
+import KMSCore
+import Yams
+
+extension SeedFile {
+    /// Parses and checks a seed file, YAML or JSON (JSON is read as YAML, which it is). Strict:
+    /// an unknown or repeated field, a value of the wrong kind, a region the stack does not serve,
+    /// a bad KeyId, alias, state or tag, material of the wrong length for its region's profile,
+    /// and the same key, alias, account or credential twice in the file are each a `SeedError`
+    /// naming the line and the field. Scalars are read as written (`Material: 000102` stays
+    /// `000102`, YAML's `yes` is no boolean); a message never repeats a secret value.
+    public static func parse(_ text: String, regions: RegionTable) throws -> SeedFile {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw SeedError(yaml: error)
+        }
+        guard let root else { throw SeedError(line: 1, field: "(file)", "the file is empty: it needs `accounts:`") }
+        let top = try Fields(root, path: "(file)", allowed: ["accounts"])
+        guard let list = top["accounts"] else { throw SeedError(line: top.line, field: "accounts", "missing") }
+        var accounts: [Account] = []
+        for (index, node) in try sequence(list, path: "accounts").enumerated() {
+            accounts.append(try account(node, path: "accounts[\(index)]", regions: regions))
+        }
+        try checkUnique(accounts)
+        return SeedFile(accounts: accounts)
+    }
+
+    static let accountFields: Set<String> = ["name", "AppId", "Uin", "SecretId", "SecretKey", "regions"]
+    static let keyFields: Set<String> = ["KeyId", "Alias", "Description", "KeyState", "Origin", "KeyUsage",
+                                         "KeyRotationEnabled", "RotateDays", "Tags", "Material", "ValidTo"]
+
+    static func account(_ node: Node, path: String, regions table: RegionTable) throws -> Account {
+        let fields = try Fields(node, path: path, allowed: accountFields)
+        guard let nameNode = fields["name"] else { throw SeedError(line: fields.line, field: "\(path).name", "missing") }
+        let name = try string(nameNode, path: "\(path).name")
+        guard (1...64).contains(name.count), !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw SeedError(line: line(nameNode), field: "\(path).name", "must be 1 to 64 characters, no control characters")
+        }
+        var account = Account(name: name, regions: [], line: fields.line)
+        if let node = fields["AppId"] { account.appId = try number(node, path: "\(path).AppId", in: 1...9_999_999_999) }
+        if let node = fields["Uin"] { account.uin = try number(node, path: "\(path).Uin", in: 1...999_999_999_999_999) }
+        if let node = fields["SecretId"] {
+            let secretId = try string(node, path: "\(path).SecretId")
+            let tail = secretId.utf8.dropFirst(4)
+            guard secretId.hasPrefix("AKID"), secretId.utf8.count == 36, tail.allSatisfy(isAlphanumeric) else {
+                throw SeedError(line: line(node), field: "\(path).SecretId", "must be AKID and 32 letters or digits (36 characters)")
+            }
+            account.secretId = secretId
+        }
+        if let node = fields["SecretKey"] {
+            let secretKey = try string(node, path: "\(path).SecretKey")
+            guard secretKey.utf8.count == 32, secretKey.utf8.allSatisfy(isAlphanumeric) else {
+                throw SeedError(line: line(node), field: "\(path).SecretKey", "must be 32 letters or digits")
+            }
+            account.secretKey = SecureBytes(Array(secretKey.utf8))
+        }
+        if (account.secretId == nil) != (account.secretKey == nil) {
+            throw SeedError(line: fields.line, field: path, "SecretId and SecretKey go together: give both or neither")
+        }
+        if account.secretId != nil && account.appId == nil {
+            throw SeedError(line: fields.line, field: path, "a fixed SecretId needs a fixed AppId (the credential belongs to it)")
+        }
+        if let node = fields["regions"] {
+            let regionFields = try Fields(node, path: "\(path).regions", allowed: nil)
+            for (name, value) in regionFields.pairs {
+                let regionPath = "\(path).regions.\(name.text)"
+                guard let profile = table.profile(of: name.text) else {
+                    let served = table.regions.map(\.name).joined(separator: ", ")
+                    throw SeedError(line: name.line, field: regionPath, "this stack does not serve the region (it serves \(served); KMS_REGIONS)")
+                }
+                account.regions.append(try region(value, name: name.text, profile: profile, path: regionPath))
+            }
+        }
+        return account
+    }
+
+    static func region(_ node: Node, name: String, profile: CryptoProfile, path: String) throws -> Region {
+        let fields = try Fields(node, path: path, allowed: ["keys"])
+        var region = Region(name: name, profile: profile, keys: [], line: fields.line)
+        if let list = fields["keys"] {
+            for (index, node) in try sequence(list, path: "\(path).keys").enumerated() {
+                region.keys.append(try key(node, path: "\(path).keys[\(index)]", profile: profile))
+            }
+        }
+        var ids = Set<KeyID>(), aliases = Set<String>()
+        for key in region.keys {
+            if let id = key.keyID, !ids.insert(id).inserted {
+                throw SeedError(line: key.line, field: "\(path).keys", "KeyId \(id) is named twice")
+            }
+            if let alias = key.alias, !aliases.insert(alias).inserted {
+                throw SeedError(line: key.line, field: "\(path).keys", "Alias \(alias) is named twice")
+            }
+        }
+        return region
+    }
+
+    static func key(_ node: Node, path: String, profile: CryptoProfile) throws -> Key {
+        let fields = try Fields(node, path: path, allowed: keyFields)
+        var key = Key(origin: .tencentKMS, line: fields.line)
+        if let node = fields["KeyId"] {
+            let text = try string(node, path: "\(path).KeyId")
+            guard let id = KeyID(text) else {
+                throw SeedError(line: line(node), field: "\(path).KeyId", "is not a key id (8-4-4-4-12 hexadecimal digits)")
+            }
+            key.keyID = id
+        }
+        if let node = fields["Alias"] {
+            let alias = try string(node, path: "\(path).Alias")
+            try rule(node, path: "\(path).Alias") { try KeyAttributes.validateAlias(alias) }
+            key.alias = alias
+        }
+        guard key.keyID != nil || key.alias != nil else {
+            throw SeedError(line: fields.line, field: path, "needs a KeyId or an Alias to be found by")
+        }
+        if let node = fields["Description"] {
+            let description = try string(node, path: "\(path).Description")
+            try rule(node, path: "\(path).Description") { try KeyAttributes.validateDescription(description) }
+            key.description = description
+        }
+        if let node = fields["KeyState"] {
+            let text = try string(node, path: "\(path).KeyState")
+            guard let state = KeyState(rawValue: text), [.enabled, .disabled, .archived].contains(state) else {
+                throw SeedError(line: line(node), field: "\(path).KeyState", "must be Enabled, Disabled or Archived")
+            }
+            key.state = state
+        }
+        if let node = fields["Origin"] {
+            let text = try string(node, path: "\(path).Origin")
+            guard let origin = KeyOrigin(rawValue: text) else {
+                throw SeedError(line: line(node), field: "\(path).Origin", "must be TENCENT_KMS or EXTERNAL")
+            }
+            key.origin = origin
+        }
+        if let node = fields["KeyUsage"], try string(node, path: "\(path).KeyUsage") != "ENCRYPT_DECRYPT" {
+            throw SeedError(line: line(node), field: "\(path).KeyUsage",
+                            "a seed file holds symmetric keys only: ENCRYPT_DECRYPT (asymmetric keys are created through the API)")
+        }
+        if let node = fields["KeyRotationEnabled"] { key.rotationEnabled = try boolean(node, path: "\(path).KeyRotationEnabled") }
+        if let node = fields["RotateDays"] {
+            key.rotateDays = try number(node, path: "\(path).RotateDays", in: KeySchedule.rotateDays)
+        }
+        if let node = fields["Tags"] { key.tags = try tags(node, path: "\(path).Tags") }
+        if let node = fields["Material"] {
+            let text = try string(node, path: "\(path).Material")
+            guard let bytes = Hex.decode(text) else {
+                throw SeedError(line: line(node), field: "\(path).Material", "must be hexadecimal digits, two a byte")
+            }
+            guard bytes.count == profile.materialLength else {
+                throw SeedError(line: line(node), field: "\(path).Material",
+                                "\(bytes.count) bytes; keys in a \(profile.rawValue) region take \(profile.materialLength) (\(profile.materialLength * 2) hexadecimal digits)")
+            }
+            key.material = SecureBytes(bytes)
+        }
+        if let node = fields["ValidTo"] {
+            guard key.origin == .external else {
+                throw SeedError(line: line(node), field: "\(path).ValidTo", "only an EXTERNAL key's material has a ValidTo")
+            }
+            key.validTo = try number(node, path: "\(path).ValidTo", in: 0...253_402_300_799)
+        }
+        if key.origin == .external {
+            if key.rotationEnabled == true {
+                throw SeedError(line: fields.line, field: "\(path).KeyRotationEnabled", "an EXTERNAL key cannot rotate")
+            }
+            if key.material == nil, key.state != nil {
+                throw SeedError(line: fields.line, field: "\(path).KeyState", "an EXTERNAL key without Material stays PendingImport")
+            }
+            if key.material != nil, key.validTo == nil {
+                throw SeedError(line: fields.line, field: "\(path).ValidTo", "missing: the imported material's expiry (0: never)")
+            }
+        }
+        return key
+    }
+
+    static func tags(_ node: Node, path: String) throws -> [KeyTag] {
+        var elements: [JSONValue] = []
+        for (index, element) in try sequence(node, path: path).enumerated() {
+            let fields = try Fields(element, path: "\(path)[\(index)]", allowed: ["TagKey", "TagValue"])
+            elements.append(.object(try fields.pairs.map { name, value in
+                (name.text, .string(try string(value, path: "\(path)[\(index)].\(name.text)")))
+            }))
+        }
+        return try rule(node, path: path) { try KeyTag.validated(elements, parameter: path) }
+    }
+
+    /// The same account, AppId or SecretId twice in one file.
+    static func checkUnique(_ accounts: [Account]) throws {
+        var names = Set<String>(), appIds = Set<Int64>(), secretIds = Set<String>()
+        for (index, account) in accounts.enumerated() {
+            let path = "accounts[\(index)]"
+            guard names.insert(account.name).inserted else {
+                throw SeedError(line: account.line, field: "\(path).name", "the account \(account.name) is named twice")
+            }
+            if let appId = account.appId, !appIds.insert(appId).inserted {
+                throw SeedError(line: account.line, field: "\(path).AppId", "AppId \(appId) is given to two accounts")
+            }
+            if let secretId = account.secretId, !secretIds.insert(secretId).inserted {
+                throw SeedError(line: account.line, field: "\(path).SecretId", "the SecretId is given to two accounts")
+            }
+        }
+    }
+
+    // MARK: - Reading nodes
+
+    /// A mapping's fields, each name once, all of them `allowed` (nil: any name).
+    struct Fields {
+        let pairs: [(name: (text: String, line: Int), value: Node)]
+        let line: Int
+
+        init(_ node: Node, path: String, allowed: Set<String>?) throws {
+            guard case let .mapping(mapping) = node else {
+                throw SeedError(line: SeedFile.line(node), field: path, "must be a mapping of names to values")
+            }
+            var seen = Set<String>()
+            var pairs: [(name: (text: String, line: Int), value: Node)] = []
+            for (name, value) in mapping {
+                guard case let .scalar(scalar) = name else {
+                    throw SeedError(line: SeedFile.line(name), field: path, "a field's name must be plain text")
+                }
+                let text = scalar.string
+                if let allowed, !allowed.contains(text) {
+                    let known = allowed.sorted().joined(separator: ", ")
+                    throw SeedError(line: SeedFile.line(name), field: "\(path).\(text)", "unknown field (known here: \(known))")
+                }
+                guard seen.insert(text).inserted else {
+                    throw SeedError(line: SeedFile.line(name), field: "\(path).\(text)", "given twice")
+                }
+                pairs.append(((text, SeedFile.line(name)), value))
+            }
+            self.pairs = pairs
+            line = SeedFile.line(node)
+        }
+
+        subscript(name: String) -> Node? { pairs.first { $0.name.text == name }?.value }
+    }
+
+    static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
+
+    static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
+    }
+
+    static func sequence(_ node: Node, path: String) throws -> [Node] {
+        guard case let .sequence(sequence) = node else { throw SeedError(line: line(node), field: path, "must be a list") }
+        return Array(sequence)
+    }
+
+    /// A scalar as written; a null (`~`, nothing) is not one.
+    static func string(_ node: Node, path: String) throws -> String {
+        guard case let .scalar(scalar) = node, !(scalar.style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)) else {
+            throw SeedError(line: line(node), field: path, "must be a value (text or a number), not \(kind(node))")
+        }
+        return scalar.string
+    }
+
+    static func number(_ node: Node, path: String, in range: ClosedRange<Int64>) throws -> Int64 {
+        let text = try string(node, path: path)
+        guard text.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let value = Int64(text), range.contains(value) else {
+            throw SeedError(line: line(node), field: path, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    static func boolean(_ node: Node, path: String) throws -> Bool {
+        switch try string(node, path: path) {
+        case "true": return true
+        case "false": return false
+        default: throw SeedError(line: line(node), field: path, "must be true or false")
+        }
+    }
+
+    static func kind(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        default: return "empty"
+        }
+    }
+
+    /// Runs one of the API's own checks, its refusal re-worded as a `SeedError` at `node`.
+    static func rule<R>(_ node: Node, path: String, _ check: () throws -> R) throws -> R {
+        do {
+            return try check()
+        } catch let error as KMSError {
+            throw SeedError(line: line(node), field: path, error.reason.isEmpty ? error.code.rawValue : error.reason)
+        }
+    }
+}
+
+extension SeedError {
+    /// A YAML syntax error at its line, without the text around it (which may hold secrets).
+    init(yaml error: YamlError) {
+        switch error {
+        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
+            self.init(line: mark.line, field: "(syntax)", "not valid YAML or JSON: \(problem)")
+        case let .reader(problem, _, _, _):
+            self.init(line: 0, field: "(file)", "cannot be read: \(problem)")
+        default:
+            self.init(line: 0, field: "(file)", "not valid YAML or JSON")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import KMSCore
+
+/// What a seed file asks a stack to hold (issue 18, README "Seeding a stack"): accounts and,
+/// per account and region, keys, named as Tencent's API names them. Parsed and checked by
+/// `SeedFile.parse`; nothing here touches a database. Every element remembers the line it was
+/// written on, so that an error found later (an alias taken in the database, say) can name it.
+public struct SeedFile: Sendable {
+    public var accounts: [Account]
+
+    public struct Account: Sendable {
+        /// The account's name (`kmsctl account create --name`); with no `AppId`, it identifies the account.
+        public var name: String
+        /// Fixed numbers and credential: development stacks only (`Seed.fixedSecretsRefused`).
+        public var appId: Int64?
+        public var uin: Int64?
+        public var secretId: String?
+        public var secretKey: SecureBytes?
+        public var regions: [Region]
+        public var line: Int
+
+        /// Whether the account asks for anything that must not be fixed beyond a development stack.
+        public var hasFixedSecrets: Bool {
+            secretKey != nil || regions.contains { $0.keys.contains { $0.material != nil } }
+        }
+    }
+
+    public struct Region: Sendable {
+        public var name: String
+        public var profile: CryptoProfile
+        public var keys: [Key]
+        public var line: Int
+    }
+
+    public struct Key: Sendable {
+        /// The key's id; with none, its alias identifies it (and a new key gets a random id).
+        public var keyID: KeyID?
+        public var alias: String?
+        public var description: String?
+        /// Enabled, Disabled or Archived; nil leaves it as it is (a new key: Enabled).
+        public var state: KeyState?
+        /// `TENCENT_KMS` (default) or `EXTERNAL`.
+        public var origin: KeyOrigin
+        public var rotationEnabled: Bool?
+        public var rotateDays: Int64?
+        /// nil leaves the key's tags alone; a list is the key's whole set.
+        public var tags: [KeyTag]?
+        /// The key's material (development stacks only): generated keys' first version, or an
+        /// EXTERNAL key's imported material.
+        public var material: SecureBytes?
+        /// An EXTERNAL key's material expiry, Unix seconds (0: never), as ImportKeyMaterial's `ValidTo`.
+        public var validTo: Int64?
+        public var line: Int
+
+        /// How the file names this key in messages: its id, else its alias.
+        public var label: String { keyID.map { "\($0)" } ?? "alias \(alias ?? "?")" }
+    }
+}
+
+/// A seed file the service cannot take, and where: `FILE:LINE: FIELD: message`.
+public struct SeedError: Error, CustomStringConvertible, Equatable {
+    public let line: Int
+    /// The field's path in the file, e.g. `accounts[0].regions.ap-guangzhou.keys[1].Material`.
+    public let field: String
+    public let message: String
+
+    public init(line: Int, field: String, _ message: String) {
+        self.line = line
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "line \(line): \(field): \(message)" }
+}
