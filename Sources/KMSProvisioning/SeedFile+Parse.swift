@@ -88,8 +88,8 @@ extension SeedFile {
             if let id = key.keyID, !ids.insert(id).inserted {
                 throw SeedError(line: key.line, field: "\(path).keys", "KeyId \(id) is named twice")
             }
-            if let alias = key.alias, !aliases.insert(alias).inserted {
-                throw SeedError(line: key.line, field: "\(path).keys", "Alias \(alias) is named twice")
+            if !aliases.insert(key.alias).inserted {
+                throw SeedError(line: key.line, field: "\(path).keys", "Alias \(key.alias) is named twice")
             }
         }
         return region
@@ -97,7 +97,7 @@ extension SeedFile {
 
     static func key(_ node: Node, path: String, profile: CryptoProfile) throws -> Key {
         let fields = try Fields(node, path: path, allowed: keyFields)
-        var key = Key(origin: .tencentKMS, line: fields.line)
+        var key = Key(alias: "", origin: .tencentKMS, line: fields.line)
         if let node = fields["KeyId"] {
             let text = try string(node, path: "\(path).KeyId")
             guard let id = KeyID(text) else {
@@ -105,14 +105,10 @@ extension SeedFile {
             }
             key.keyID = id
         }
-        if let node = fields["Alias"] {
-            let alias = try string(node, path: "\(path).Alias")
-            try rule(node, path: "\(path).Alias") { try KeyAttributes.validateAlias(alias) }
-            key.alias = alias
-        }
-        guard key.keyID != nil || key.alias != nil else {
-            throw SeedError(line: fields.line, field: path, "needs a KeyId or an Alias to be found by")
-        }
+        // CreateKey needs an alias, so every key the file may have to create has one.
+        guard let aliasNode = fields["Alias"] else { throw SeedError(line: fields.line, field: "\(path).Alias", "missing (a key needs one)") }
+        key.alias = try string(aliasNode, path: "\(path).Alias")
+        try rule(aliasNode, path: "\(path).Alias") { try KeyAttributes.validateAlias(key.alias) }
         if let node = fields["Description"] {
             let description = try string(node, path: "\(path).Description")
             try rule(node, path: "\(path).Description") { try KeyAttributes.validateDescription(description) }

@@ -34,7 +34,8 @@ public struct SeedFile: Sendable {
     public struct Key: Sendable {
         /// The key's id; with none, its alias identifies it (and a new key gets a random id).
         public var keyID: KeyID?
-        public var alias: String?
+        /// Required: CreateKey needs one, and it finds a key given without a KeyId.
+        public var alias: String
         public var description: String?
         /// Enabled, Disabled or Archived; nil leaves it as it is (a new key: Enabled).
         public var state: KeyState?
@@ -52,7 +53,7 @@ public struct SeedFile: Sendable {
         public var line: Int
 
         /// How the file names this key in messages: its id, else its alias.
-        public var label: String { keyID.map { "\($0)" } ?? "alias \(alias ?? "?")" }
+        public var label: String { keyID.map { "\($0) (\(alias))" } ?? alias }
     }
 }
 

@@ -69,7 +69,7 @@ final class SeedFileParseTests: XCTestCase {
     func testJSONIsReadTheSameWay() throws {
         let json = """
         {"accounts": [{"name": "fixture", "regions": {"ap-shanghai-fsi": {"keys": [
-          {"KeyId": "11111111-2222-3333-4444-555555555555", "KeyState": "Disabled", "KeyRotationEnabled": true, "RotateDays": 30,
+          {"KeyId": "11111111-2222-3333-4444-555555555555", "Alias": "fixture-sm", "KeyState": "Disabled", "KeyRotationEnabled": true, "RotateDays": 30,
            "Tags": [{"TagKey": "team", "TagValue": "orders"}], "Material": "000102030405060708090a0b0c0d0e0f"},
           {"Alias": "imported", "Origin": "EXTERNAL", "Material": "0f0e0d0c0b0a09080706050403020100", "ValidTo": 0}]}}}]}
         """
@@ -176,5 +176,8 @@ final class SeedFileParseTests: XCTestCase {
         XCTAssertEqual(refusal("")?.message, "the file is empty: it needs `accounts:`")
         XCTAssertEqual(refusal("accounts: 3")?.message, "must be a list")
         XCTAssertEqual(refusal("accounts:\n  - regions: {}\n")?.field, "accounts[0].name")
+        // CreateKey needs an alias, so the file must give each key one.
+        XCTAssertEqual(refusal(issueExample.replacingOccurrences(of: "            Alias: fixture-key\n", with: ""))?.field,
+                       "accounts[0].regions.ap-guangzhou.keys[0].Alias")
     }
 }
