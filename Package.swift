@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "KMSService", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSAccess"]),
         // The Tencent wire protocol: requests, signatures, parameters, action table, handlers.
         .target(name: "KMSAPI", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService", "KMSHTTP", "KMSMetrics", "KMSAccess"]),
-        // Seed files (`kmsctl apply`): what a file asks a stack to hold, parsed and checked. No I/O.
-        .target(name: "KMSProvisioning", dependencies: ["KMSCore", .product(name: "Yams", package: "Yams")]),
+        // Seed files (`kmsctl apply`): what a file asks a stack to hold, parsed and checked, then
+        // applied through the service's key operations in one transaction.
+        .target(name: "KMSProvisioning", dependencies: ["KMSCore", "KMSCrypto", "KMSStorage", "KMSService",
+                                                        .product(name: "Yams", package: "Yams")]),
         // libfcgi accept loop: turns FastCGI requests into plain values.
         .target(name: "KMSFastCGI", dependencies: ["KMSCore", "KMSHTTP", "CFastCGI"]),
 
@@ -52,7 +54,7 @@ let package = Package(
         ]),
         // The operator's CLI: accounts, master keys, audit, jobs. Links the service, not the HTTP layer.
         .executableTarget(name: "kmsctl", dependencies: [
-            "KMSService", "KMSStorage", "KMSCrypto", "KMSCore",
+            "KMSService", "KMSStorage", "KMSCrypto", "KMSCore", "KMSProvisioning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -76,7 +78,8 @@ let package = Package(
         // The storage layer's logic without a server: transaction state machine, bindings, row decoding.
         .testTarget(name: "KMSStorageTests", dependencies: ["KMSStorage", "KMSCore"]),
         // Integration: needs KMS_TEST_DATABASE_URL (scripts/kms test starts a real PostgreSQL).
-        .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSStorage", "KMSCrypto", "KMSCore"]),
+        .testTarget(name: "KMSIntegrationTests", dependencies: ["KMSAPI", "KMSService", "KMSHTTP", "KMSStorage", "KMSCrypto", "KMSCore",
+                                                              "KMSProvisioning"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -72,6 +72,19 @@ public struct FindKey: Statement {
     }
 }
 
+/// The tenant's key holding `alias` (unique in a region), or nil: how a seed file finds a key it
+/// names without a KeyId.
+public struct FindKeyByAlias: Statement {
+    public static let sql = "SELECT \(keyColumns) FROM keys WHERE app_id = $1 AND region = $2 AND alias = $3"
+    public let tenant: Tenant
+    public let alias: String
+    public init(tenant: Tenant, alias: String) { self.tenant = tenant; self.alias = alias }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(alias)] }
+    public func decode(_ result: QueryResult) throws -> CustomerMasterKey? {
+        try result.singleRow().map(CustomerMasterKey.init(row:))
+    }
+}
+
 /// The same, locking the row until the transaction ends (state changes).
 public struct FindKeyForUpdate: Statement {
     public static let sql = FindKey.sql + " FOR UPDATE"

@@ -19,6 +19,16 @@ public struct InsertKeyTags: Statement {
     public func decode(_ result: QueryResult) throws {}
 }
 
+/// Removes every tag of a key (a seed file then gives it its whole set again).
+public struct DeleteKeyTags: Statement {
+    public static let sql = "DELETE FROM key_tags WHERE app_id = $1 AND region = $2 AND key_id = $3"
+    public let tenant: Tenant
+    public let keyID: KeyID
+    public init(tenant: Tenant, keyID: KeyID) { self.tenant = tenant; self.keyID = keyID }
+    public var bindings: [PostgresValue] { [.int64(tenant.appId), .text(tenant.region), .text(keyID.description)] }
+    public func decode(_ result: QueryResult) throws {}
+}
+
 /// A key's tags, by TagKey.
 public struct FindKeyTags: Statement {
     public static let sql = """

@@ -9,8 +9,8 @@ import KMSStorage
 struct KMSCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmsctl",
-        abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials.",
-        subcommands: [MasterKey.self, Migrate.self, Account.self, Operator.self, Credential.self, Audit.self, Jobs.self])
+        abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials, seed files.",
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Operator.self, Credential.self, Apply.self, Audit.self, Jobs.self])
 }
 
 struct Connection: ParsableArguments {

@@ -46,7 +46,7 @@ public struct AccountRegistry {
         return out
     }
 
-    static func randomNumber(in range: ClosedRange<Int64>) -> Int64 {
+    public static func randomNumber(in range: ClosedRange<Int64>) -> Int64 {
         let raw = Random.bytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return range.lowerBound + Int64(raw % UInt64(range.upperBound - range.lowerBound + 1))
     }

@@ -122,24 +122,51 @@ extension KeyOperations {
             }
             // A racing import with the same token may have spent it meanwhile: one success per token.
             guard let token, token.keyID == id else { throw KMSError(.invalidParameterValue, Self.tokenNotValid) }
-            if locked.fingerprint == nil {
-                try tx.db.enqueue(SetMaterialFingerprint(tenant: tenant, keyID: id, fingerprint: fingerprint))
-            }
-            // EXTERNAL keys have one material version; re-importing restores it, so every
-            // earlier ciphertext decrypts again.
-            key.versions.importMaterial()
-            let sealed = keyring.sealMaterial(material, tenant: tenant, keyID: id, version: key.currentVersion)
-            try tx.db.enqueue(UpsertKeyMaterial(tenant: tenant, keyID: id, version: key.currentVersion, sealed: sealed,
-                                                createdAt: now))
-            key.state = newState
-            key.validTo = validTo
-            try tx.db.enqueue(UpdateKey(key))
             try tx.db.enqueue(DeleteImportParameters(tenant: tenant, tokenHash: token.tokenHash))
-            if validTo > 0 {
-                try tx.db.enqueue(ScheduleJob(ScheduledJob(kind: .expireMaterial, tenant: tenant, keyID: id, dueAt: validTo)))
-            } else {
-                try tx.db.enqueue(CancelJob(.expireMaterial, tenant: tenant, keyID: id))
-            }
+            try store(material, fingerprint: locked.fingerprint == nil ? fingerprint : nil, into: &key, state: newState,
+                      validTo: validTo, in: tx)
+        }
+    }
+
+    /// A seed file's EXTERNAL material (`kmsctl apply`, issue 18), in the caller's transaction:
+    /// stored as ImportKeyMaterial stores material it has unwrapped, without a wrapping token.
+    /// The same rules hold: an EXTERNAL key in a state that takes material, and once a key has had
+    /// material, only the very same material again (`MaterialNotMatch`).
+    public func importOpenedMaterial(_ id: KeyID, _ material: SecureBytes, validTo: Int64, profile: CryptoProfile,
+                                     in tx: KeyTransaction) throws {
+        try ImportRules.checkMaterialLength(material.count, profile: profile)
+        tx.changing(id)
+        guard let locked = try tx.db.run(FindKeyForImport(tenant: tx.tenant, keyID: id)) else { throw KMSError.notFound() }
+        var key = try existing(locked.key, now: tx.now)
+        try ImportRules.checkExternal(key)
+        let state = try key.lifecycle(now: tx.now).applying(.importMaterial)
+        let fingerprint = keyring.sealer.fingerprint(material, for: .materialFingerprint(tx.tenant, id))
+        if let kept = locked.fingerprint, !ConstantTime.equals(kept, fingerprint) { throw KMSError(.materialNotMatch) }
+        try store(material, fingerprint: locked.fingerprint == nil ? fingerprint : nil, into: &key, state: state,
+                  validTo: validTo, in: tx)
+    }
+
+    /// The writes of an import, queued for the COMMIT: the fingerprint on a first import, the one
+    /// material version sealed, the key's state and ValidTo, and the job that expires the material.
+    private func store(_ material: SecureBytes, fingerprint: [UInt8]?, into key: inout CustomerMasterKey, state: KeyState,
+                       validTo: Int64, in tx: KeyTransaction) throws {
+        let tenant = tx.tenant, id = key.id
+        if let fingerprint {
+            try tx.db.enqueue(SetMaterialFingerprint(tenant: tenant, keyID: id, fingerprint: fingerprint))
+        }
+        // EXTERNAL keys have one material version; re-importing restores it, so every
+        // earlier ciphertext decrypts again.
+        key.versions.importMaterial()
+        let sealed = keyring.sealMaterial(material, tenant: tenant, keyID: id, version: key.currentVersion)
+        try tx.db.enqueue(UpsertKeyMaterial(tenant: tenant, keyID: id, version: key.currentVersion, sealed: sealed,
+                                            createdAt: tx.now))
+        key.state = state
+        key.validTo = validTo
+        try tx.db.enqueue(UpdateKey(key))
+        if validTo > 0 {
+            try tx.db.enqueue(ScheduleJob(ScheduledJob(kind: .expireMaterial, tenant: tenant, keyID: id, dueAt: validTo)))
+        } else {
+            try tx.db.enqueue(CancelJob(.expireMaterial, tenant: tenant, keyID: id))
         }
     }
 

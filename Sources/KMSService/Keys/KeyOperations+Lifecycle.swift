@@ -10,12 +10,21 @@ extension KeyOperations {
     /// alias in use fails the COMMIT with a unique violation; the caller then calls
     /// `freeAliasOfGoneKey` and tries once more (`KeyActions.createKey`), so the common case
     /// carries no statement for the rare one.
-    public func create(_ key: CustomerMasterKey, profile: CryptoProfile, tags: [KeyTag] = [], in tx: KeyTransaction) throws {
+    ///
+    /// `material`, for a symmetric key, is its first version as given (a development stack's seed
+    /// file, `kmsctl apply`) instead of random bytes.
+    public func create(_ key: CustomerMasterKey, profile: CryptoProfile, tags: [KeyTag] = [], material given: SecureBytes? = nil,
+                       in tx: KeyTransaction) throws {
         try tx.db.enqueue(InsertKey(key))
         if !tags.isEmpty { try tx.db.enqueue(InsertKeyTags(tenant: tx.tenant, keyID: key.id, tags: tags)) }
         if key.origin == .tencentKMS {
             let material: SecureBytes
-            if let spec = key.keyUsage.keyPair {
+            if let given {
+                guard key.keyUsage.keyPair == nil, given.count == profile.materialLength else {
+                    throw KMSError(.internalError, "given material must be a symmetric key of the profile's length")
+                }
+                material = given
+            } else if let spec = key.keyUsage.keyPair {
                 material = try cpuBudget.spending(tx.tenant.appId) { try keyring.generateKeyPair(spec) }
             } else {
                 material = keyring.generateMaterial(profile)
@@ -39,6 +48,14 @@ extension KeyOperations {
         key.alias = alias
         try tx.db.run(DestroyDeletedKeyHoldingAlias(tenant: tx.tenant, alias: alias, now: tx.now))
         try save(key, in: tx)
+    }
+
+    /// Gives a key exactly `tags` (not while PendingDelete): a seed file's whole set.
+    public func replaceTags(_ id: KeyID, _ tags: [KeyTag], in tx: KeyTransaction) throws {
+        let key = try lock(id, in: tx)
+        try key.lifecycle(now: tx.now).checkCanEditMetadata()
+        try tx.db.run(DeleteKeyTags(tenant: tx.tenant, keyID: id))
+        if !tags.isEmpty { try tx.db.run(InsertKeyTags(tenant: tx.tenant, keyID: id, tags: tags)) }
     }
 
     /// Re-describes a key (not while PendingDelete).

@@ -1,0 +1,277 @@
+import KMSCore
+import KMSCrypto
+import KMSService
+import KMSStorage
+
+/// `kmsctl apply` (issue 18): makes a stack hold what a seed file says, through the same key
+/// operations as the API (so the same rules, the same rows, the same change notifications that
+/// drop every responder's cached copy), with an audit record for each change to a key. All of it
+/// is one transaction: a file that fails anywhere changes nothing. What the file does not name is
+/// left alone. A dry run is the same run, rolled back, so it shows exactly what a real one does.
+public struct SeedApplier {
+    let operations: KeyOperations
+    let database: Database
+
+    /// An applier sealing with `sealer`, over an owner connection.
+    public init(sealer: Sealer, regions: RegionTable, database: Database) {
+        operations = KeyOperations(sealer: sealer, regions: regions, keyCache: nil)
+        self.database = database
+    }
+
+    /// What a run did (or, dry, would do): one line per change, in order, and the credentials it
+    /// issued (shown once, like `kmsctl account create`).
+    public struct Outcome {
+        public var changes: [String] = []
+        public var issued: [(account: String, credential: IssuedCredential)] = []
+    }
+
+    /// A change refused by the database or the key's rules, named by the file's line.
+    public struct Refusal: Error, CustomStringConvertible {
+        public let line: Int
+        public let what: String
+        public var description: String { "line \(line): \(what)" }
+    }
+
+    struct RollBack: Error {}
+
+    /// Applies `seed` at `now`, or only works out what that would change (`dryRun`).
+    public func apply(_ seed: SeedFile, dryRun: Bool, now: Int64) throws -> Outcome {
+        var run = Run(operations: operations, now: now)
+        do {
+            try database.transaction(tenant: nil) { db in
+                for account in seed.accounts { try run.apply(account, db) }
+                if !run.records.isEmpty {
+                    let lane = AuditLane(sealer: operations.keyring.sealer)
+                    try db.run(InsertAuditRecords(lane.chain(run.records).rows))
+                }
+                if dryRun { throw RollBack() }
+            }
+        } catch is RollBack {}
+        return run.outcome
+    }
+}
+
+/// One run's state: what it changed so far and the audit records to write with the COMMIT.
+struct Run {
+    let operations: KeyOperations
+    let now: Int64
+    var outcome = SeedApplier.Outcome()
+    var records: [AuditRecord] = []
+
+    init(operations: KeyOperations, now: Int64) {
+        self.operations = operations
+        self.now = now
+    }
+
+    mutating func apply(_ seeded: SeedFile.Account, _ db: Database) throws {
+        let account = try findOrCreate(seeded, db)
+        if let secretId = seeded.secretId, let secretKey = seeded.secretKey {
+            try credential(secretId, secretKey, of: account, seeded, db)
+        }
+        for region in seeded.regions {
+            let tenant = Tenant(appId: account.appId, region: region.name)
+            try db.scope(to: tenant)
+            let tx = KeyTransaction(db: db, tenant: tenant, now: now)
+            for key in region.keys {
+                do {
+                    try apply(key, in: region, of: account, tx)
+                } catch let error as KMSError {
+                    // The key's own rules refused it: named by the file's line.
+                    let reason = error.reason.isEmpty ? "" : ": \(error.reason)"
+                    throw SeedApplier.Refusal(line: key.line, what: "\(seeded.name) \(region.name) key \(key.label): "
+                                              + "\(error.code.rawValue)\(reason)")
+                }
+            }
+        }
+    }
+
+    // MARK: - Accounts
+
+    mutating func findOrCreate(_ seeded: SeedFile.Account, _ db: Database) throws -> AccountRow {
+        let accounts = try db.run(ListAccounts())
+        if let appId = seeded.appId {
+            if let found = accounts.first(where: { $0.appId == appId }) {
+                guard found.kind == .tenant, found.name == seeded.name, seeded.uin.map({ $0 == found.uin }) ?? true else {
+                    throw SeedApplier.Refusal(line: seeded.line, what: "AppId \(appId) is the account '\(found.name)' (Uin \(found.uin)), "
+                                              + "not '\(seeded.name)'\(seeded.uin.map { " (Uin \($0))" } ?? "")")
+                }
+                return found
+            }
+        } else {
+            let named = accounts.filter { $0.kind == .tenant && $0.name == seeded.name }
+            guard named.count <= 1 else {
+                throw SeedApplier.Refusal(line: seeded.line, what: "\(named.count) accounts are named '\(seeded.name)': give its AppId")
+            }
+            if let found = named.first {
+                if let uin = seeded.uin, uin != found.uin {
+                    throw SeedApplier.Refusal(line: seeded.line, what: "the account '\(seeded.name)' has Uin \(found.uin), not \(uin)")
+                }
+                return found
+            }
+        }
+        let account: AccountRow
+        if let appId = seeded.appId {
+            let uin = seeded.uin ?? AccountRegistry.randomNumber(in: 100_000_000_000...199_999_999_999)
+            account = AccountRow(appId: appId, uin: uin, name: seeded.name, createdAt: now)
+            guard try db.run(InsertAccountIfFree(account)) else {
+                throw SeedApplier.Refusal(line: seeded.line, what: "the Uin \(uin) is another account's")
+            }
+        } else {
+            account = try AccountRegistry.insertAccount(name: seeded.name, kind: .tenant, now: now, in: db)
+        }
+        outcome.changes.append("\(seeded.name): create the account (AppId \(account.appId), Uin \(account.uin))")
+        if seeded.secretId == nil {
+            // Usable at once, as `kmsctl account create` makes it: one credential, shown once.
+            let issued = try CredentialIssuer(sealer: operations.keyring.sealer).issue(appId: account.appId, uin: account.uin,
+                                                                                      now: now, in: db)
+            outcome.issued.append((seeded.name, issued))
+            outcome.changes.append("\(seeded.name): issue a credential (\(issued.secretId))")
+        }
+        return account
+    }
+
+    mutating func credential(_ secretId: String, _ secretKey: SecureBytes, of account: AccountRow, _ seeded: SeedFile.Account,
+                             _ db: Database) throws {
+        if let found = try db.run(FindCredential(secretId: secretId)) {
+            let kept = try operations.keyring.openCredentialSecret(found.secretKeySealed, secretId: secretId)
+            guard found.appId == account.appId, found.userUin == nil,
+                  kept.withUnsafeBytes({ k in secretKey.withUnsafeBytes { ConstantTime.equals(Array(k), Array($0)) } }) else {
+                throw SeedApplier.Refusal(line: seeded.line, what: "the SecretId is already another credential (another account's, "
+                                          + "a sub-user's, or with another SecretKey)")
+            }
+            return
+        }
+        let sealed = operations.keyring.sealer.seal(secretKey, for: .credentialSecret(secretId))
+        try db.run(InsertCredential(secretId: secretId, appId: account.appId, sealed: sealed, createdAt: now, userUin: nil,
+                                    description: "seed file"))
+        outcome.changes.append("\(seeded.name): add the credential \(secretId)")
+    }
+
+    // MARK: - Keys
+
+    mutating func apply(_ seeded: SeedFile.Key, in region: SeedFile.Region, of account: AccountRow, _ tx: KeyTransaction) throws {
+        let name = "\(seeded.label) in \(region.name)"
+        let byAlias = try tx.db.run(FindKeyByAlias(tenant: tx.tenant, alias: seeded.alias))
+        var key: CustomerMasterKey
+        if let id = seeded.keyID, let found = try tx.db.run(FindKey(tenant: tx.tenant, keyID: id)) {
+            key = found
+        } else if seeded.keyID == nil, let found = byAlias {
+            key = found
+        } else {
+            if let holder = byAlias, !holder.lifecycle(now: now).isDeleted {
+                throw KMSError(.aliasAlreadyExists, "the alias is the key \(holder.id)'s")
+            }
+            key = try create(seeded, region, account, tx)
+            change(account, region, key.id, "CreateKey", "\(account.name): create the key \(name)")
+        }
+        guard !key.lifecycle(now: now).isDeleted, key.state != .pendingDelete else {
+            throw KMSError(.keyPendingDelete, "the key is PendingDelete: cancel its deletion (CancelKeyDeletion) to seed it")
+        }
+        guard key.keyUsage == .encryptDecrypt, key.origin == seeded.origin else {
+            throw KMSError(.invalidParameterValue, "the key is \(key.origin.rawValue) \(key.keyUsage.rawValue); "
+                           + "the file says \(seeded.origin.rawValue) ENCRYPT_DECRYPT")
+        }
+        if key.alias != seeded.alias {
+            try operations.setAlias(key.id, seeded.alias, in: tx)
+            change(account, region, key.id, "UpdateAlias", "\(account.name): \(name): Alias \(key.alias) → \(seeded.alias)")
+        }
+        if let description = seeded.description, description != key.description {
+            try operations.setDescription(key.id, description, in: tx)
+            change(account, region, key.id, "UpdateKeyDescription", "\(account.name): \(name): Description changed")
+        }
+        if let tags = seeded.tags {
+            let current = try tx.db.run(FindKeyTags(tenant: tx.tenant, keyID: key.id))
+            if Set(current) != Set(tags) {
+                try operations.replaceTags(key.id, tags, in: tx)
+                change(account, region, key.id, "ReplaceKeyTags", "\(account.name): \(name): Tags set to \(tags.count)")
+            }
+        }
+        if let material = seeded.material {
+            try seedMaterial(material, of: &key, seeded, region, account, tx)
+        }
+        if let state = seeded.state, state != key.state {
+            for step in try Run.transitions(from: key.state, to: state) {
+                try operations.transition(key.id, step.transition, in: tx)
+                change(account, region, key.id, step.action, "\(account.name): \(name): \(step.action)")
+            }
+            key.state = state
+        }
+        if key.origin == .tencentKMS {
+            let enabled = seeded.rotationEnabled ?? key.rotationEnabled
+            let days = Int(seeded.rotateDays ?? Int64(key.rotateDays))
+            if enabled && (!key.rotationEnabled || days != key.rotateDays) {
+                try operations.enableRotation(key.id, days: days, in: tx)
+                change(account, region, key.id, "EnableKeyRotation", "\(account.name): \(name): rotation every \(days) days")
+            } else if !enabled && key.rotationEnabled {
+                try operations.disableRotation(key.id, in: tx)
+                change(account, region, key.id, "DisableKeyRotation", "\(account.name): \(name): rotation off")
+            }
+        }
+    }
+
+    mutating func create(_ seeded: SeedFile.Key, _ region: SeedFile.Region, _ account: AccountRow,
+                         _ tx: KeyTransaction) throws -> CustomerMasterKey {
+        let key = CustomerMasterKey(
+            id: seeded.keyID ?? KeyID(random: Random.bytes(16)), appId: account.appId, region: region.name, alias: seeded.alias,
+            description: seeded.description ?? "", keyUsage: .encryptDecrypt, origin: seeded.origin,
+            state: seeded.origin == .external ? .pendingImport : .enabled, creatorUin: account.uin, createTime: now,
+            currentVersion: KeyVersions.initial(hasMaterial: seeded.origin == .tencentKMS).latest)
+        // An alias held by a key past its DeletionDate is free (as CreateKey frees it).
+        try operations.freeAliasOfGoneKey(seeded.alias, in: tx)
+        try operations.create(key, profile: region.profile, tags: seeded.tags ?? [],
+                              material: seeded.origin == .tencentKMS ? seeded.material : nil, in: tx)
+        return key
+    }
+
+    /// A generated key's material cannot change: it must be what the file says. An EXTERNAL key's
+    /// is imported when it has none, and otherwise must be the same (as ImportKeyMaterial).
+    mutating func seedMaterial(_ material: SecureBytes, of key: inout CustomerMasterKey, _ seeded: SeedFile.Key,
+                           _ region: SeedFile.Region, _ account: AccountRow, _ tx: KeyTransaction) throws {
+        let name = "\(seeded.label) in \(region.name)"
+        if key.origin == .tencentKMS {
+            guard let found = try tx.db.run(FindKeyWithMaterial(tenant: tx.tenant, keyID: key.id, version: 1)),
+                  let sealed = found.sealed, found.version == 1 else {
+                throw KMSError(.invalidParameterValue, "the key's first material version is gone: it cannot be compared")
+            }
+            let kept = try operations.keyring.openMaterial(sealed, tenant: tx.tenant, keyID: key.id, version: 1)
+            guard kept.withUnsafeBytes({ k in material.withUnsafeBytes { ConstantTime.equals(Array(k), Array($0)) } }) else {
+                throw KMSError(.materialNotMatch, "the key exists with other material, and a key's material never changes")
+            }
+            return
+        }
+        let validTo = seeded.validTo ?? 0
+        if key.state == .pendingImport || key.validTo != validTo {
+            try operations.importOpenedMaterial(key.id, material, validTo: validTo, profile: region.profile, in: tx)
+            change(account, region, key.id, "ImportKeyMaterial", "\(account.name): \(name): import its material"
+                   + (validTo == 0 ? " (never expires)" : " (valid to \(validTo))"))
+            key.state = .enabled
+            key.validTo = validTo
+        } else {
+            // Same check as a re-import, without writing anything.
+            guard let locked = try tx.db.run(FindKeyForImport(tenant: tx.tenant, keyID: key.id)),
+                  let fingerprint = locked.fingerprint,
+                  ConstantTime.equals(fingerprint, operations.keyring.sealer.fingerprint(material, for: .materialFingerprint(tx.tenant, key.id)))
+            else { throw KMSError(.materialNotMatch) }
+        }
+    }
+
+    /// The API's transitions that take a key from `state` to `target`.
+    static func transitions(from state: KeyState, to target: KeyState) throws -> [(transition: KeyTransition, action: String)] {
+        switch (state, target) {
+        case (.disabled, .enabled): return [(.enable, "EnableKey")]
+        case (.archived, .enabled): return [(.cancelArchive, "CancelKeyArchive")]
+        case (.enabled, .disabled): return [(.disable, "DisableKey")]
+        case (.archived, .disabled): return [(.cancelArchive, "CancelKeyArchive"), (.disable, "DisableKey")]
+        case (.enabled, .archived): return [(.archive, "ArchiveKey")]
+        case (.disabled, .archived): return [(.enable, "EnableKey"), (.archive, "ArchiveKey")]
+        default: throw KMSError(.cmkStateNotSupport, "the key is \(state.rawValue) and cannot become \(target.rawValue)")
+        }
+    }
+
+    mutating func change(_ account: AccountRow, _ region: SeedFile.Region, _ keyID: KeyID, _ action: String, _ line: String) {
+        outcome.changes.append(line)
+        records.append(AuditRecord(atMilliseconds: now * 1000, requestId: KeyID(random: Random.bytes(16)).description,
+                                   appId: account.appId, secretId: nil, region: region.name, action: action, keyID: keyID,
+                                   result: "Success", client: "kmsctl apply", latencyMicroseconds: 0, callerUin: account.uin))
+    }
+}

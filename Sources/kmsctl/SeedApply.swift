@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import KMSCore
+import KMSProvisioning
+
+/// `kmsctl apply FILE` (issue 18; README "Seeding a stack").
+struct Apply: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: """
+        Make the stack hold what a seed file (YAML or JSON) says: accounts and, per region, their keys. \
+        What the file does not name is left alone; applying it again changes nothing. One transaction: \
+        a file that fails anywhere changes nothing. Fixed material and fixed credentials are for \
+        development stacks: refused when the stack listens beyond loopback (KMS_LISTEN, KMS_HTTP_LISTEN) \
+        unless --allow-fixed-secrets.
+        """)
+    @OptionGroup var connection: Connection
+    @Argument(help: "The seed file; - reads standard input.") var file: String
+    @Flag(name: .customLong("dry-run"), help: "Say what would change, and change nothing.") var dryRun = false
+    @Flag(name: .customLong("allow-fixed-secrets"),
+          help: "Take fixed material and credentials although the stack listens beyond loopback (anyone who has the file has those keys).")
+    var allowFixedSecrets = false
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let regions = try RegionTable(spec: environment["KMS_REGIONS"].flatMap { $0.isEmpty ? nil : $0 } ?? RegionTable.defaultSpec)
+        let seed: SeedFile
+        do {
+            seed = try SeedFile.parse(try readText(), regions: regions)
+        } catch let error as SeedError {
+            throw ValidationError("\(file):\(error.line): \(error.field): \(error.message)")
+        }
+        let exposed = Apply.addressesBeyondLoopback(environment)
+        if !allowFixedSecrets, !exposed.isEmpty, let account = seed.accounts.first(where: \.hasFixedSecrets) {
+            throw ValidationError("""
+                \(file):\(account.line): account \(account.name): fixed material or a fixed SecretKey, but this stack listens \
+                beyond loopback (\(exposed.joined(separator: ", "))): anyone with the file would hold those keys. Seed \
+                development stacks only, or pass --allow-fixed-secrets.
+                """)
+        }
+        let applier = SeedApplier(sealer: try connection.sealer(), regions: regions, database: try connection.open())
+        let outcome: SeedApplier.Outcome
+        do {
+            outcome = try applier.apply(seed, dryRun: dryRun, now: now)
+        } catch let refusal as SeedApplier.Refusal {
+            throw ValidationError("\(file):\(refusal.line): \(refusal.what) (nothing was changed)")
+        }
+        if outcome.changes.isEmpty {
+            print("no changes: the stack already holds what \(file) says")
+            return
+        }
+        for change in outcome.changes { print(change) }
+        if dryRun {
+            print("\(Apply.count(outcome.changes.count)) would be made; nothing was changed (--dry-run)")
+            return
+        }
+        print("\(Apply.count(outcome.changes.count)) applied")
+        for (account, credential) in outcome.issued {
+            print("\(account): SecretId  \(credential.secretId)\n\(account): SecretKey \(credential.shownSecretKey)")
+        }
+    }
+
+    static func count(_ n: Int) -> String { n == 1 ? "1 change" : "\(n) changes" }
+
+    func readText() throws -> String {
+        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(file): not UTF-8 text") }
+        return text
+    }
+
+    /// The listen addresses (as `scripts/kms` reads them, default 127.0.0.1) that are not loopback.
+    static func addressesBeyondLoopback(_ environment: [String: String]) -> [String] {
+        ["KMS_LISTEN", "KMS_HTTP_LISTEN"].flatMap { name -> [String] in
+            let value = environment[name].flatMap { $0.isEmpty ? nil : $0 } ?? "127.0.0.1"
+            return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }.filter { address in
+            !(address.hasPrefix("127.") || address == "[::1]" || address == "::1")
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import XCTest
+import KMSCore
+import KMSCrypto
+import KMSStorage
+import KMSProvisioning
+@testable import KMSService
+@testable import KMSAPI
+
+/// Issue 18: `kmsctl apply` against the real database, its result used through the real API service.
+final class SeedApplyIntegrationTests: XCTestCase {
+    let clock = TestClock(1_800_000_000)
+    let plaintext = Base64.encode(Array("seeded secret".utf8))
+
+    struct Fixture {
+        let appId = AccountRegistry.randomNumber(in: 1_250_000_000...1_399_999_999)
+        let uin = AccountRegistry.randomNumber(in: 100_000_000_000...199_999_999_999)
+        let secretId = "AKID" + Fixture.alphanumerics(32)
+        let secretKey = Fixture.alphanumerics(32)
+        let keyId = KeyID(random: Random.bytes(16))
+        let material = Hex.encode(Random.bytes(32))
+
+        static func alphanumerics(_ n: Int) -> String {
+            String(Random.bytes(n).map { Character(Unicode.Scalar(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)[Int($0) % 62])) })
+        }
+
+        var credential: IssuedCredential {
+            IssuedCredential(appId: appId, uin: uin, secretId: secretId, secretKey: SecureBytes(Array(secretKey.utf8)))
+        }
+
+        /// The issue's example, with this fixture's numbers; `key` lines go under the first key.
+        func file(name: String = "fixture", key: String = "", more: String = "") -> String {
+            """
+            accounts:
+              - name: \(name)
+                AppId: \(appId)
+                Uin: \(uin)
+                SecretId: \(secretId)
+                SecretKey: \(secretKey)
+                regions:
+                  ap-guangzhou:
+                    keys:
+                      - KeyId: \(keyId)
+                        Alias: fixture-key
+                        Description: orders
+                        KeyState: Enabled
+                        Material: \(material)
+            \(key)
+            \(more)
+            """
+        }
+    }
+
+    /// A further key of the file's region, its fields under it.
+    func key(_ fields: [String]) -> String {
+        (["          - " + fields[0]] + fields.dropFirst().map { "            " + $0 }).joined(separator: "\n")
+    }
+
+    struct KeyAuditRows: Statement {
+        static let sql = "SELECT action, client, caller_uin FROM audit_log WHERE app_id = $1 AND key_id = $2::uuid ORDER BY seq"
+        let appId: Int64
+        let keyID: KeyID
+        var bindings: [PostgresValue] { [.int64(appId), .text(keyID.description)] }
+        func decode(_ result: QueryResult) throws -> [[String]] {
+            try result.rows.map { [try $0.decode(String.self, "action"), try $0.decode(String.self, "client"),
+                                   String(try $0.decode(Int64.self, "caller_uin"))] }
+        }
+    }
+
+    func apply(_ text: String, _ harness: ServiceHarness, dryRun: Bool = false) throws -> SeedApplier.Outcome {
+        let seed = try SeedFile.parse(text, regions: harness.service.regions)
+        return try SeedApplier(sealer: harness.sealer, regions: harness.service.regions, database: harness.owner)
+            .apply(seed, dryRun: dryRun, now: clock.now)
+    }
+
+    func describe(_ f: Fixture, _ h: ServiceHarness) -> JSONValue {
+        h.call("DescribeKey", ["KeyId": .string(f.keyId.description)], as: f.credential)["KeyMetadata"] ?? .null
+    }
+
+    func testASeededAccountAndKeyServeTheAPIAndASecondApplyChangesNothing() throws {
+        let h = try ServiceHarness(clock: clock)
+        let f = Fixture()
+        let first = try apply(f.file(), h)
+        XCTAssertEqual(first.changes, ["fixture: create the account (AppId \(f.appId), Uin \(f.uin))",
+                                       "fixture: add the credential \(f.secretId)",
+                                       "fixture: create the key \(f.keyId) (fixture-key) in ap-guangzhou"])
+        XCTAssertTrue(first.issued.isEmpty)
+        let metadata = describe(f, h)
+        XCTAssertEqual(metadata["Alias"], .string("fixture-key"))
+        XCTAssertEqual(metadata["Description"], .string("orders"))
+        XCTAssertEqual(metadata["KeyState"], .string("Enabled"))
+        XCTAssertEqual(metadata["CreatorUin"], .int(f.uin))
+        let blob = ServiceHarness.string(h.call("Encrypt", ["KeyId": .string(f.keyId.description), "Plaintext": .string(plaintext)],
+                                                as: f.credential), "CiphertextBlob")
+        XCTAssertEqual(h.call("Decrypt", ["CiphertextBlob": .string(blob)], as: f.credential)["Plaintext"], .string(plaintext))
+        // The material is the file's: AES-256-GCM under it opens the blob without the service.
+        let envelope = try CiphertextEnvelope(base64: blob)
+        let opened = try Keyring(sealer: h.sealer).decrypt(envelope, material: SecureBytes(Hex.decode(f.material)!), region: "ap-guangzhou",
+                                                           context: .empty)
+        XCTAssertEqual(opened.withUnsafeBytes { Array($0) }, Array("seeded secret".utf8))
+
+        XCTAssertTrue(try apply(f.file(), h).changes.isEmpty)
+        // The creation is audited like CreateKey, as the account's root.
+        let audited = try h.owner.run(KeyAuditRows(appId: f.appId, keyID: f.keyId))
+        XCTAssertEqual(audited, [["CreateKey", "kmsctl apply", String(f.uin)]])
+    }
+
+    func testStacksWithDifferentMasterKeysDecryptEachOthersCiphertexts() throws {
+        let a = try ServiceHarness(clock: clock), b = try ServiceHarness(clock: clock)
+        XCTAssertNotEqual(a.rootKey.withUnsafeBytes { Array($0) }, b.rootKey.withUnsafeBytes { Array($0) })
+        let fa = Fixture()
+        // The same key and material in another account: what a second stack of the same file holds.
+        var text = fa.file()
+        let fb = Fixture()
+        text = text.replacingOccurrences(of: String(fa.appId), with: String(fb.appId))
+            .replacingOccurrences(of: String(fa.uin), with: String(fb.uin))
+            .replacingOccurrences(of: fa.secretId, with: fb.secretId).replacingOccurrences(of: fa.secretKey, with: fb.secretKey)
+        _ = try apply(fa.file(), a)
+        _ = try apply(text, b)
+        let credentialB = fb.credential
+        for (encrypter, e, decrypter, d) in [(a, fa.credential, b, credentialB), (b, credentialB, a, fa.credential)] {
+            let blob = ServiceHarness.string(encrypter.call("Encrypt", ["KeyId": .string(fa.keyId.description), "Plaintext": .string(plaintext)],
+                                                            as: e), "CiphertextBlob")
+            XCTAssertFalse(blob.isEmpty)
+            XCTAssertEqual(decrypter.call("Decrypt", ["CiphertextBlob": .string(blob)], as: d)["Plaintext"], .string(plaintext))
+        }
+    }
+
+    func testADryRunSaysWhatChangesAndChangesNothingThenApplyChangesExactlyThat() throws {
+        let h = try ServiceHarness(clock: clock)
+        let f = Fixture()
+        _ = try apply(f.file(), h)
+        let changed = f.file().replacingOccurrences(of: "Description: orders", with: "Description: invoices")
+            .replacingOccurrences(of: "KeyState: Enabled", with: "KeyState: Archived\n            Tags: [{TagKey: team, TagValue: billing}]\n            KeyRotationEnabled: true\n            RotateDays: 90")
+        let expected = ["fixture: \(f.keyId) (fixture-key) in ap-guangzhou: Description changed",
+                        "fixture: \(f.keyId) (fixture-key) in ap-guangzhou: Tags set to 1",
+                        "fixture: \(f.keyId) (fixture-key) in ap-guangzhou: ArchiveKey",
+                        "fixture: \(f.keyId) (fixture-key) in ap-guangzhou: rotation every 90 days"]
+        XCTAssertEqual(try apply(changed, h, dryRun: true).changes, expected)
+        XCTAssertEqual(describe(f, h)["Description"], .string("orders"))
+        XCTAssertEqual(describe(f, h)["KeyState"], .string("Enabled"))
+        XCTAssertEqual(try apply(changed, h).changes, expected)
+        let metadata = describe(f, h)
+        XCTAssertEqual(metadata["Description"], .string("invoices"))
+        XCTAssertEqual(metadata["KeyState"], .string("Archived"))
+        XCTAssertEqual(h.call("GetKeyRotationStatus", ["KeyId": .string(f.keyId.description)], as: f.credential)["KeyRotationEnabled"],
+                       .bool(true))
+        XCTAssertTrue(try apply(changed, h).changes.isEmpty)
+        // What the file no longer names is left alone: without Tags and rotation, they stay.
+        XCTAssertEqual(try apply(f.file(), h).changes, ["fixture: \(f.keyId) (fixture-key) in ap-guangzhou: Description changed",
+                                                        "fixture: \(f.keyId) (fixture-key) in ap-guangzhou: CancelKeyArchive"])
+    }
+
+    func testAFailedApplyChangesNothing() throws {
+        let h = try ServiceHarness(clock: clock)
+        let f = Fixture()
+        _ = try apply(f.file(), h)
+        XCTAssertNil(ServiceHarness.errorCode(h.call("CreateKey", ["Alias": .string("taken")], as: f.credential)))
+        let newKey = KeyID(random: Random.bytes(16))
+        // A new key, then one whose alias a key made through the API holds: the second is refused,
+        // and the first is not made either.
+        let text = f.file(more: key(["KeyId: \(newKey)", "Alias: fresh-key"]) + "\n"
+                            + key(["KeyId: \(KeyID(random: Random.bytes(16)))", "Alias: taken"]))
+        XCTAssertThrowsError(try apply(text, h)) { error in
+            guard let refusal = error as? SeedApplier.Refusal else { return XCTFail("\(error)") }
+            XCTAssertEqual(refusal.line, 18)
+            XCTAssertTrue(refusal.what.contains("AliasAlreadyExists"), refusal.what)
+        }
+        XCTAssertEqual(ServiceHarness.errorCode(h.call("DescribeKey", ["KeyId": .string(newKey.description)], as: f.credential)),
+                       "ResourceUnavailable.CmkNotFound")
+        // A key's material never changes, and another SecretKey for a SecretId is refused.
+        let otherMaterial = f.file().replacingOccurrences(of: f.material, with: Hex.encode(Random.bytes(32)))
+        XCTAssertThrowsError(try apply(otherMaterial, h)) { XCTAssertTrue("\($0)".contains("MaterialNotMatch"), "\($0)") }
+        let otherSecret = f.file().replacingOccurrences(of: f.secretKey, with: Fixture.alphanumerics(32))
+        XCTAssertThrowsError(try apply(otherSecret, h)) { XCTAssertTrue("\($0)".contains("another credential"), "\($0)") }
+    }
+
+    func testAnExternalKeyTakesItsMaterialOnceAndOnlyTheSameAgain() throws {
+        let h = try ServiceHarness(clock: clock)
+        let f = Fixture()
+        let external = f.file(more: key(["Alias: byok", "Origin: EXTERNAL", "Material: \(f.material)", "ValidTo: 0"]))
+        let changes = try apply(external, h).changes
+        XCTAssertEqual(changes.suffix(2), ["fixture: create the key byok in ap-guangzhou", "fixture: byok in ap-guangzhou: import its material (never expires)"])
+        let listed = h.call("ListKeyDetail", ["Limit": .int(10)], as: f.credential)["KeyMetadatas"]
+        guard case let .array(keys)? = listed, let byok = keys.first(where: { $0["Alias"] == .string("byok") }),
+              case let .string(byokId)? = byok["KeyId"] else { return XCTFail("no byok key: \(String(describing: listed))") }
+        XCTAssertEqual(byok["KeyState"], .string("Enabled"))
+        XCTAssertEqual(byok["Origin"], .string("EXTERNAL"))
+        XCTAssertNil(ServiceHarness.errorCode(h.call("Encrypt", ["KeyId": .string(byokId), "Plaintext": .string(plaintext)], as: f.credential)))
+        XCTAssertTrue(try apply(external, h).changes.isEmpty)
+        let other = external.replacingOccurrences(of: "Material: \(f.material)\n            ValidTo",
+                                                  with: "Material: \(Hex.encode(Random.bytes(32)))\n            ValidTo")
+        XCTAssertThrowsError(try apply(other, h)) { XCTAssertTrue("\($0)".contains("MaterialNotMatch"), "\($0)") }
+    }
+}
