@@ -179,14 +179,18 @@ extension SeedFile {
         return try rule(node, path: path) { try KeyTag.validated(elements, parameter: path) }
     }
 
-    /// The same account, AppId or SecretId twice in one file.
+    /// The same account, AppId or SecretId twice in one file. A name may repeat between accounts
+    /// that each give their AppId (names need not be unique; an AppId is).
     static func checkUnique(_ accounts: [Account]) throws {
-        var names = Set<String>(), appIds = Set<Int64>(), secretIds = Set<String>()
+        var names = Set<String>(), unnumbered = Set<String>(), appIds = Set<Int64>(), secretIds = Set<String>()
         for (index, account) in accounts.enumerated() {
             let path = "accounts[\(index)]"
-            guard names.insert(account.name).inserted else {
-                throw SeedError(line: account.line, field: "\(path).name", "the account \(account.name) is named twice")
+            let repeated = !names.insert(account.name).inserted
+            if account.appId == nil && repeated || unnumbered.contains(account.name) {
+                throw SeedError(line: account.line, field: "\(path).name",
+                                "the account \(account.name) is named twice (give each its AppId to tell them apart)")
             }
+            if account.appId == nil { unnumbered.insert(account.name) }
             if let appId = account.appId, !appIds.insert(appId).inserted {
                 throw SeedError(line: account.line, field: "\(path).AppId", "AppId \(appId) is given to two accounts")
             }

@@ -76,3 +76,24 @@ struct Apply: ParsableCommand {
         }
     }
 }
+
+/// `kmsctl export [--account NAME]` (issue 18).
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: """
+        Write a seed file of what the stack holds (every tenant account, or the one named): accounts, \
+        and their keys per region with ids, aliases, descriptions, states, rotation and tags. Never \
+        material or secrets. `apply` makes another stack hold the same.
+        """)
+    @OptionGroup var connection: Connection
+    @Option(help: "Only the account of this name.") var account: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let regions = try RegionTable(spec: environment["KMS_REGIONS"].flatMap { $0.isEmpty ? nil : $0 } ?? RegionTable.defaultSpec)
+        do {
+            print(try SeedExporter(regions: regions, database: try connection.open()).export(account: account, now: now), terminator: "")
+        } catch let missing as SeedExporter.NoSuchAccount {
+            throw ValidationError("\(missing)")
+        }
+    }
+}

@@ -10,7 +10,7 @@ struct KMSCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kmsctl",
         abstract: "Administers a KMS deployment: master key, migrations, accounts and credentials, seed files.",
-        subcommands: [MasterKey.self, Migrate.self, Account.self, Operator.self, Credential.self, Apply.self, Audit.self, Jobs.self])
+        subcommands: [MasterKey.self, Migrate.self, Account.self, Operator.self, Credential.self, Apply.self, Export.self, Audit.self, Jobs.self])
 }
 
 struct Connection: ParsableArguments {

@@ -191,4 +191,37 @@ final class SeedApplyIntegrationTests: XCTestCase {
                                                   with: "Material: \(Hex.encode(Random.bytes(32)))\n            ValidTo")
         XCTAssertThrowsError(try apply(other, h)) { XCTAssertTrue("\($0)".contains("MaterialNotMatch"), "\($0)") }
     }
+
+    func testAnExportAppliesAsNoChangeAndHoldsNoSecret() throws {
+        let h = try ServiceHarness(clock: clock)
+        let f = Fixture()
+        _ = try apply(f.file(name: "export-\(f.appId)"), h)
+        // Keys made through the API, in every shape the export writes or leaves out.
+        func create(_ params: JSONValue) -> String {
+            ServiceHarness.string(h.call("CreateKey", params, as: f.credential), "KeyId")
+        }
+        let tagged = create(["Alias": "tagged", "Description": "with \"quotes\" and 中文",
+                             "Tags": [["TagKey": "team", "TagValue": "a:b"]]])
+        XCTAssertNil(ServiceHarness.errorCode(h.call("EnableKeyRotation", ["KeyId": .string(tagged), "RotateDays": 30], as: f.credential)))
+        XCTAssertNil(ServiceHarness.errorCode(h.call("DisableKey", ["KeyId": .string(tagged)], as: f.credential)))
+        _ = create(["Alias": "pending-import", "Type": 2])
+        let asymmetric = create(["Alias": "signer", "KeyUsage": "ASYMMETRIC_SIGN_VERIFY_ECC"])
+        XCTAssertFalse(asymmetric.isEmpty)
+        let seeded = try SeedExporter(regions: h.service.regions, database: h.owner).export(account: "export-\(f.appId)", now: clock.now)
+        XCTAssertFalse(seeded.contains(f.secretKey))
+        XCTAssertFalse(seeded.contains(f.secretId))
+        XCTAssertFalse(seeded.contains(f.material))
+        XCTAssertTrue(seeded.contains("# \(asymmetric) (signer): ASYMMETRIC_SIGN_VERIFY_ECC"), seeded)
+        let file = try SeedFile.parse(seeded, regions: h.service.regions)
+        // In creation order, then by id: these were made in the same second.
+        let keys = file.accounts[0].regions[0].keys.sorted { $0.alias < $1.alias }
+        XCTAssertEqual(keys.map(\.alias), ["fixture-key", "pending-import", "tagged"])
+        XCTAssertEqual(keys[2].description, "with \"quotes\" and 中文")
+        XCTAssertEqual(keys[2].tags, [KeyTag(key: "team", value: "a:b")])
+        XCTAssertEqual(keys[2].state, .disabled)
+        XCTAssertEqual(keys[2].rotateDays, 30)
+        XCTAssertEqual(keys[1].origin, .external)
+        XCTAssertTrue(try apply(seeded, h).changes.isEmpty)
+        XCTAssertThrowsError(try SeedExporter(regions: h.service.regions, database: h.owner).export(account: "no-such-\(f.appId)", now: clock.now))
+    }
 }

@@ -172,7 +172,11 @@ final class SeedFileParseTests: XCTestCase {
             AppId: 1300000001
         """
         XCTAssertEqual(refusal(twice)?.message, "AppId 1300000001 is given to two accounts")
-        XCTAssertEqual(refusal(twice.replacingOccurrences(of: "name: b", with: "name: a"))?.message, "the account a is named twice")
+        XCTAssertEqual(refusal(twice.replacingOccurrences(of: "name: b", with: "name: a"))?.message, "AppId 1300000001 is given to two accounts")
+        // Names need not be unique between accounts that give their AppIds; without one, a name is the account.
+        XCTAssertNoThrow(try parse(twice.replacingOccurrences(of: "name: b", with: "name: a").replacingOccurrences(of: "AppId: 1300000001\n  - name", with: "AppId: 1300000002\n  - name")))
+        XCTAssertEqual(refusal("accounts:\n  - name: a\n  - name: a\n    AppId: 1300000001\n")?.message,
+                       "the account a is named twice (give each its AppId to tell them apart)")
         XCTAssertEqual(refusal("")?.message, "the file is empty: it needs `accounts:`")
         XCTAssertEqual(refusal("accounts: 3")?.message, "must be a list")
         XCTAssertEqual(refusal("accounts:\n  - regions: {}\n")?.field, "accounts[0].name")
