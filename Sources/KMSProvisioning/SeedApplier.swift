@@ -76,9 +76,9 @@ struct Run {
                 do {
                     try apply(key, in: region, of: account, tx)
                 } catch let error as KMSError {
-                    // The key's own rules refused it: named by the file's line.
+                    // The key's own rules refused it: named by the file's line and the field at fault.
                     let reason = error.reason.isEmpty ? "" : ": \(error.reason)"
-                    throw SeedApplier.Refusal(line: key.line, what: "\(seeded.name) \(region.name) key \(key.label): "
+                    throw SeedApplier.Refusal(line: key.line, what: "\(key.path)\(Run.field(of: error)): key \(key.label): "
                                               + "\(error.code.rawValue)\(reason)")
                 }
             }
@@ -252,6 +252,16 @@ struct Run {
                   let fingerprint = locked.fingerprint,
                   ConstantTime.equals(fingerprint, operations.keyring.sealer.fingerprint(material, for: .materialFingerprint(tx.tenant, key.id)))
             else { throw KMSError(.materialNotMatch) }
+        }
+    }
+
+    /// The field of a key's entry that a refusal is about, as a path suffix ("" for the key as a whole).
+    static func field(of error: KMSError) -> String {
+        switch error.code {
+        case .aliasAlreadyExists: return ".Alias"
+        case .materialNotMatch: return ".Material"
+        case .cmkStateNotSupport, .keyPendingDelete, .cmkShouldBeDisabled, .cmkNotPendingDelete: return ".KeyState"
+        default: return ""
         }
     }
 

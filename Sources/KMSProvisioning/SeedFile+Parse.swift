@@ -97,7 +97,7 @@ extension SeedFile {
 
     static func key(_ node: Node, path: String, profile: CryptoProfile) throws -> Key {
         let fields = try Fields(node, path: path, allowed: keyFields)
-        var key = Key(alias: "", origin: .tencentKMS, line: fields.line)
+        var key = Key(alias: "", origin: .tencentKMS, line: fields.line, path: path)
         if let node = fields["KeyId"] {
             let text = try string(node, path: "\(path).KeyId")
             guard let id = KeyID(text) else {

@@ -51,6 +51,8 @@ public struct SeedFile: Sendable {
         /// An EXTERNAL key's material expiry, Unix seconds (0: never), as ImportKeyMaterial's `ValidTo`.
         public var validTo: Int64?
         public var line: Int
+        /// Where the file names it, e.g. `accounts[0].regions.ap-guangzhou.keys[1]`.
+        public var path = ""
 
         /// How the file names this key in messages: its id, else its alias.
         public var label: String { keyID.map { "\($0) (\(alias))" } ?? alias }

@@ -163,13 +163,16 @@ final class SeedApplyIntegrationTests: XCTestCase {
         XCTAssertThrowsError(try apply(text, h)) { error in
             guard let refusal = error as? SeedApplier.Refusal else { return XCTFail("\(error)") }
             XCTAssertEqual(refusal.line, 18)
+            XCTAssertTrue(refusal.what.hasPrefix("accounts[0].regions.ap-guangzhou.keys[2].Alias: key "), refusal.what)
             XCTAssertTrue(refusal.what.contains("AliasAlreadyExists"), refusal.what)
         }
         XCTAssertEqual(ServiceHarness.errorCode(h.call("DescribeKey", ["KeyId": .string(newKey.description)], as: f.credential)),
                        "ResourceUnavailable.CmkNotFound")
         // A key's material never changes, and another SecretKey for a SecretId is refused.
         let otherMaterial = f.file().replacingOccurrences(of: f.material, with: Hex.encode(Random.bytes(32)))
-        XCTAssertThrowsError(try apply(otherMaterial, h)) { XCTAssertTrue("\($0)".contains("MaterialNotMatch"), "\($0)") }
+        XCTAssertThrowsError(try apply(otherMaterial, h)) {
+            XCTAssertTrue("\($0)".contains("keys[0].Material: key \(f.keyId) (fixture-key): InvalidParameterValue.MaterialNotMatch"), "\($0)")
+        }
         let otherSecret = f.file().replacingOccurrences(of: f.secretKey, with: Fixture.alphanumerics(32))
         XCTAssertThrowsError(try apply(otherSecret, h)) { XCTAssertTrue("\($0)".contains("another credential"), "\($0)") }
     }
