@@ -61,7 +61,16 @@ struct Apply: ParsableCommand {
     static func count(_ n: Int) -> String { n == 1 ? "1 change" : "\(n) changes" }
 
     func readText() throws -> String {
-        let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let read = FileManager.default.contents(atPath: file) else {
+                let exists = FileManager.default.fileExists(atPath: file)
+                throw ValidationError("\(file): \(exists ? "cannot be read (a directory, or no permission)" : "no such file")")
+            }
+            data = read
+        }
         guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(file): not UTF-8 text") }
         return text
     }

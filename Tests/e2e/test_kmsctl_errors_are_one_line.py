@@ -23,6 +23,10 @@ UNUSED_APP_ID = "1"  # AppIds are 10 digits: no account has this one
     (["credential", "create"], ["--app-id", "--help"], 64),
     (["account", "create", "--name", "x", "--bogus"], ["--bogus"], 64),
     (["credential", "create", "--app-id", "twelve"], ["twelve"], 64),
+    (["apply", "/nonexistent/seed.yaml"], ["/nonexistent/seed.yaml", "no such file"], 1),
+    (["apply", "/"], ["/: cannot be read"], 1),
+    (["apply"], ["<file>"], 64),
+    (["export", "--account", "no-such-account-anywhere"], ["no account named 'no-such-account-anywhere'"], 1),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_kmsctl_failure_is_one_line(kms_env, args, words, status):
     proc = ctl_run(kms_env, *args)
