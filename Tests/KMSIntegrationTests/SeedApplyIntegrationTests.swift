@@ -190,6 +190,9 @@ final class SeedApplyIntegrationTests: XCTestCase {
         XCTAssertEqual(byok["Origin"], .string("EXTERNAL"))
         XCTAssertNil(ServiceHarness.errorCode(h.call("Encrypt", ["KeyId": .string(byokId), "Plaintext": .string(plaintext)], as: f.credential)))
         XCTAssertTrue(try apply(external, h).changes.isEmpty)
+        // A ValidTo already past is refused, as ImportKeyMaterial refuses it.
+        let past = f.file(more: key(["Alias: byok-past", "Origin: EXTERNAL", "Material: \(f.material)", "ValidTo: \(clock.now - 1)"]))
+        XCTAssertThrowsError(try apply(past, h)) { XCTAssertTrue("\($0)".contains("ValidTo"), "\($0)") }
         let other = external.replacingOccurrences(of: "Material: \(f.material)\n            ValidTo",
                                                   with: "Material: \(Hex.encode(Random.bytes(32)))\n            ValidTo")
         XCTAssertThrowsError(try apply(other, h)) { XCTAssertTrue("\($0)".contains("MaterialNotMatch"), "\($0)") }

@@ -135,6 +135,7 @@ extension KeyOperations {
     public func importOpenedMaterial(_ id: KeyID, _ material: SecureBytes, validTo: Int64, profile: CryptoProfile,
                                      in tx: KeyTransaction) throws {
         try ImportRules.checkMaterialLength(material.count, profile: profile)
+        try ImportRules.checkValidTo(validTo, now: tx.now)
         tx.changing(id)
         guard let locked = try tx.db.run(FindKeyForImport(tenant: tx.tenant, keyID: id)) else { throw KMSError.notFound() }
         var key = try existing(locked.key, now: tx.now)
