@@ -3,6 +3,11 @@ import Foundation
 import KMSCore
 import KMSProvisioning
 
+/// The regions the stack serves: $KMS_REGIONS, which `scripts/kms ctl` sets from the stack's settings.
+func servedRegions() throws -> RegionTable {
+    try RegionTable(spec: ProcessInfo.processInfo.environment["KMS_REGIONS"].flatMap { $0.isEmpty ? nil : $0 } ?? RegionTable.defaultSpec)
+}
+
 /// `kmsctl apply FILE` (issue 18; README "Seeding a stack").
 struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: """
@@ -20,15 +25,14 @@ struct Apply: ParsableCommand {
     var allowFixedSecrets = false
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let regions = try RegionTable(spec: environment["KMS_REGIONS"].flatMap { $0.isEmpty ? nil : $0 } ?? RegionTable.defaultSpec)
+        let regions = try servedRegions()
         let seed: SeedFile
         do {
             seed = try SeedFile.parse(try readText(), regions: regions)
         } catch let error as SeedError {
             throw ValidationError("\(file):\(error.line): \(error.field): \(error.message)")
         }
-        let exposed = Apply.addressesBeyondLoopback(environment)
+        let exposed = Apply.addressesBeyondLoopback(ProcessInfo.processInfo.environment)
         if !allowFixedSecrets, !exposed.isEmpty, let account = seed.accounts.first(where: \.hasFixedSecrets) {
             throw ValidationError("""
                 \(file):\(account.line): account \(account.name): fixed material or a fixed SecretKey, but this stack listens \
@@ -97,10 +101,8 @@ struct Export: ParsableCommand {
     @Option(help: "Only the account of this name.") var account: String?
 
     func run() throws {
-        let environment = ProcessInfo.processInfo.environment
-        let regions = try RegionTable(spec: environment["KMS_REGIONS"].flatMap { $0.isEmpty ? nil : $0 } ?? RegionTable.defaultSpec)
         do {
-            print(try SeedExporter(regions: regions, database: try connection.open()).export(account: account, now: now), terminator: "")
+            print(try SeedExporter(regions: try servedRegions(), database: try connection.open()).export(account: account, now: now), terminator: "")
         } catch let missing as SeedExporter.NoSuchAccount {
             throw ValidationError("\(missing)")
         }
