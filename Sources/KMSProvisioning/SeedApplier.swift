@@ -151,16 +151,17 @@ struct Run {
 
     mutating func apply(_ seeded: SeedFile.Key, in region: SeedFile.Region, of account: AccountRow, _ tx: KeyTransaction) throws {
         let name = "\(seeded.label) in \(region.name)"
-        let byAlias = try tx.db.run(FindKeyByAlias(tenant: tx.tenant, alias: seeded.alias))
+        // The key holding the alias, unless it is gone (past its DeletionDate: its alias is free).
+        let byAlias = try tx.db.run(FindKeyByAlias(tenant: tx.tenant, alias: seeded.alias)).flatMap {
+            $0.lifecycle(now: now).isDeleted ? nil : $0
+        }
         var key: CustomerMasterKey
         if let id = seeded.keyID, let found = try tx.db.run(FindKey(tenant: tx.tenant, keyID: id)) {
             key = found
         } else if seeded.keyID == nil, let found = byAlias {
             key = found
         } else {
-            if let holder = byAlias, !holder.lifecycle(now: now).isDeleted {
-                throw KMSError(.aliasAlreadyExists, "the alias is the key \(holder.id)'s")
-            }
+            if let holder = byAlias { throw KMSError(.aliasAlreadyExists, "the alias is the key \(holder.id)'s") }
             key = try create(seeded, region, account, tx)
             change(account, region, key.id, "CreateKey", "\(account.name): create the key \(name)")
         }
@@ -172,6 +173,9 @@ struct Run {
                            + "the file says \(seeded.origin.rawValue) ENCRYPT_DECRYPT")
         }
         if key.alias != seeded.alias {
+            if let holder = byAlias, holder.id != key.id {
+                throw KMSError(.aliasAlreadyExists, "the alias is the key \(holder.id)'s")
+            }
             try operations.setAlias(key.id, seeded.alias, in: tx)
             change(account, region, key.id, "UpdateAlias", "\(account.name): \(name): Alias \(key.alias) → \(seeded.alias)")
         }

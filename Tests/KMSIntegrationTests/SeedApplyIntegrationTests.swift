@@ -168,6 +168,10 @@ final class SeedApplyIntegrationTests: XCTestCase {
         }
         XCTAssertEqual(ServiceHarness.errorCode(h.call("DescribeKey", ["KeyId": .string(newKey.description)], as: f.credential)),
                        "ResourceUnavailable.CmkNotFound")
+        // Renaming the seeded key to an alias another key holds is refused the same way.
+        XCTAssertThrowsError(try apply(f.file().replacingOccurrences(of: "Alias: fixture-key", with: "Alias: taken"), h)) {
+            XCTAssertTrue("\($0)".contains("keys[0].Alias: key \(f.keyId) (taken): InvalidParameterValue.AliasAlreadyExists"), "\($0)")
+        }
         // A key's material never changes, and another SecretKey for a SecretId is refused.
         let otherMaterial = f.file().replacingOccurrences(of: f.material, with: Hex.encode(Random.bytes(32)))
         XCTAssertThrowsError(try apply(otherMaterial, h)) {
