@@ -119,13 +119,13 @@ struct Run {
         } else {
             account = try AccountRegistry.insertAccount(name: seeded.name, kind: .tenant, now: now, in: db)
         }
-        outcome.changes.append("\(seeded.name): create the account (AppId \(account.appId), Uin \(account.uin))")
+        record(account, "CreateAccount", "\(seeded.name): create the account (AppId \(account.appId), Uin \(account.uin))")
         if seeded.secretId == nil {
             // Usable at once, as `kmsctl account create` makes it: one credential, shown once.
             let issued = try CredentialIssuer(sealer: operations.keyring.sealer).issue(appId: account.appId, uin: account.uin,
                                                                                       now: now, in: db)
             outcome.issued.append((seeded.name, issued))
-            outcome.changes.append("\(seeded.name): issue a credential (\(issued.secretId))")
+            record(account, "CreateCredential", "\(seeded.name): issue a credential (\(issued.secretId))", secretId: issued.secretId)
         }
         return account
     }
@@ -144,7 +144,7 @@ struct Run {
         let sealed = operations.keyring.sealer.seal(secretKey, for: .credentialSecret(secretId))
         try db.run(InsertCredential(secretId: secretId, appId: account.appId, sealed: sealed, createdAt: now, userUin: nil,
                                     description: "seed file"))
-        outcome.changes.append("\(seeded.name): add the credential \(secretId)")
+        record(account, "CreateCredential", "\(seeded.name): add the credential \(secretId)", secretId: secretId)
     }
 
     // MARK: - Keys
@@ -282,10 +282,18 @@ struct Run {
         }
     }
 
+    /// A change to a key: said, and audited as the API action it stands for.
     mutating func change(_ account: AccountRow, _ region: SeedFile.Region, _ keyID: KeyID, _ action: String, _ line: String) {
+        record(account, action, line, region: region.name, keyID: keyID)
+    }
+
+    /// A change, said and audited (client `kmsctl apply`, the account's root as caller; an account's
+    /// own changes have no region, as the Organization API's).
+    mutating func record(_ account: AccountRow, _ action: String, _ line: String, region: String = "", keyID: KeyID? = nil,
+                         secretId: String? = nil) {
         outcome.changes.append(line)
         records.append(AuditRecord(atMilliseconds: now * 1000, requestId: KeyID(random: Random.bytes(16)).description,
-                                   appId: account.appId, secretId: nil, region: region.name, action: action, keyID: keyID,
+                                   appId: account.appId, secretId: secretId, region: region, action: action, keyID: keyID,
                                    result: "Success", client: "kmsctl apply", latencyMicroseconds: 0, callerUin: account.uin))
     }
 }

@@ -55,6 +55,15 @@ final class SeedApplyIntegrationTests: XCTestCase {
         (["          - " + fields[0]] + fields.dropFirst().map { "            " + $0 }).joined(separator: "\n")
     }
 
+    struct AccountAuditRows: Statement {
+        static let sql = "SELECT action, secret_id FROM audit_log WHERE app_id = $1 AND key_id IS NULL AND client = 'kmsctl apply' ORDER BY seq"
+        let appId: Int64
+        var bindings: [PostgresValue] { [.int64(appId)] }
+        func decode(_ result: QueryResult) throws -> [[String]] {
+            try result.rows.map { [try $0.decode(String.self, "action"), try $0.decode(String?.self, "secret_id") ?? "-"] }
+        }
+    }
+
     struct KeyAuditRows: Statement {
         static let sql = "SELECT action, client, caller_uin FROM audit_log WHERE app_id = $1 AND key_id = $2::uuid ORDER BY seq"
         let appId: Int64
@@ -102,6 +111,7 @@ final class SeedApplyIntegrationTests: XCTestCase {
         // The creation is audited like CreateKey, as the account's root.
         let audited = try h.owner.run(KeyAuditRows(appId: f.appId, keyID: f.keyId))
         XCTAssertEqual(audited, [["CreateKey", "kmsctl apply", String(f.uin)]])
+        XCTAssertEqual(try h.owner.run(AccountAuditRows(appId: f.appId)), [["CreateAccount", "-"], ["CreateCredential", f.secretId]])
     }
 
     func testStacksWithDifferentMasterKeysDecryptEachOthersCiphertexts() throws {
