@@ -21,14 +21,19 @@ public struct SeedApplier {
     /// What a run did (or, dry, would do): one line per change, in order, and the credentials it
     /// issued (shown once, like `kmsctl account create`).
     public struct Outcome {
+        /// What changed, a line each, in order.
         public var changes: [String] = []
+        /// Credentials issued to new accounts the file gave none, with the account's name.
         public var issued: [(account: String, credential: IssuedCredential)] = []
     }
 
     /// A change refused by the database or the key's rules, named by the file's line.
     public struct Refusal: Error, CustomStringConvertible {
+        /// The line of the account or key entry refused.
         public let line: Int
+        /// Where (the field's path) and why.
         public let what: String
+        /// `line N: what`.
         public var description: String { "line \(line): \(what)" }
     }
 

@@ -20,7 +20,9 @@ public struct SeedExporter {
 
     /// No tenant account of that name.
     public struct NoSuchAccount: Error, CustomStringConvertible {
+        /// The name asked for.
         public let name: String
+        /// `no account named 'NAME'`.
         public var description: String { "no account named '\(name)'" }
     }
 
