@@ -6,6 +6,8 @@ import KMSStorage
 /// A seed file's keys: found by KeyId or Alias, created with their fixed id and material, or
 /// brought to what the file says through the key operations the API uses.
 extension Run {
+    /// One key of the file: found (KeyId, else Alias) or created, then each field the file gives
+    /// brought to its value, in the order an operator would call the API.
     mutating func apply(_ seeded: SeedFile.Key, in region: SeedFile.Region, of account: AccountRow, _ tx: KeyTransaction) throws {
         let name = "\(seeded.label) in \(region.name)"
         // The key holding the alias, unless it is gone (past its DeletionDate: its alias is free).
@@ -70,6 +72,7 @@ extension Run {
         }
     }
 
+    /// A new key with the file's id (else a random one), alias, description, tags and material.
     mutating func create(_ seeded: SeedFile.Key, _ region: SeedFile.Region, _ account: AccountRow,
                          _ tx: KeyTransaction) throws -> CustomerMasterKey {
         let key = CustomerMasterKey(
@@ -87,7 +90,7 @@ extension Run {
     /// A generated key's material cannot change: it must be what the file says. An EXTERNAL key's
     /// is imported when it has none, and otherwise must be the same (as ImportKeyMaterial).
     mutating func seedMaterial(_ material: SecureBytes, of key: inout CustomerMasterKey, _ seeded: SeedFile.Key,
-                           _ region: SeedFile.Region, _ account: AccountRow, _ tx: KeyTransaction) throws {
+                               _ region: SeedFile.Region, _ account: AccountRow, _ tx: KeyTransaction) throws {
         let name = "\(seeded.label) in \(region.name)"
         if key.origin == .tencentKMS {
             guard let found = try tx.db.run(FindKeyWithMaterial(tenant: tx.tenant, keyID: key.id, version: 1)),

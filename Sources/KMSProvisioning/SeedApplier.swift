@@ -5,7 +5,7 @@ import KMSStorage
 
 /// `kmsctl apply` (issue 18): makes a stack hold what a seed file says, through the same key
 /// operations as the API (so the same rules, the same rows, the same change notifications that
-/// drop every responder's cached copy), with an audit record for each change to a key. All of it
+/// drop every responder's cached copy), with an audit record for each change. All of it
 /// is one transaction: a file that fails anywhere changes nothing. What the file does not name is
 /// left alone. A dry run is the same run, rolled back, so it shows exactly what a real one does.
 public struct SeedApplier {
@@ -68,6 +68,8 @@ struct Run {
         self.now = now
     }
 
+    /// One account of the file: found or created, its fixed credential added, then its keys,
+    /// region by region (the transaction re-scoped to each, as the scheduled worker does).
     mutating func apply(_ seeded: SeedFile.Account, _ db: Database) throws {
         let account = try findOrCreate(seeded, db)
         if let secretId = seeded.secretId, let secretKey = seeded.secretKey {
@@ -92,6 +94,7 @@ struct Run {
 
     // MARK: - Accounts
 
+    /// The account the entry names (AppId, else name), created when there is none.
     mutating func findOrCreate(_ seeded: SeedFile.Account, _ db: Database) throws -> AccountRow {
         let accounts = try db.run(ListAccounts())
         if let appId = seeded.appId {
@@ -135,6 +138,7 @@ struct Run {
         return account
     }
 
+    /// The fixed credential: added, or found to be this account's root credential with this SecretKey.
     mutating func credential(_ secretId: String, _ secretKey: SecureBytes, of account: AccountRow, _ seeded: SeedFile.Account,
                              _ db: Database) throws {
         if let found = try db.run(FindCredential(secretId: secretId)) {
