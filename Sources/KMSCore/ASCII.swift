@@ -6,13 +6,15 @@ public enum ASCII {
     @inlinable
     public static func isWhitespace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
 
+    /// `[A-Za-z0-9]`: a SecretId's and SecretKey's characters, and a key name's first.
+    public static func isAlphanumeric(_ c: UInt8) -> Bool {
+        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
+    }
+
     /// `[A-Za-z0-9_-]` only, the first a letter or digit: a CMK's Alias and a data key's name.
     public static func isKeyName(_ text: String) -> Bool {
-        func isAlnum(_ c: UInt8) -> Bool {
-            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
-        }
-        guard let first = text.utf8.first, isAlnum(first) else { return false }
-        return text.utf8.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        guard let first = text.utf8.first, isAlphanumeric(first) else { return false }
+        return text.utf8.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 }
 

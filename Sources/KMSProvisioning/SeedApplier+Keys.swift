@@ -98,7 +98,7 @@ extension Run {
                 throw KMSError(.invalidParameterValue, "the key's first material version is gone: it cannot be compared")
             }
             let kept = try operations.keyring.openMaterial(sealed, tenant: tx.tenant, keyID: key.id, version: 1)
-            guard kept.withUnsafeBytes({ k in material.withUnsafeBytes { ConstantTime.equals(Array(k), Array($0)) } }) else {
+            guard kept == material else {
                 throw KMSError(.materialNotMatch, "the key exists with other material, and a key's material never changes")
             }
             return

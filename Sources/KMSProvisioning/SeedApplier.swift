@@ -143,8 +143,8 @@ struct Run {
                              _ db: Database) throws {
         if let found = try db.run(FindCredential(secretId: secretId)) {
             let kept = try operations.keyring.openCredentialSecret(found.secretKeySealed, secretId: secretId)
-            guard found.appId == account.appId, found.userUin == nil,
-                  kept.withUnsafeBytes({ k in secretKey.withUnsafeBytes { ConstantTime.equals(Array(k), Array($0)) } }) else {
+            // SecureBytes' == is constant-time and copies neither secret.
+            guard found.appId == account.appId, found.userUin == nil, kept == secretKey else {
                 throw SeedApplier.Refusal(line: seeded.line, what: "the SecretId is already another credential (another account's, "
                                           + "a sub-user's, or with another SecretKey)")
             }

@@ -37,10 +37,6 @@ extension SeedFile {
 
     static func line(_ node: Node) -> Int { node.mark?.line ?? 0 }
 
-    static func isAlphanumeric(_ c: UInt8) -> Bool {
-        (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c)
-    }
-
     static func sequence(_ node: Node, path: String) throws -> [Node] {
         guard case let .sequence(sequence) = node else { throw SeedError(line: line(node), field: path, "must be a list") }
         return Array(sequence)

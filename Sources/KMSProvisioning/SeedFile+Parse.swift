@@ -43,14 +43,14 @@ extension SeedFile {
         if let node = fields["SecretId"] {
             let secretId = try string(node, path: "\(path).SecretId")
             let tail = secretId.utf8.dropFirst(4)
-            guard secretId.hasPrefix("AKID"), secretId.utf8.count == 36, tail.allSatisfy(isAlphanumeric) else {
+            guard secretId.hasPrefix("AKID"), secretId.utf8.count == 36, tail.allSatisfy(ASCII.isAlphanumeric) else {
                 throw SeedError(line: line(node), field: "\(path).SecretId", "must be AKID and 32 letters or digits (36 characters)")
             }
             account.secretId = secretId
         }
         if let node = fields["SecretKey"] {
             let secretKey = try string(node, path: "\(path).SecretKey")
-            guard secretKey.utf8.count == 32, secretKey.utf8.allSatisfy(isAlphanumeric) else {
+            guard secretKey.utf8.count == 32, secretKey.utf8.allSatisfy(ASCII.isAlphanumeric) else {
                 throw SeedError(line: line(node), field: "\(path).SecretKey", "must be 32 letters or digits")
             }
             account.secretKey = SecureBytes(Array(secretKey.utf8))

@@ -20,7 +20,7 @@ final class SeedApplyIntegrationTests: XCTestCase {
         let material = Hex.encode(Random.bytes(32))
 
         static func alphanumerics(_ n: Int) -> String {
-            String(Random.bytes(n).map { Character(Unicode.Scalar(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)[Int($0) % 62])) })
+            String(decoding: AccountRegistry.randomAlphanumerics(n), as: UTF8.self)
         }
 
         var credential: IssuedCredential {

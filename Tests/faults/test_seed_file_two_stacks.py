@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import string
-import subprocess
 import sys
 import uuid
 
@@ -19,6 +18,7 @@ import pytest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "e2e"))
 
 from e2e_support import FIPS_REGION, SM_REGION, Account, Kms  # noqa: E402
+from kmsctl_support import ctl_run  # noqa: E402
 from spare_stack import SpareStack  # noqa: E402
 
 ALNUM = string.ascii_letters + string.digits
@@ -70,20 +70,20 @@ accounts:
     return account, keys
 
 
-def ctl(stack_home, repo, *args, **env):
-    return subprocess.run([os.path.join(repo, "scripts", "kms"), "ctl", *args], capture_output=True, text=True,
-                          timeout=120, cwd=repo, env={**os.environ, "KMS_HOME": stack_home, **env})
+def ctl(stack, *args, **env):
+    """``scripts/kms ctl ARGS`` against ``stack``, ``env`` on top of this process's environment."""
+    return ctl_run(stack, *args, env={**os.environ, "KMS_HOME": stack.home, **env})
 
 
 def test_two_stacks_seeded_from_one_file_decrypt_each_others_ciphertexts(stack, spare):
     path = os.path.join(spare.dir, "seed.yaml")
     account, keys = seed_file(path)
 
-    applied = ctl(stack.home, stack.repo, "apply", path)
+    applied = ctl(stack, "apply", path)
     assert applied.returncode == 0, applied.stderr
     assert f"create the key {keys['fips']} (orders) in {FIPS_REGION}" in applied.stdout
     assert applied.stdout.splitlines()[-1] == "6 changes applied", applied.stdout
-    again = ctl(stack.home, stack.repo, "apply", path)
+    again = ctl(stack, "apply", path)
     assert again.returncode == 0 and again.stdout.startswith("no changes"), again.stdout + again.stderr
 
     up = spare.up(KMS_SEED=path)
@@ -107,13 +107,13 @@ def test_two_stacks_seeded_from_one_file_decrypt_each_others_ciphertexts(stack, 
 def test_dry_run_and_the_loopback_rule(stack, spare):
     path = os.path.join(spare.dir, "seed.yaml")
     account, keys = seed_file(path)
-    assert ctl(stack.home, stack.repo, "apply", path).returncode == 0
+    assert ctl(stack, "apply", path).returncode == 0
     with open(path) as fh:
         text = fh.read()
     with open(path, "w") as fh:
         fh.write(text.replace("Description: order numbers", "Description: invoices"))
 
-    dry = ctl(stack.home, stack.repo, "apply", "--dry-run", path)
+    dry = ctl(stack, "apply", "--dry-run", path)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [f"{account.name}: {keys['fips']} (orders) in {FIPS_REGION}: Description changed",
                                        "1 change would be made; nothing was changed (--dry-run)"]
@@ -121,18 +121,18 @@ def test_dry_run_and_the_loopback_rule(stack, spare):
     assert kms.DescribeKey(KeyId=keys["fips"]).KeyMetadata.Description == "order numbers"
 
     # A stack listening beyond loopback takes no fixed secrets unless told to, and says why.
-    refused = ctl(stack.home, stack.repo, "apply", path, KMS_LISTEN="0.0.0.0")
+    refused = ctl(stack, "apply", path, KMS_LISTEN="0.0.0.0")
     assert refused.returncode != 0 and refused.stdout == ""
     assert "listens beyond loopback (0.0.0.0)" in refused.stderr and "--allow-fixed-secrets" in refused.stderr
     assert kms.DescribeKey(KeyId=keys["fips"]).KeyMetadata.Description == "order numbers"
-    allowed = ctl(stack.home, stack.repo, "apply", "--allow-fixed-secrets", path, KMS_LISTEN="0.0.0.0")
+    allowed = ctl(stack, "apply", "--allow-fixed-secrets", path, KMS_LISTEN="0.0.0.0")
     assert allowed.returncode == 0, allowed.stderr
     assert kms.DescribeKey(KeyId=keys["fips"]).KeyMetadata.Description == "invoices"
 
     # A bad file names its line and field, and `up` stops on it without changing anything.
     with open(path, "w") as fh:
         fh.write(text.replace("Alias: orders-sm", "Alias: orders-sm\n            Colour: blue"))
-    bad = ctl(stack.home, stack.repo, "apply", path)
+    bad = ctl(stack, "apply", path)
     assert bad.returncode != 0
     assert f"{path}:24: accounts[0].regions.{SM_REGION}.keys[0].Colour: unknown field" in bad.stderr, bad.stderr
     proc = spare.kms("up", KMS_SEED=path)
@@ -155,9 +155,9 @@ def test_the_readmes_seed_file_applies_and_serves_as_it_says(stack, spare):
     with open(path, "w") as fh:
         fh.write(text)
     os.chmod(path, 0o644)
-    applied = ctl(stack.home, stack.repo, "apply", path)
+    applied = ctl(stack, "apply", path)
     assert applied.returncode == 0, applied.stderr
-    assert ctl(stack.home, stack.repo, "apply", path).stdout.startswith("no changes")
+    assert ctl(stack, "apply", path).stdout.startswith("no changes")
 
     fixture = Account("fixture", "1300000001", "100000000001", "AKIDfixturefixturefixturefixture0001",
                       "fixturefixturefixturefixture0001")
@@ -174,7 +174,7 @@ def test_the_readmes_seed_file_applies_and_serves_as_it_says(stack, spare):
     material = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     with open(path, "w") as fh:
         fh.write(text.replace(material, material[:-2]))
-    short = ctl(stack.home, stack.repo, "apply", path)
+    short = ctl(stack, "apply", path)
     assert short.returncode != 0
     quoted = ("16: accounts[0].regions.ap-guangzhou.keys[0].Material: 31 bytes; keys in a FIPS region take 32 "
               "(64 hexadecimal digits)")

@@ -25,7 +25,7 @@ import KMSCrypto
 /// dictionary with a list per second), and expiry never walks entries, only per-second counts.
 public final class ReplayMemory: @unchecked Sendable {
     /// The first 128 bits of a signature (an HMAC-SHA256 output: collisions are out of reach).
-    struct Fingerprint: Hashable {
+    struct Fingerprint {
         let high: UInt64
         let low: UInt64
     }
